@@ -1,0 +1,1 @@
+# Benchmarks: built with `make bench`, never run by `make check`.

@@ -1,0 +1,81 @@
+/*
+ * ttpd.conf: the only module that includes libconfig.
+ *
+ * The file is read, `-o KEY=VALUE` overrides are applied (dotted path,
+ * value as a libconfig literal; a missing setting is created), then every
+ * setting is checked against the schema: unknown keys and wrong types are
+ * errors reported as "file:line: message".  The result is a plain struct.
+ *
+ * Relative paths in the file are resolved against the directory of the
+ * file; relative paths given with -o against the working directory.
+ */
+#ifndef TTPD_CONFIG_H
+#define TTPD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ttpd/lifter.h"
+
+/* One entry of plugins.load. */
+struct plugin_conf {
+	char *name;          /* plugin name, required */
+	char *path;          /* explicit .so path, or NULL: <dir>/<name>.so */
+	ttpd_value *config;  /* its `config` group as values, or NULL */
+	char *origin;        /* "file:line" of the entry, for messages */
+};
+
+struct config {
+	char *file;                /* the file read (absolute) */
+
+	/* store */
+	char *store_path;          /* store.path, required */
+	int64_t store_batch_size;  /* store.batch_size, default 1000 */
+	int64_t store_cache_kib;   /* store.cache_size_kib, default 65536 */
+	int store_synchronous;     /* store.synchronous "off|normal|full" */
+	int64_t store_busy_timeout_ms; /* store.busy_timeout_ms, 30000 */
+
+	/* rules */
+	char **rules_dirs;         /* rules.dirs, list of strings, required */
+	size_t nrules_dirs;
+
+	/* plugins */
+	char *plugins_dir;         /* plugins.dir, required */
+	struct plugin_conf *plugins; /* plugins.load */
+	size_t nplugins;
+
+	/* attack */
+	char *attack_bundle;       /* attack.bundle, may be "" / NULL */
+	char *attack_release;      /* attack.release, default "v15.1" */
+
+	/* log */
+	int log_level;             /* log.level name -> TTPD_LOG_*, "info" */
+	int log_syslog;            /* log.target "stderr" (0) | "syslog" (1) */
+
+	/* input */
+	int64_t max_event_bytes;   /* input.max_event_bytes, default 1048576 */
+	int anchor_derive;         /* input.anchor_policy "drop" | "derive" */
+};
+
+/*
+ * Load `path`, apply `overrides` ("key=value" strings) in order, validate.
+ * Returns 0, or -1 with a message in err ("file:line: ..." when a setting
+ * is to blame).
+ */
+int config_load(const char *path, const char *const *overrides,
+    size_t noverrides, struct config *out, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Print the effective configuration in ttpd.conf syntax. */
+void config_print(const struct config *c, FILE *fp);
+
+/*
+ * Check a plugin's config group against the keys it declares: every
+ * member known and of the declared type, every required key present.
+ * Returns 0 or -1 with "origin: plugin 'x': config key 'k': reason".
+ */
+int config_check_plugin(const struct plugin_conf *pc,
+    const ttpd_config_key *keys, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * The host side of the SDK: the service table, instance contexts and the
+ * per-call sink where tags are assembled.
+ */
+#ifndef TTPD_HOSTAPI_H
+#define TTPD_HOSTAPI_H
+
+#include <stdint.h>
+
+#include "plugin.h"
+#include "tag.h"
+#include "ttpd/lifter.h"
+
+struct plugin_conf;
+
+/* Settings that tag assembly needs. */
+struct tag_settings {
+	const char *attack_release;
+};
+
+/* The one service table (static, lives for the process). */
+const ttpd_host *hostapi_table(void);
+
+/* Instance context for p with its config group (a reference is kept). */
+ttpd_ctx *hostapi_ctx_new(struct plugin *p, const ttpd_value *config);
+void hostapi_ctx_free(ttpd_ctx *ctx);
+
+/*
+ * Run one event through one plugin: build the sink, call handle(), and on
+ * success append the tags it emitted to `out`.  On error the plugin's tags
+ * for this event are dropped, the error counted and logged (rate-limited).
+ * Returns the plugin's return code.
+ */
+int hostapi_run(struct plugin *p, const ttpd_event *ev,
+    const struct tag_settings *ts, int64_t now_ns, struct tag_list *out);
+
+#endif

@@ -1,0 +1,25 @@
+# The daemon. Modules live in a convenience library so tests can link them.
+noinst_LTLIBRARIES += host/libttpdhost.la
+host_libttpdhost_la_SOURCES = \
+	host/config.c host/config.h \
+	host/dispatch.c host/plugin.h \
+	host/event.c host/event.h \
+	host/hostapi.c host/hostapi.h \
+	host/json.c host/json.h \
+	host/loader.c host/loader.h \
+	host/log.c host/log.h \
+	host/pipeline.c host/pipeline.h \
+	host/rules.c host/rules.h \
+	host/store.c host/store.h \
+	host/tag.c host/tag.h \
+	host/xmalloc.c host/xmalloc.h
+host_libttpdhost_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS)
+host_libttpdhost_la_LIBADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS) \
+	$(SQLITE_LIBS) $(YAML_LIBS)
+
+sbin_PROGRAMS += host/ttpd
+host_ttpd_SOURCES = host/ttpd.c
+host_ttpd_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"' \
+	-DTTPD_PLUGINSDIR='"$(pluginsdir)"'
+host_ttpd_LDADD = host/libttpdhost.la

@@ -1,0 +1,98 @@
+/*
+ * Tags and their assembly: the host-side invariants every lifter gets for
+ * free (DESIGN.md "The SDK ABI", "Tag identity").
+ */
+#ifndef TTPD_TAG_H
+#define TTPD_TAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttpd/lifter.h"
+
+#define TAG_UUID_LEN 36
+#define TAG_TIME_LEN 26 /* "YYYY-MM-DD HH:MM:SS.ffffff" */
+#define TAG_CONFIDENCE_FLOOR 0.3
+
+/* One row of ttp_tag. Strings are owned by the tag (tag_free()). */
+struct tag {
+	char uuid[TAG_UUID_LEN + 1];
+	char *source_kind;
+	char *source_id;
+	char *attacker_uuid;    /* NULL = SQL NULL */
+	char *identity_uuid;    /* NULL = SQL NULL */
+	char *session_id;       /* NULL = SQL NULL */
+	char *decky_id;         /* NULL = SQL NULL */
+	char *tactic;
+	char *technique_id;
+	char *sub_technique_id; /* NULL = SQL NULL */
+	double confidence;
+	char *rule_id;
+	int64_t rule_version;
+	char *evidence;         /* JSON object text */
+	char *attack_release;
+	char *mitre_url;        /* NULL = SQL NULL */
+	char created_at[TAG_TIME_LEN + 1];
+};
+
+/* A growable array of tags. */
+struct tag_list {
+	struct tag *v;
+	size_t n, cap;
+};
+
+void tag_free(struct tag *t);
+void tag_list_init(struct tag_list *l);
+/* Appends a zeroed slot and returns it. */
+struct tag *tag_list_push(struct tag_list *l);
+/* Free tags from index `from` to the end and shrink n to `from`. */
+void tag_list_truncate(struct tag_list *l, size_t from);
+void tag_list_free(struct tag_list *l);
+
+/*
+ * UUIDv5 of DECNET's key "kind|id|rule|version|technique|sub" (sub NULL or
+ * "" both mean empty) under namespace 1ca31f08-5522-5aae-8371-fe81f0e39de3.
+ * Writes 36 characters plus NUL into out.
+ */
+void tag_uuid(const char *source_kind, const char *source_id,
+    const char *rule_id, int64_t rule_version, const char *technique_id,
+    const char *sub_technique_id, char out[TAG_UUID_LEN + 1]);
+
+/* Generic UUIDv5 (SHA-1) of name under a 16-byte namespace. */
+void uuid_v5(const unsigned char ns[16], const void *name, size_t len,
+    char out[TAG_UUID_LEN + 1]);
+
+/* "YYYY-MM-DD HH:MM:SS.ffffff" (UTC) for a Unix time in nanoseconds. */
+void tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1]);
+
+/* https://attack.mitre.org/techniques/T1059[/004]; NULL for a malformed
+ * id. Caller frees. */
+char *tag_mitre_url(const char *technique_id, const char *sub_technique_id);
+
+/* Rule state as read from ttp_rule_state. */
+enum rule_state_kind {
+	RULE_STATE_ENABLED = 0,
+	RULE_STATE_DISABLED,
+	RULE_STATE_CLIPPED
+};
+
+struct rule_state {
+	enum rule_state_kind state;
+	int has_confidence_max;
+	double confidence_max;
+	int64_t expires_at_ns; /* 0 = never */
+};
+
+/* Effective state at `now`: an expired state reverts to enabled. */
+enum rule_state_kind rule_state_effective(const struct rule_state *st,
+    int64_t now_ns);
+
+/*
+ * DECNET's arithmetic, then ttpd's clamp: base*multiplier, ceiling
+ * min(conf, confidence_max) only for an effective `clipped` state with
+ * confidence_max < 1, then clamp into [0, 1].
+ */
+double tag_confidence(double base, double multiplier,
+    const struct rule_state *st, int64_t now_ns);
+
+#endif

@@ -1,0 +1,5 @@
+# Test suites. Each area has its own fragment.
+test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) \
+	-DTTPD_TEST_SRCDIR='"$(abs_top_srcdir)"'
+test_ldadd = host/libttpdhost.la $(CHECK_LIBS)
+include tests/unit/local.mk

@@ -1,0 +1,1 @@
+# Unit suites, one program per host module.
