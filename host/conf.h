@@ -9,8 +9,8 @@
  * Relative paths in the file are resolved against the directory of the
  * file; relative paths given with -o against the working directory.
  */
-#ifndef TTPD_CONFIG_H
-#define TTPD_CONFIG_H
+#ifndef TTPD_CONF_H
+#define TTPD_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
