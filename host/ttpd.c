@@ -216,7 +216,7 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out)
 	pl.batch_size = (size_t)t->cfg.store_batch_size;
 	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
 	pl.tags_out = out;
-	if (store_has_attackers(t->store)) {
+	if (store_has_attackers(t->store) == 1) {
 		pl.anchors.lookup_ip = lookup_ip;
 		pl.anchors.ud = t->store;
 	}
