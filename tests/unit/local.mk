@@ -1,2 +1,3 @@
 # Unit suites, one program per host module.
 include tests/unit/core.mk
+include tests/unit/rules.mk
