@@ -66,6 +66,7 @@ struct ynode {
 	enum yspecial special;
 	unsigned line;          /* 1-based */
 	int complete;           /* collection end seen (aliases to it are ok) */
+	int timestamp;          /* YN_STR that PyYAML would make a date */
 	int bval;
 	int64_t ival;
 	double rval;
@@ -198,7 +199,7 @@ type_name(const struct ynode *n)
 	case YN_REAL:
 		return "a float";
 	case YN_STR:
-		return "a string";
+		return deref(n)->timestamp ? "a date" : "a string";
 	case YN_SEQ:
 		return "a list";
 	case YN_MAP:
@@ -385,6 +386,94 @@ looks_float(const char *s, size_t len)
 	return n > 0 && i + 2 + n == len;
 }
 
+/* Digits from s[*i]: at least min, at most max; their value or -1. */
+static int
+digits(const char *s, size_t len, size_t *i, int min, int max)
+{
+	int v = 0, n = 0;
+
+	while (*i < len && n < max && ascii_digit((unsigned char)s[*i])) {
+		v = v * 10 + (s[(*i)++] - '0');
+		n++;
+	}
+	return n >= min ? v : -1;
+}
+
+static int
+leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/*
+ * PyYAML's timestamp regex:
+ *   YYYY-MM-DD
+ *   | YYYY-M?M-D?D([Tt]|[ \t]+)H?H:MM:SS(\.F*)?([ \t]*(Z|[-+]H?H(:MM)?))?
+ * Returns 1 for a valid date or time, 0 for no match, -1 for a match that
+ * is not a real date (PyYAML raises an error for those).
+ */
+static int
+timestamp_text(const char *s, size_t len)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	size_t i = 0;
+	int y, mo, d, h, mi, sec, tzh = 0, tzm = 0, dlen;
+
+	if ((y = digits(s, len, &i, 4, 4)) < 0 || i >= len || s[i++] != '-')
+		return 0;
+	dlen = (int)i;
+	if ((mo = digits(s, len, &i, 1, 2)) < 0 || i >= len || s[i++] != '-')
+		return 0;
+	if ((d = digits(s, len, &i, 1, 2)) < 0)
+		return 0;
+	if (i == len) {
+		/* the date-only form wants two-digit month and day */
+		if (i - (size_t)dlen != 5)
+			return 0;
+		h = mi = sec = 0;
+	} else {
+		if (s[i] == 'T' || s[i] == 't')
+			i++;
+		else if (s[i] == ' ' || s[i] == '\t')
+			while (i < len && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+		else
+			return 0;
+		if ((h = digits(s, len, &i, 1, 2)) < 0 || i >= len ||
+		    s[i++] != ':' || (mi = digits(s, len, &i, 2, 2)) < 0 ||
+		    i >= len || s[i++] != ':' ||
+		    (sec = digits(s, len, &i, 2, 2)) < 0)
+			return 0;
+		if (i < len && s[i] == '.') {
+			i++;
+			while (i < len && ascii_digit((unsigned char)s[i]))
+				i++;
+		}
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i < len && s[i] == 'Z')
+			i++;
+		else if (i < len && (s[i] == '-' || s[i] == '+')) {
+			i++;
+			if ((tzh = digits(s, len, &i, 1, 2)) < 0)
+				return 0;
+			if (i < len && s[i] == ':') {
+				i++;
+				if ((tzm = digits(s, len, &i, 2, 2)) < 0)
+					return 0;
+			}
+		}
+		if (i != len)
+			return 0;
+	}
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap_year(y)) || h > 23 ||
+	    mi > 59 || sec > 59 || tzh > 23 || tzm > 59)
+		return -1;
+	return 1;
+}
+
 /* The text without '_' (and lower-cased when asked), NUL-terminated. */
 static char *
 strip_underscores(const char *s, size_t len, int lower)
@@ -557,6 +646,12 @@ resolve_plain(struct yparse *yp, struct ynode *n)
 			fail(yp, n->line, "invalid float");
 			return 0;
 		}
+	} else if ((b = timestamp_text(n->str, n->len)) != 0) {
+		if (b < 0) {
+			fail(yp, n->line, "invalid date or time");
+			return 0;
+		}
+		n->timestamp = 1;
 	} else if (str_is(n->str, n->len, "<<")) {
 		n->special = YS_MERGE;
 	} else if (str_is(n->str, n->len, "=")) {
@@ -728,6 +823,18 @@ attach(struct yparse *yp, struct ynode *n)
 	return 1;
 }
 
+/* The string for a message, or "?" when it holds control characters. */
+static const char *
+printable(const struct ynode *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->len; i++)
+		if ((unsigned char)n->str[i] < 0x20 || n->str[i] == 0x7f)
+			return "?";
+	return n->str;
+}
+
 struct keyref {
 	const struct ynode *key;
 	size_t idx;
@@ -778,11 +885,9 @@ finish_map(struct yparse *yp, struct ynode *map)
 	qsort(refs, nexp, sizeof *refs, keyref_cmp);
 	for (i = 1; i < nexp; i++)
 		if (key_cmp(refs[i - 1].key, refs[i].key) == 0) {
-			const struct ynode *dup = map->kids[refs[i].idx + 1];
-
-			fail(yp, dup->line, "duplicate key '%.64s' (first at "
-			    "line %u)", refs[i].key->str,
-			    map->kids[refs[i - 1].idx + 1]->line);
+			fail(yp, refs[i].key->line, "duplicate key '%.64s' "
+			    "(first at line %u)", printable(refs[i].key),
+			    refs[i - 1].key->line);
 			free(refs);
 			return 0;
 		}
@@ -1146,7 +1251,7 @@ want_string(struct yparse *yp, const struct ynode *at, const char *what,
 {
 	const struct ynode *n = deref(at);
 
-	if (n->type != YN_STR) {
+	if (n->type != YN_STR || n->timestamp) {
 		fail(yp, at->line, "%s must be a string, not %s", what,
 		    type_name(n));
 		return NULL;
@@ -1339,6 +1444,7 @@ check_match(struct yparse *yp, const struct ynode *at)
 	return to_value(yp, at);
 }
 
+/* pub's strings are const for plugins but owned (and freed) by the rule. */
 static char *
 take(const char *s)
 {

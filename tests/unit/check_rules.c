@@ -488,6 +488,12 @@ START_TEST(test_scalar_edges)
 		{ "\"tab\\there\"", TTPD_VT_STRING, 0, "tab\there" },
 		{ "a:b", TTPD_VT_STRING, 0, "a:b" },
 		{ "\"\\u00e9\"", TTPD_VT_STRING, 0, "\xc3\xa9" },
+		/* timestamps stay strings in match (JSON has no dates) */
+		{ "2024-02-29", TTPD_VT_STRING, 0, "2024-02-29" },
+		{ "2026-5-2 1:02:03", TTPD_VT_STRING, 0, "2026-5-2 1:02:03" },
+		{ "2026-05-02T10:00:00.5 +02:00", TTPD_VT_STRING, 0,
+		    "2026-05-02T10:00:00.5 +02:00" },
+		{ "2026-5-2", TTPD_VT_STRING, 0, "2026-5-2" },
 	};
 	char buf[512];
 	size_t i;
@@ -675,6 +681,8 @@ START_TEST(test_document_errors)
 	expect_error(HEAD "x: 99999999999999999999\n", 4, "out of range");
 	expect_error(HEAD "x: -9223372036854775809\n", 4, "out of range");
 	expect_error(HEAD "x: 0x_\n", 4, "without digits");
+	expect_error(HEAD "x: 2026-02-29\n", 4, "invalid date");
+	expect_error(HEAD "x: 2026-05-02T24:00:00\n", 4, "invalid date");
 	expect_error(HEAD "x:\n  <<: 5\n", 5, "merge key needs");
 	expect_error(HEAD "x:\n  <<: [a]\n", 5, "merge key needs mappings");
 	expect_error(HEAD "1: one\n", 4, "mapping keys must be strings");
@@ -705,6 +713,11 @@ START_TEST(test_top_level_errors)
 	expect_error("rule_id: R/1\n", 1, "rule_id must use only");
 	expect_error("rule_id: \"R\\u00e91\"\n", 1, "rule_id must use only");
 	expect_error("rule_id: [R1]\n", 1, "not a list");
+	/* PyYAML makes these dates, which DECNET's schema refuses */
+	expect_error("rule_id: 2026-05-02\n", 1, "rule_id must be a string, "
+	    "not a date");
+	expect_error(HEAD APPLY MATCH EMITS "evidence_fields: [2026-05-02]\n",
+	    8, "evidence_fields[0] must be a string, not a date");
 
 	expect_error("rule_id: B\nname: b\n" APPLY MATCH EMITS, 1,
 	    "rule_version is missing");
