@@ -1,3 +1,4 @@
 # Unit suites, one program per host module.
 include tests/unit/core.mk
 include tests/unit/rules.mk
+include tests/unit/store.mk
