@@ -374,14 +374,12 @@ resolve_path(struct loader *ld, const config_setting_t *s, const char *v,
 static int
 libconfig_truncates(void)
 {
-	static int answer = -1;
 	config_t probe;
 	const config_setting_t *s;
+	int answer = 1;
 
-	if (answer >= 0)
-		return answer;
+	/* Asked afresh each time: cheap, and no shared state. */
 	config_init(&probe);
-	answer = 1;
 	if (config_read_string(&probe, "probe = 4294967296;") ==
 	    CONFIG_TRUE && (s = config_lookup(&probe, "probe")) != NULL &&
 	    config_setting_type(s) == CONFIG_TYPE_INT64 &&
@@ -884,12 +882,12 @@ apply_override(struct loader *ld, char *text)
 	config_init(&tmp);
 	src = xasprintf("value = %.*s;", (int)(ve - v), v);
 	if (config_read_string(&tmp, src) != CONFIG_TRUE) {
-		int quoted = *v == '"' || *v == '[' || *v == '(' ||
+		int looks_literal = *v == '"' || *v == '[' || *v == '(' ||
 		    *v == '{' || *v == '-' || *v == '+' || *v == '.' ||
 		    isdigit((unsigned char)*v);
 
 		rc = ov_fail(ld, text, "%s%s", config_error_text(&tmp),
-		    quoted ? "" : " (a string value needs double quotes: "
+		    looks_literal ? "" : " (a string value needs double quotes: "
 		    "KEY=\"...\")");
 		goto out;
 	}
@@ -1373,6 +1371,10 @@ config_load(const char *path, const char *const *overrides,
 	memset(out, 0, sizeof(*out));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (path == NULL || *path == '\0') {
+		put_err(err, errlen, NULL, "no configuration file given");
+		return -1;
+	}
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.out = out;
@@ -1887,7 +1889,7 @@ config_check_plugin(const struct plugin_conf *pc,
 	kc.err = err;
 	kc.errlen = errlen;
 	kc.prefix = xasprintf("%s: plugin '%s'",
-	    pc->origin != NULL ? pc->origin : "ttpd.conf",
+	    pc->origin != NULL ? pc->origin : "plugins.load",
 	    pc->name != NULL ? pc->name : "?");
 	/* A bad table is the plugin's bug; say so before blaming the file. */
 	for (k = keys; k != NULL && k->name != NULL && rc == 0; k++) {

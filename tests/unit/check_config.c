@@ -346,6 +346,17 @@ START_TEST(test_include)
 		snprintf(want, sizeof(want),
 		    "%s:3: unknown setting 'log.levl'", part);
 		ck_assert_str_eq(err, want);
+
+		/* a syntax error in it too, and a missing included file */
+		write_file(part, "# part\nlog: {\n\tlevel = ;\n};\n");
+		ck_assert_int_eq(config_load(conf_path, NULL, 0, &cfg, err,
+		    sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:3: syntax error", part);
+		ck_assert_str_eq(err, want);
+		ck_assert_int_eq(remove(part), 0);
+		ck_assert_int_eq(config_load(conf_path, NULL, 0, &cfg, err,
+		    sizeof(err)), -1);
+		ck_assert_str_eq(err, at(1, "cannot open include file"));
 	}
 }
 END_TEST
@@ -693,6 +704,12 @@ START_TEST(test_missing_file)
 	snprintf(want, sizeof(want), "cannot read %s: %s", tmpdir,
 	    strerror(EISDIR));
 	ck_assert_str_eq(err, want);
+
+	ck_assert_int_eq(config_load(NULL, NULL, 0, &cfg, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "no configuration file given");
+	ck_assert_int_eq(config_load("", NULL, 0, &cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no configuration file given");
 
 	/* a tiny buffer is truncated, not overrun */
 	{
