@@ -1,2 +1,2 @@
 # Sample configuration and the default rule pack.
-EXTRA_DIST += conf/ttpd.conf conf/ttpd-dev.conf $(srcdir)/conf/rules/*.yaml
+EXTRA_DIST += conf/ttpd.conf conf/ttpd-dev.conf conf/sample-events.jsonl $(srcdir)/conf/rules/*.yaml

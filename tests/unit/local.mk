@@ -1,2 +1,4 @@
 # Unit suites, one program per host module.
 include tests/unit/config.mk
+include tests/unit/core.mk
+include tests/unit/store.mk
