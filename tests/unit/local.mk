@@ -1,1 +1,2 @@
 # Unit suites, one program per host module.
+include tests/unit/core.mk
