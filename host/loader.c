@@ -277,11 +277,13 @@ check_kinds(struct attempt *at, const ttpd_lifter *d)
 		return refuse(at, "declare the source kinds it handles in "
 		    ".source_kinds (a NULL-terminated array)",
 		    "declares no source kinds");
-	for (i = 0; k[i] != NULL; i++) {
+	for (i = 0;; i++) {
 		if (i >= MAX_KINDS)
 			return refuse(at, "end .source_kinds with NULL",
 			    "more than %d source kinds (missing NULL "
 			    "terminator?)", MAX_KINDS);
+		if (k[i] == NULL)
+			break;
 		if (!source_kind_known(k[i]))
 			return refuse(at, "use one of the source kinds ttpd "
 			    "knows (see ttpd(8))",
@@ -292,11 +294,13 @@ check_kinds(struct attempt *at, const ttpd_lifter *d)
 				    "source kind '%s' is listed twice", k[i]);
 	}
 	if (d->rule_kinds != NULL) {
-		for (i = 0; d->rule_kinds[i] != NULL; i++) {
+		for (i = 0;; i++) {
 			if (i >= MAX_KINDS)
 				return refuse(at, "end .rule_kinds with NULL",
 				    "more than %d rule kinds (missing NULL "
 				    "terminator?)", MAX_KINDS);
+			if (d->rule_kinds[i] == NULL)
+				break;
 			if (d->rule_kinds[i][0] == '\0')
 				return refuse(at, "remove the empty entry from "
 				    ".rule_kinds",
@@ -350,8 +354,8 @@ check_descriptor(struct attempt *at, const struct registry *reg,
 	if (reason != NULL) {
 		if (d->abi_major == TTPD_ABI_MAJOR &&
 		    d->abi_minor <= TTPD_ABI_MINOR)
-			return refuse(at, fix, "%s (%lu bytes, at least %lu "
-			    "needed)", reason, (unsigned long)d->size,
+			return refuse(at, fix, "%s: %lu bytes, at least %lu "
+			    "needed", reason, (unsigned long)d->size,
 			    (unsigned long)required_size(d->abi_minor));
 		return refuse(at, fix, "%s", reason);
 	}
@@ -373,7 +377,7 @@ check_descriptor(struct attempt *at, const struct registry *reg,
 		    "loads it as '%s'", d->name, pc->name);
 	if (registry_find(reg, d->name) != NULL)
 		return refuse(at, "load each plugin once in plugins.load",
-		    "a plugin named '%s' is already loaded (from %s)",
+		    "a plugin named '%s' is already loaded from %s",
 		    d->name, registry_find(reg, d->name)->path);
 	if (check_kinds(at, d) != 0)
 		return -1;
@@ -479,8 +483,8 @@ loader_load(struct registry *reg, const char *dir,
 	if (rc != TTPD_OK) {
 		ierr.msg[sizeof ierr.msg - 1] = '\0';
 		refuse(&at, "correct what the plugin reports (often its "
-		    "config group in ttpd.conf)", "init failed (%d): %s",
-		    rc, ierr.msg[0] != '\0' ? ierr.msg : "no reason given");
+		    "config group in ttpd.conf)", "init failed: %s",
+		    ierr.msg[0] != '\0' ? ierr.msg : "no reason given");
 		/* Its code stays mapped (RTLD_NODELETE) in case init left
 		 * anything behind that points into it. */
 		hostapi_ctx_free(p->ctx);
