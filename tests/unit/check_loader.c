@@ -32,9 +32,14 @@
 /*
  * TEMPORARY: config_check_plugin() (host/config.c) and rule_kind_matches()
  * (host/rules.c) are being written by other helpers.  Until they land,
- * minimal stand-ins so the loader's paths can be exercised.
+ * minimal stand-ins so the loader's paths can be exercised.  Weak, so a
+ * real definition pulled in from libttpdhost wins without a clash.
  */
-int rule_kind_matches(const char *pattern, const char *kind);
+int rule_kind_matches(const char *pattern, const char *kind)
+    __attribute__((weak));
+int config_check_plugin(const struct plugin_conf *pc,
+    const ttpd_config_key *keys, char *err, size_t errlen)
+    __attribute__((weak));
 
 int
 rule_kind_matches(const char *pattern, const char *kind)
