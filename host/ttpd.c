@@ -25,7 +25,7 @@
 #endif
 #define DEFAULT_CONFIG TTPD_SYSCONFDIR "/ttpd/ttpd.conf"
 
-enum { OPT_REPLAY = 256, OPT_TAGS_OUT };
+enum { OPT_REPLAY = 256, OPT_TAGS_OUT, OPT_DRY_RUN };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -34,6 +34,7 @@ static const struct option long_options[] = {
 	{ "option", required_argument, NULL, 'o' },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "tags-out", required_argument, NULL, OPT_TAGS_OUT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -44,7 +45,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: ttpd [-ftVh] [-c file] [-o key=value]... [--replay file]\n"
-"            [--tags-out file]\n"
+"            [--tags-out file] [--dry-run]\n"
 "\n"
 "Tag deception-network events with MITRE ATT&CK techniques.\n"
 "\n"
@@ -58,6 +59,7 @@ usage(FILE *fp)
 "                        store without a bus, print a summary line and exit\n"
 "      --tags-out FILE   with --replay: also write every newly inserted tag\n"
 "                        to FILE as JSONL ('-' = stdout)\n"
+"      --dry-run         with --replay: tag but store nothing (inserted=0)\n"
 "  -V, --version         print the version and the plugin ABI, then exit\n"
 "  -h, --help            print this help and exit\n"
 "\n"
@@ -190,7 +192,8 @@ print_report(const struct ttpd *t, FILE *fp)
 }
 
 static int
-run_replay(struct ttpd *t, const char *path, const char *tags_out)
+run_replay(struct ttpd *t, const char *path, const char *tags_out,
+    int dry_run)
 {
 	struct pipeline pl;
 	FILE *in = stdin, *out = NULL;
@@ -211,7 +214,7 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out)
 			return 1;
 		}
 	}
-	pipeline_init(&pl, &t->reg, t->store);
+	pipeline_init(&pl, &t->reg, dry_run ? NULL : t->store);
 	pl.ts.attack_release = t->cfg.attack_release;
 	pl.batch_size = (size_t)t->cfg.store_batch_size;
 	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
@@ -247,7 +250,7 @@ main(int argc, char **argv)
 	const char *tags_out = NULL;
 	const char **overrides = NULL;
 	size_t noverrides = 0;
-	int ch, test = 0, rc;
+	int ch, test = 0, dry_run = 0, rc;
 	struct ttpd t;
 	char err[2048];
 
@@ -275,6 +278,9 @@ main(int argc, char **argv)
 		case OPT_TAGS_OUT:
 			tags_out = optarg;
 			break;
+		case OPT_DRY_RUN:
+			dry_run = 1;
+			break;
 		case 'V':
 			printf("ttpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
 			    TTPD_ABI_MAJOR, TTPD_ABI_MINOR);
@@ -293,8 +299,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (tags_out != NULL && replay == NULL) {
-		fprintf(stderr, "ttpd: --tags-out needs --replay\n");
+	if ((tags_out != NULL || dry_run) && replay == NULL) {
+		fprintf(stderr, "ttpd: --tags-out and --dry-run need --replay\n");
 		return 2;
 	}
 
@@ -322,7 +328,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (replay != NULL) {
-		rc = run_replay(&t, replay, tags_out);
+		rc = run_replay(&t, replay, tags_out, dry_run);
 		teardown(&t);
 		return rc;
 	}
