@@ -91,6 +91,7 @@ fl_words()
 	awk -v split_clusters="${1:-}" '
 		/^\./ {
 			gsub(/\\-/, "-")
+			sub(/^\./, "")
 			for (i = 1; i < NF; i++) {
 				if ($i != "Fl")
 					continue
