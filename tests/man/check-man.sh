@@ -24,7 +24,7 @@ tmp=$(mktemp -d /tmp/check-man.XXXXXX) || {
 	exit 1
 }
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 fail()
 {
