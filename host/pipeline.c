@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,8 @@ pipeline_free(struct pipeline *pl)
 {
 	size_t i;
 
+	if (pl->writer != NULL)
+		pipeline_finish(pl);
 	tag_list_free(&pl->batch);
 	event_list_free(&pl->events);
 	for (i = 0; i < pl->nunrouted_kinds; i++)
@@ -105,12 +108,129 @@ write_tag_json(FILE *fp, const struct tag *t)
 	jv_decref(o);
 }
 
-int
-pipeline_flush(struct pipeline *pl)
+/* Write one batch in one transaction; on success count and empty it.
+ * On failure the batch is kept (never dropped silently). */
+static int
+write_batch(struct store *store, FILE *tags_out, struct tag_list *batch,
+    uint64_t *inserted_total)
 {
 	unsigned char *inserted = NULL;
 	long n;
 	size_t i;
+
+	if (batch->n == 0)
+		return 0;
+	if (tags_out != NULL)
+		inserted = xcalloc(batch->n, 1);
+	if (store_begin(store) != 0)
+		goto fail;
+	n = store_insert_tags(store, batch->v, batch->n, inserted);
+	if (n < 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	if (store_commit(store) != 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	*inserted_total += (uint64_t)n;
+	if (tags_out != NULL)
+		for (i = 0; i < batch->n; i++)
+			if (inserted[i])
+				write_tag_json(tags_out, &batch->v[i]);
+	free(inserted);
+	tag_list_truncate(batch, 0);
+	return 0;
+fail:
+	free(inserted);
+	log_err("store %s: writing %zu tags failed: %s", store_path(store),
+	    batch->n, store_error(store));
+	return -1;
+}
+
+/* The writer thread and the one batch it may hold. */
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store *store;
+	FILE *tags_out;
+	struct tag_list batch;  /* handed over, being written */
+	int busy;               /* batch holds work */
+	int stop;
+	int failed;             /* a write failed: refuse further batches */
+	uint64_t inserted;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->busy && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->busy && w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		/* the batch is ours while busy: no lock needed to write it */
+		if (write_batch(w->store, w->tags_out, &w->batch,
+		    &w->inserted) != 0) {
+			pthread_mutex_lock(&w->lock);
+			w->failed = 1;
+		} else
+			pthread_mutex_lock(&w->lock);
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int
+pipeline_start_writer(struct pipeline *pl)
+{
+	struct writer *w;
+
+	if (pl->store == NULL || pl->writer != NULL)
+		return 0;
+	w = xcalloc(1, sizeof *w);
+	w->store = pl->store;
+	w->tags_out = pl->tags_out;
+	tag_list_init(&w->batch);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		log_err("cannot start the store writer thread");
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return -1;
+	}
+	pl->writer = w;
+	return 0;
+}
+
+/* Wait until the writer is idle; returns its failure flag. */
+static int
+writer_wait_idle(struct writer *w)
+{
+	int failed;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->busy)
+		pthread_cond_wait(&w->cond, &w->lock);
+	failed = w->failed;
+	pthread_mutex_unlock(&w->lock);
+	return failed;
+}
+
+int
+pipeline_flush(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	struct tag_list tmp;
 
 	if (pl->batch.n == 0)
 		return 0;
@@ -118,35 +238,55 @@ pipeline_flush(struct pipeline *pl)
 		tag_list_truncate(&pl->batch, 0);
 		return 0;
 	}
-	if (pl->tags_out != NULL)
-		inserted = xcalloc(pl->batch.n, 1);
-	if (store_begin(pl->store) != 0)
-		goto fail;
-	n = store_insert_tags(pl->store, pl->batch.v, pl->batch.n, inserted);
-	if (n < 0) {
-		store_rollback(pl->store);
-		goto fail;
+	if (w == NULL) {
+		if (write_batch(pl->store, pl->tags_out, &pl->batch,
+		    &pl->st.inserted) != 0) {
+			pl->st.store_errors++;
+			return -1;
+		}
+		return 0;
 	}
-	if (store_commit(pl->store) != 0) {
-		store_rollback(pl->store);
-		goto fail;
+	if (writer_wait_idle(w)) {
+		pl->st.store_errors++;
+		return -1;
 	}
-	pl->st.inserted += (uint64_t)n;
-	if (pl->tags_out != NULL)
-		for (i = 0; i < pl->batch.n; i++)
-			if (inserted[i])
-				write_tag_json(pl->tags_out, &pl->batch.v[i]);
-	free(inserted);
-	tag_list_truncate(&pl->batch, 0);
+	/* swap: the writer takes the full batch, we keep its empty one */
+	pthread_mutex_lock(&w->lock);
+	tmp = w->batch;
+	w->batch = pl->batch;
+	pl->batch = tmp;
+	w->busy = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 	return 0;
-fail:
-	/* Never drop silently: the batch stays for the caller to retry or
-	 * to report; replay stops on a store failure. */
-	free(inserted);
-	pl->st.store_errors++;
-	log_err("store %s: writing %zu tags failed: %s",
-	    store_path(pl->store), pl->batch.n, store_error(pl->store));
-	return -1;
+}
+
+int
+pipeline_finish(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	int rc = pipeline_flush(pl);
+
+	if (w == NULL)
+		return rc;
+	if (writer_wait_idle(w) && rc == 0) {
+		pl->st.store_errors++;
+		rc = -1;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pl->st.inserted += w->inserted;
+	/* a failed batch is still in w->batch: it was reported, not lost
+	 * silently; free it with the writer */
+	tag_list_free(&w->batch);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+	pl->writer = NULL;
+	return rc;
 }
 
 static void
@@ -312,7 +452,7 @@ pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
 		rc = -1;
 	}
 	free(buf);
-	if (rc == 0)
-		rc = pipeline_flush(pl);
+	if (pipeline_finish(pl) != 0)
+		rc = -1;
 	return rc;
 }
