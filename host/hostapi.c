@@ -93,7 +93,9 @@ config_lookup(ttpd_ctx *ctx, const char *key)
 		const char *dot = strchr(key, '.');
 		size_t n = dot != NULL ? (size_t)(dot - key) : strlen(key);
 
-		if (n == 0 || n >= sizeof part)
+		/* empty parts (".a", "a..b", "a.") name nothing */
+		if (n == 0 || n >= sizeof part ||
+		    (dot != NULL && dot[1] == '\0'))
 			return NULL;
 		memcpy(part, key, n);
 		part[n] = '\0';
