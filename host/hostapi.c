@@ -41,15 +41,6 @@ struct ttpd_ctx {
 };
 
 static int64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
 mono_ns(void)
 {
 	struct timespec ts;
@@ -366,7 +357,7 @@ static int64_t
 h_now_ns(ttpd_ctx *ctx)
 {
 	(void)ctx;
-	return wall_ns();
+	return tag_now_ns();
 }
 
 static const ttpd_host host_table = {
@@ -448,7 +439,7 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 
 	sink->ev = ev;
 	sink->ts = ts;
-	sink->now_ns = now_ns != 0 ? now_ns : wall_ns();
+	sink->now_ns = now_ns != 0 ? now_ns : tag_now_ns();
 	sink->out = out;
 	sink->created_at[0] = '\0';
 	sink->nvals = 0;

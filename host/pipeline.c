@@ -61,15 +61,6 @@ pipeline_summary(const struct pipeline *pl, FILE *fp)
 	    (unsigned long long)pipeline_errors(pl));
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* One JSON line per inserted tag, for --tags-out. */
 static void
 write_tag_json(FILE *fp, const struct tag *t)
@@ -312,7 +303,7 @@ pipeline_event(struct pipeline *pl, const ttpd_event *ev)
 {
 	struct plugin *const *ps;
 	size_t n, i, before = pl->batch.n;
-	int64_t now = now_ns();
+	int64_t now = tag_now_ns();
 
 	pl->st.events++;
 	ps = registry_plugins_for(pl->reg, ev->source_kind, &n);
