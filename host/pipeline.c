@@ -61,12 +61,14 @@ pipeline_summary(const struct pipeline *pl, FILE *fp)
 	    (unsigned long long)pipeline_errors(pl));
 }
 
-/* One JSON line per inserted tag, for --tags-out. */
+/* One JSON line per inserted tag, for --tags-out.  The evidence is
+ * already JSON text; it is spliced in, not parsed again. */
 static void
 write_tag_json(FILE *fp, const struct tag *t)
 {
-	ttpd_value *o = jv_new_object(), *ev;
+	ttpd_value *o = jv_new_object();
 	char *text;
+	size_t n;
 
 #define SET_STR(k, s)                                                          \
 	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
@@ -84,16 +86,15 @@ write_tag_json(FILE *fp, const struct tag *t)
 	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
 	SET_STR("rule_id", t->rule_id);
 	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
-	ev = jv_parse(t->evidence, strlen(t->evidence), NULL, 0);
-	jv_object_set_new(o, "evidence", ev != NULL ? ev : jv_new_object());
 	SET_STR("attack_release", t->attack_release);
 	SET_STR("mitre_url", t->mitre_url);
 	SET_STR("created_at", t->created_at);
 #undef SET_STR
 	text = jv_dump(o);
-	if (text != NULL) {
-		fputs(text, fp);
-		fputc('\n', fp);
+	/* text is "{...}": replace the closing brace with the evidence */
+	if (text != NULL && (n = strlen(text)) >= 2) {
+		fwrite(text, 1, n - 1, fp);
+		fprintf(fp, ",\"evidence\":%s}\n", t->evidence);
 	}
 	free(text);
 	jv_decref(o);
