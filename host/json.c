@@ -717,8 +717,6 @@ jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 	struct parser ps;
 	json_t *root;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	if (buf == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "1:1: no input");

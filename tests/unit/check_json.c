@@ -306,6 +306,10 @@ START_TEST(test_error_buffer)
 	ck_assert_uint_eq(strlen(err), sizeof err - 1);
 	ck_assert_ptr_null(jv_parse(NULL, 0, err, sizeof err));
 	ck_assert_uint_gt(strlen(err), 0);
+	/* err is only written on failure. */
+	strcpy(err, "keep");
+	jv_decref(jv_parse("[1]", 3, err, sizeof err));
+	ck_assert_str_eq(err, "keep");
 	/* A buffer need not be NUL-terminated: only len bytes are read. */
 	jv_decref(assert_same_accept("[12]34", 4));
 	jv_decref(assert_same_accept("\"ab\"cd", 4));
