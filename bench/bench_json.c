@@ -1,15 +1,23 @@
 /*
- * bench_json: jv_parse against jansson's json_loadb on our event lines.
+ * bench_json: our JSON code against jansson's on our own data.
  *
  *   bench/bench_json [megabytes] [runs]
  *
- * The lines of $TTPD_SHARED_DIR/golden/events.jsonl (JSONL tagger events,
- * mostly strings), repeated to about `megabytes` (default 50) of input, are
- * parsed and freed one by one; each parser gets `runs` passes (default 3)
- * and the median is printed as MB/s and microseconds per line.  Figures
- * come from the process CPU time, since the build machine is shared and
- * wall time swings with its load; wall MB/s is shown alongside.  Both
- * parsers must accept the same lines.  make bench sets TTPD_SHARED_DIR.
+ * Parse: the lines of $TTPD_SHARED_DIR/golden/events.jsonl (JSONL tagger
+ * events, mostly strings), repeated to about `megabytes` (default 50) of
+ * input, are parsed and freed one by one with jv_parse and json_loadb.
+ *
+ * Dump: the same lines parsed once, and the "evidence" objects of
+ * golden/expected.jsonl (what ttpd serialises for every tag), are
+ * serialised and freed one by one with jv_dump and json_dumps(JSON_COMPACT
+ * | JSON_ENCODE_ANY), as many rounds as make about `megabytes` of output.
+ * Both must produce the same bytes.
+ *
+ * Each contender gets `runs` passes (default 3) and the median is printed
+ * as MB/s (of input for parsing, of output for dumping) and microseconds
+ * per value.  Figures come from the process CPU time, since the build
+ * machine is shared and wall time swings with its load; wall MB/s is shown
+ * alongside.  make bench sets TTPD_SHARED_DIR.
  */
 #include "config.h"
 
@@ -166,6 +174,151 @@ report(const char *name, const struct corpus *c, struct timing t)
 	    (double)c->bytes / t.wall / 1e6);
 }
 
+/* Parsed values to serialise, and the size of one round of output. */
+struct values {
+	json_t **v;
+	size_t n, bytes;
+	size_t rounds;		/* rounds per pass */
+};
+
+/* Every line of path, or its member `member` when not NULL. */
+static void
+load_values(const char *path, const char *member, struct values *vs)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (fp == NULL) {
+		fprintf(stderr, "bench_json: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	vs->v = NULL;
+	vs->n = 0;
+	while ((n = getline(&line, &cap, fp)) > 0) {
+		ttpd_value *doc = jv_parse(line, (size_t)n, NULL, 0);
+		json_t *j;
+
+		if (doc == NULL)
+			continue;
+		j = member != NULL ? json_object_get((json_t *)(void *)doc,
+		    member) : (json_t *)(void *)doc;
+		if (j != NULL) {
+			vs->v = xrealloc(vs->v, (vs->n + 1) * sizeof *vs->v);
+			vs->v[vs->n++] = json_incref(j);
+		}
+		jv_decref(doc);
+	}
+	free(line);
+	fclose(fp);
+	if (vs->n == 0) {
+		fprintf(stderr, "bench_json: %s: no values\n", path);
+		exit(2);
+	}
+}
+
+/* Both serialisers agree on every value; sizes one round of output. */
+static int
+check_dumps(struct values *vs, size_t target)
+{
+	size_t i;
+	int ok = 1;
+
+	vs->bytes = 0;
+	for (i = 0; i < vs->n; i++) {
+		char *ours = jv_dump((const ttpd_value *)(void *)vs->v[i]);
+		char *theirs = json_dumps(vs->v[i], JSON_COMPACT |
+		    JSON_ENCODE_ANY);
+
+		if (ours == NULL || theirs == NULL || strcmp(ours, theirs)) {
+			fprintf(stderr, "bench_json: value %zu: jv_dump and "
+			    "json_dumps differ\n", i);
+			ok = 0;
+		} else
+			vs->bytes += strlen(ours);
+		free(ours);
+		free(theirs);
+	}
+	vs->rounds = vs->bytes == 0 ? 1 : (target + vs->bytes - 1) / vs->bytes;
+	return ok;
+}
+
+static struct timing
+dump_pass(const struct values *vs, int ours)
+{
+	size_t r, i;
+	struct timing t = { clock_s(CLOCK_PROCESS_CPUTIME_ID),
+	    clock_s(CLOCK_MONOTONIC) };
+
+	for (r = 0; r < vs->rounds; r++) {
+		for (i = 0; i < vs->n; i++) {
+			char *s = ours ? jv_dump((const ttpd_value *)(void *)
+			    vs->v[i]) : json_dumps(vs->v[i], JSON_COMPACT |
+			    JSON_ENCODE_ANY);
+
+			if (s == NULL) {
+				fprintf(stderr, "bench_json: dump failed\n");
+				exit(1);
+			}
+			free(s);
+		}
+	}
+	t.cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t.cpu;
+	t.wall = clock_s(CLOCK_MONOTONIC) - t.wall;
+	return t;
+}
+
+static struct timing
+median_dump(const struct values *vs, int ours, int runs)
+{
+	struct timing t[MAX_RUNS];
+	int r;
+
+	for (r = 0; r < runs; r++)
+		t[r] = dump_pass(vs, ours);
+	qsort(t, (size_t)runs, sizeof t[0], by_cpu);
+	return t[runs / 2];
+}
+
+static void
+report_dump(const char *name, const struct values *vs, struct timing t)
+{
+	double bytes = (double)vs->bytes * (double)vs->rounds;
+	double count = (double)vs->n * (double)vs->rounds;
+
+	printf("%-10s %8.1f MB/s %8.3f us/value %10.0f values/s "
+	    "(wall %.1f MB/s)\n", name, bytes / t.cpu / 1e6,
+	    t.cpu * 1e6 / count, count / t.cpu, bytes / t.wall / 1e6);
+}
+
+/* Returns 0 when both serialisers agree. */
+static int
+bench_dump(const char *title, const char *path, const char *member,
+    size_t target, int runs)
+{
+	struct timing t_jansson, t_ours;
+	struct values vs;
+	size_t i;
+	int ok;
+
+	load_values(path, member, &vs);
+	ok = check_dumps(&vs, target);
+	printf("dump %s: %zu values x %zu rounds, %.1f MB out (%.0f "
+	    "bytes/value)\n", title, vs.n, vs.rounds, (double)vs.bytes *
+	    (double)vs.rounds / 1e6, (double)vs.bytes / (double)vs.n);
+	t_jansson = median_dump(&vs, 0, runs);
+	report_dump("json_dumps", &vs, t_jansson);
+	t_ours = median_dump(&vs, 1, runs);
+	report_dump("jv_dump", &vs, t_ours);
+	printf("jv_dump is %.2fx jansson (CPU time)\n",
+	    t_jansson.cpu / t_ours.cpu);
+	for (i = 0; i < vs.n; i++)
+		json_decref(vs.v[i]);
+	free(vs.v);
+	return ok ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -176,6 +329,7 @@ main(int argc, char **argv)
 	size_t ok_jansson, ok_ours;
 	struct corpus c;
 	char path[4096];
+	int failed = 0;
 
 	if (shared == NULL || *shared == '\0') {
 		fprintf(stderr, "bench_json: set TTPD_SHARED_DIR\n");
@@ -188,9 +342,9 @@ main(int argc, char **argv)
 	}
 	snprintf(path, sizeof path, "%s/golden/events.jsonl", shared);
 	load_corpus(path, (size_t)(mb * 1e6), &c);
-	printf("%zu lines, %.1f MB (%.0f bytes/line), median of %d runs, CPU time\n",
-	    c.nlines, (double)c.bytes / 1e6, (double)c.bytes /
-	    (double)c.nlines, runs);
+	printf("parse: %zu lines, %.1f MB (%.0f bytes/line), median of %d "
+	    "runs, CPU time\n", c.nlines, (double)c.bytes / 1e6,
+	    (double)c.bytes / (double)c.nlines, runs);
 	t_jansson = median_pass(&c, 0, runs, &ok_jansson);
 	report("json_loadb", &c, t_jansson);
 	t_ours = median_pass(&c, 1, runs, &ok_ours);
@@ -203,7 +357,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_json: accepted lines differ: jansson "
 		    "%zu, jv_parse %zu of %zu\n", ok_jansson, ok_ours,
 		    c.nlines);
-		return 1;
+		failed = 1;
 	}
-	return 0;
+	if (bench_dump("events", path, NULL, (size_t)(mb * 1e6), runs) != 0)
+		failed = 1;
+	snprintf(path, sizeof path, "%s/golden/expected.jsonl", shared);
+	if (bench_dump("evidence", path, "evidence", (size_t)(mb * 1e6),
+	    runs) != 0)
+		failed = 1;
+	return failed;
 }

@@ -739,12 +739,390 @@ jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 	return V(root);
 }
 
+/*
+ * The serializer.  json_dumps escapes strings one code point at a time
+ * through a callback; this writes into one growing buffer, copies the
+ * plain runs of strings with memcpy after a word-at-a-time scan, and walks
+ * containers with an explicit stack.  The output is byte for byte that of
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) in jansson 2.14:
+ *  - strings escape '"', '\\' and the controls below 0x20 only: \b \f \n
+ *    \r \t, the others as \u00XX with uppercase hex (NUL as \u0000); '/',
+ *    DEL and non-ASCII UTF-8 stay raw; invalid UTF-8 fails the dump;
+ *  - integers in decimal; reals as "%.17g" with the locale's decimal point
+ *    turned into '.', ".0" appended when there is neither '.' nor 'e', and
+ *    the exponent stripped of its '+' and leading zeros ("1e17", "1e-5");
+ *  - object keys in insertion order;
+ *  - a container inside itself (a cycle) fails the dump.
+ * Unlike jansson it does not recurse, so no nesting overflows the stack
+ * (jansson's own recursion crashes somewhere below a million levels).
+ */
+
+/* jansson's MAX_REAL_STR_LENGTH. */
+#define REAL_BUFFER	100
+
+struct outbuf {
+	char *buf;
+	size_t len, cap;
+};
+
+/* An open container: the object iterator or array index to go on from. */
+struct dump_frame {
+	json_t *container;
+	void *iter;
+	size_t index, size;
+};
+
+struct dumper {
+	struct outbuf out;
+	struct dump_frame *stack;
+	size_t depth, stack_cap;
+	struct dump_frame inline_stack[16];
+};
+
+/* Make room for `more` bytes; 0 on success. */
+static int
+out_reserve(struct outbuf *o, size_t more)
+{
+	size_t cap = o->cap;
+	char *nb;
+
+	if (cap - o->len >= more)
+		return 0;
+	while (cap - o->len < more) {
+		if (cap > SIZE_MAX / 2)
+			return -1;
+		cap *= 2;
+	}
+	if ((nb = realloc(o->buf, cap)) == NULL)
+		return -1;
+	o->buf = nb;
+	o->cap = cap;
+	return 0;
+}
+
+static inline int
+out_bytes(struct outbuf *o, const char *s, size_t n)
+{
+	if (out_reserve(o, n) != 0)
+		return -1;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	return 0;
+}
+
+static inline int
+out_byte(struct outbuf *o, char c)
+{
+	if (o->len == o->cap && out_reserve(o, 1) != 0)
+		return -1;
+	o->buf[o->len++] = c;
+	return 0;
+}
+
+/* The one-letter escapes of the controls, 0 for \u00XX. */
+static const char control_escape[0x20] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
+
+/*
+ * A quoted, escaped string.  Room for the rest of the input plus the
+ * closing quote is kept reserved, so plain runs and UTF-8 are copied
+ * without checks and only escapes, which grow the text, reserve more.
+ */
+static int
+dump_string(struct outbuf *o, const char *str, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)str, *end = p + len;
+	const unsigned char *run = p;
+	size_t n;
+	char *w;
+
+	if (out_reserve(o, len + 2) != 0)
+		return -1;
+	o->buf[o->len++] = '"';
+	for (;;) {
+		while (end - p >= 8) {
+			uint64_t word, m;
+
+			memcpy(&word, p, sizeof word);
+			if ((m = special_bytes(word)) != 0) {
+				p += FIRST_FLAGGED_BYTE(m);
+				break;
+			}
+			p += 8;
+		}
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p == end)
+			break;
+		if (*p >= 0x80) {
+			/* jansson checks UTF-8 as it dumps. */
+			if ((n = utf8_sequence(p, end)) == 0)
+				return -1;
+			p += n;
+			continue;
+		}
+		/* An escape: flush the run, write at most 6 bytes. */
+		n = (size_t)(p - run);
+		memcpy(o->buf + o->len, run, n);
+		o->len += n;
+		if (out_reserve(o, 6 + (size_t)(end - p)) != 0)
+			return -1;
+		w = o->buf + o->len;
+		w[0] = '\\';
+		if (*p == '"' || *p == '\\') {
+			w[1] = (char)*p;
+			o->len += 2;
+		} else if (control_escape[*p] != 0) {
+			w[1] = control_escape[*p];
+			o->len += 2;
+		} else {
+			w[1] = 'u';
+			w[2] = '0';
+			w[3] = '0';
+			w[4] = hex[*p >> 4];
+			w[5] = hex[*p & 0xf];
+			o->len += 6;
+		}
+		run = ++p;
+	}
+	n = (size_t)(p - run);
+	memcpy(o->buf + o->len, run, n);
+	o->len += n;
+	o->buf[o->len++] = '"';
+	return 0;
+}
+
+static int
+dump_integer(struct outbuf *o, json_int_t i)
+{
+	char digits[24], *d = digits + sizeof digits;
+	unsigned long long mag = i < 0 ? 0ull - (unsigned long long)i :
+	    (unsigned long long)i;
+
+	do {
+		*--d = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag != 0);
+	if (i < 0)
+		*--d = '-';
+	return out_bytes(o, d, (size_t)(digits + sizeof digits - d));
+}
+
+/* jansson's jsonp_dtostr with the default precision of 17. */
+static int
+dump_real(struct outbuf *o, double d)
+{
+	char buf[REAL_BUFFER], *e, *from;
+	const char *point;
+	int ret;
+	size_t len;
+
+	ret = snprintf(buf, sizeof buf, "%.17g", d);
+	if (ret < 0 || (size_t)ret >= sizeof buf)
+		return -1;
+	len = (size_t)ret;
+	point = localeconv()->decimal_point;
+	if (point[0] != '.' && point[0] != '\0' &&
+	    (e = strchr(buf, point[0])) != NULL)
+		*e = '.';
+	/* Keep it a real when read back. */
+	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
+		if (len + 3 >= sizeof buf)
+			return -1;
+		memcpy(buf + len, ".0", 3);
+		len += 2;
+	}
+	/* "e+05" -> "e5", "e-05" -> "e-5". */
+	if ((e = strchr(buf, 'e')) != NULL) {
+		e++;
+		from = e + 1;
+		if (*e == '-')
+			e++;
+		while (*from == '0')
+			from++;
+		if (from != e) {
+			memmove(e, from, len - (size_t)(from - buf) + 1);
+			len -= (size_t)(from - e);
+		}
+	}
+	return out_bytes(o, buf, len);
+}
+
+/*
+ * Enter a non-empty container; -1 on a cycle.  Instead of searching the
+ * whole stack (quadratic in the depth), a container entered at depth d is
+ * compared with the one open at depth 2^k - 1, the largest such below d.
+ * Equal means a container inside itself.  Conversely, a cycle makes the
+ * walk descend forever along a path that is eventually periodic (each
+ * container leads into the same child every time), and once 2^k exceeds
+ * both the start and the period of that path some comparison matches:
+ * Brent's cycle finding, one comparison per container.
+ */
+static int
+dump_push(struct dumper *dp, json_t *container, size_t size)
+{
+	struct dump_frame *ns, *f;
+	size_t mark, cap;
+
+	if (dp->depth > 0) {
+		for (mark = 1; mark <= dp->depth / 2; mark *= 2)
+			;
+		if (dp->stack[mark - 1].container == container)
+			return -1;
+	}
+	if (dp->depth == dp->stack_cap) {
+		if (dp->stack_cap > SIZE_MAX / 2 / sizeof *ns)
+			return -1;
+		cap = dp->stack_cap * 2;
+		if (dp->stack == dp->inline_stack) {
+			if ((ns = malloc(cap * sizeof *ns)) != NULL)
+				memcpy(ns, dp->stack, dp->depth * sizeof *ns);
+		} else
+			ns = realloc(dp->stack, cap * sizeof *ns);
+		if (ns == NULL)
+			return -1;
+		dp->stack = ns;
+		dp->stack_cap = cap;
+	}
+	f = &dp->stack[dp->depth++];
+	f->container = container;
+	f->size = size;
+	f->index = 0;
+	f->iter = json_is_object(container) ? json_object_iter(container) :
+	    NULL;
+	return 0;
+}
+
+#if JANSSON_VERSION_HEX >= 0x020e00
+#define ITER_KEY_LEN(it)	json_object_iter_key_len(it)
+#else
+#define ITER_KEY_LEN(it)	strlen(json_object_iter_key(it))
+#endif
+
+static int
+dump_document(struct dumper *dp, json_t *v)
+{
+	struct outbuf *o = &dp->out;
+	struct dump_frame *top;
+	size_t size;
+
+value:
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if ((size = json_object_size(v)) == 0) {
+			if (out_bytes(o, "{}", 2) != 0)
+				return -1;
+			break;
+		}
+		if (dump_push(dp, v, size) != 0 || out_byte(o, '{') != 0)
+			return -1;
+		goto member;
+	case JSON_ARRAY:
+		if ((size = json_array_size(v)) == 0) {
+			if (out_bytes(o, "[]", 2) != 0)
+				return -1;
+			break;
+		}
+		if (dump_push(dp, v, size) != 0 || out_byte(o, '[') != 0)
+			return -1;
+		v = json_array_get(v, 0);
+		goto value;
+	case JSON_STRING:
+		if (dump_string(o, json_string_value(v),
+		    json_string_length(v)) != 0)
+			return -1;
+		break;
+	case JSON_INTEGER:
+		if (dump_integer(o, json_integer_value(v)) != 0)
+			return -1;
+		break;
+	case JSON_REAL:
+		if (dump_real(o, json_real_value(v)) != 0)
+			return -1;
+		break;
+	case JSON_TRUE:
+		if (out_bytes(o, "true", 4) != 0)
+			return -1;
+		break;
+	case JSON_FALSE:
+		if (out_bytes(o, "false", 5) != 0)
+			return -1;
+		break;
+	case JSON_NULL:
+		if (out_bytes(o, "null", 4) != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+
+next:
+	/* After a value: the next member or element, or the closing. */
+	if (dp->depth == 0)
+		return 0;
+	top = &dp->stack[dp->depth - 1];
+	if (json_is_object(top->container)) {
+		top->iter = json_object_iter_next(top->container, top->iter);
+		if (top->iter == NULL) {
+			dp->depth--;
+			if (out_byte(o, '}') != 0)
+				return -1;
+			goto next;
+		}
+		if (out_byte(o, ',') != 0)
+			return -1;
+		goto member;
+	}
+	if (++top->index == top->size) {
+		dp->depth--;
+		if (out_byte(o, ']') != 0)
+			return -1;
+		goto next;
+	}
+	if (out_byte(o, ',') != 0)
+		return -1;
+	v = json_array_get(top->container, top->index);
+	goto value;
+
+member:
+	top = &dp->stack[dp->depth - 1];
+	if (top->iter == NULL)
+		return -1;
+	if (dump_string(o, json_object_iter_key(top->iter),
+	    ITER_KEY_LEN(top->iter)) != 0 || out_byte(o, ':') != 0)
+		return -1;
+	v = json_object_iter_value(top->iter);
+	goto value;
+}
+
 char *
 jv_dump(const ttpd_value *v)
 {
+	struct dumper dp;
+	int rc;
+
 	if (v == NULL)
 		return NULL;
-	return json_dumps(J(v), JSON_COMPACT | JSON_ENCODE_ANY);
+	dp.out.len = 0;
+	dp.out.cap = 256;
+	if ((dp.out.buf = malloc(dp.out.cap)) == NULL)
+		return NULL;
+	dp.stack = dp.inline_stack;
+	dp.stack_cap = sizeof dp.inline_stack / sizeof dp.inline_stack[0];
+	dp.depth = 0;
+	rc = dump_document(&dp, J(v));
+	if (rc == 0)
+		rc = out_byte(&dp.out, '\0');
+	if (dp.stack != dp.inline_stack)
+		free(dp.stack);
+	if (rc != 0) {
+		free(dp.out.buf);
+		return NULL;
+	}
+	return dp.out.buf;
 }
 
 void

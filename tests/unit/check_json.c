@@ -924,6 +924,478 @@ START_TEST(test_values_usable)
 }
 END_TEST
 
+/*
+ * jv_dump against json_dumps(JSON_COMPACT | JSON_ENCODE_ANY): the same
+ * bytes, or NULL from both.
+ */
+static void
+assert_same_dump(json_t *j, const char *what)
+{
+	char *ours = jv_dump((const ttpd_value *)(void *)j), *theirs = dump(j);
+
+	if (theirs == NULL)
+		ck_assert_msg(ours == NULL, "%s: json_dumps fails, jv_dump "
+		    "gives %s", what, show(ours, strlen(ours)));
+	else {
+		ck_assert_msg(ours != NULL, "%s: jv_dump fails, json_dumps "
+		    "gives %s", what, show(theirs, strlen(theirs)));
+		ck_assert_msg(strcmp(ours, theirs) == 0, "%s: jv_dump %s",
+		    what, show(ours, strlen(ours)));
+	}
+	free(ours);
+	free(theirs);
+}
+
+/* Same, and steal j. */
+static void
+assert_same_dump_new(json_t *j, const char *what)
+{
+	ck_assert_ptr_nonnull(j);
+	assert_same_dump(j, what);
+	json_decref(j);
+}
+
+/* jv_dump(j) is exactly `want` (and json_dumps agrees); steals j. */
+static void
+assert_dump_is(json_t *j, const char *want)
+{
+	char *ours;
+
+	ck_assert_ptr_nonnull(j);
+	ours = jv_dump((const ttpd_value *)(void *)j);
+	ck_assert_ptr_nonnull(ours);
+	ck_assert_str_eq(ours, want);
+	free(ours);
+	assert_same_dump_new(j, want);
+}
+
+START_TEST(test_dump_golden)
+{
+	size_t n, i, dumped = 0;
+	char **lines = golden_lines(&n);
+
+	for (i = 0; i < n; i++) {
+		ttpd_value *v = jv_parse(lines[i], strlen(lines[i]), NULL, 0);
+
+		if (v == NULL)
+			continue;
+		assert_same_dump(J(v), show(lines[i], strlen(lines[i])));
+		jv_decref(v);
+		dumped++;
+	}
+	ck_assert_uint_gt(dumped, n - 10);
+	free_lines(lines, n);
+}
+END_TEST
+
+/* Every ASCII byte (NUL included) alone, between letters and in a key. */
+START_TEST(test_dump_ascii)
+{
+	char s[8], what[32];
+	unsigned c;
+	json_t *o;
+
+	for (c = 0; c < 0x80; c++) {
+		snprintf(what, sizeof what, "byte 0x%02x", c);
+		s[0] = (char)c;
+		assert_same_dump_new(json_stringn(s, 1), what);
+		memcpy(s, "ab", 2);
+		s[2] = (char)c;
+		memcpy(s + 3, "cd", 2);
+		assert_same_dump_new(json_stringn(s, 5), what);
+		s[3] = (char)c;
+		assert_same_dump_new(json_stringn(s, 4), what);
+		o = json_object();
+		ck_assert_int_eq(json_object_setn_new(o, s, 5,
+		    json_stringn(s + 2, 1)), 0);
+		assert_same_dump_new(o, what);
+	}
+	/* The choices jansson makes, spelled out. */
+	assert_dump_is(json_stringn("\x01\x1f\x7f/\b\f\n\r\t\"\\\0", 12),
+	    "\"\\u0001\\u001F\x7f/\\b\\f\\n\\r\\t\\\"\\\\\\u0000\"");
+	assert_dump_is(json_string("\x0b\x1b"), "\"\\u000B\\u001B\"");
+}
+END_TEST
+
+/*
+ * Strings of 1..300 bytes with one special at every position: the word
+ * scan, its tail and the buffer growth around each escape.
+ */
+START_TEST(test_dump_string_positions)
+{
+	static const char *const specials[] = {
+		"\"", "\\", "\n", "\x01", "\x1f", "\0", "\x7f", "/",
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\t\t",
+	};
+	char buf[320], what[64];
+	size_t len, pos, k, sl, i;
+
+	for (len = 1; len <= 300; len++) {
+		for (pos = 0; pos < len; pos++) {
+			for (k = 0; k < sizeof specials / sizeof *specials;
+			    k++) {
+				sl = specials[k][0] == '\0' ? 1 :
+				    strlen(specials[k]);
+				if (pos + sl > len)
+					continue;
+				for (i = 0; i < len; i++)
+					buf[i] = (char)('a' + i % 26);
+				memcpy(buf + pos, specials[k], sl);
+				snprintf(what, sizeof what, "len %zu pos %zu "
+				    "special %zu", len, pos, k);
+				assert_same_dump_new(json_stringn(buf, len),
+				    what);
+			}
+		}
+		/* Nothing but escapes: the output is six times the input. */
+		memset(buf, 0x01, len);
+		assert_same_dump_new(json_stringn(buf, len), "all \\u0001");
+		memset(buf, '"', len);
+		assert_same_dump_new(json_stringn(buf, len), "all quotes");
+	}
+}
+END_TEST
+
+START_TEST(test_dump_utf8)
+{
+	static const char *const texts[] = {
+		"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+		"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x98\x80",
+		"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\xbc"
+		    "\xd0\xb8\xd1\x80\n\xe4\xbd\xa0\xe5\xa5\xbd\"",
+	};
+	static const char *const invalid[] = {
+		"\xff", "\x80", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"abcdefgh\xc3", "abcdefghijklmnop\xe2\x82",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof texts / sizeof *texts; i++)
+		assert_same_dump_new(json_string(texts[i]), texts[i]);
+	assert_dump_is(json_string("\xc3\xa9\xf0\x9f\x98\x80"),
+	    "\"\xc3\xa9\xf0\x9f\x98\x80\"");
+	/* jansson refuses bad UTF-8 while dumping; such a string can only
+	 * be made behind its back. */
+	for (i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+		json_t *a = json_array();
+
+		json_array_append_new(a, json_stringn_nocheck(invalid[i],
+		    strlen(invalid[i])));
+		assert_same_dump(json_array_get(a, 0), "bad UTF-8");
+		ck_assert_ptr_null(jv_dump((const ttpd_value *)(void *)
+		    json_array_get(a, 0)));
+		assert_same_dump_new(a, "bad UTF-8 in an array");
+	}
+}
+END_TEST
+
+START_TEST(test_dump_scalars)
+{
+	static const struct {
+		double d;
+		const char *want;
+	} reals[] = {
+		{ 0.0, "0.0" }, { -0.0, "-0.0" }, { 1e-300, "1e-300" },
+		{ 1e300, "1.0000000000000001e300" },
+		{ 0.1, "0.10000000000000001" }, { 1.5, "1.5" },
+		{ 123456789012345678.0, "1.2345678901234568e17" },
+		{ 5e-324, "4.9406564584124654e-324" }, { 1.0, "1.0" },
+		{ 100.0, "100.0" }, { -7.0, "-7.0" },
+		{ 1e16, "10000000000000000.0" }, { 1e17, "1e17" },
+		{ 1e22, "1e22" }, { 1e-5, "1.0000000000000001e-5" },
+		{ 1e-4, "0.0001" }, { 1.7976931348623157e308,
+		    "1.7976931348623157e308" },
+		{ 2.2250738585072014e-308, "2.2250738585072014e-308" },
+		{ -1.5e-10, "-1.5e-10" }, { 0.30000000000000004,
+		    "0.30000000000000004" }, { 1712345678.25, "1712345678.25" },
+	};
+	static const struct {
+		json_int_t i;
+		const char *want;
+	} ints[] = {
+		{ INT64_MIN, "-9223372036854775808" },
+		{ INT64_MAX, "9223372036854775807" }, { 0, "0" }, { -1, "-1" },
+		{ 1, "1" }, { 9, "9" }, { 10, "10" }, { -10, "-10" },
+		{ 1000000000000000000, "1000000000000000000" },
+		{ INT64_MIN + 1, "-9223372036854775807" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof reals / sizeof *reals; i++)
+		assert_dump_is(json_real(reals[i].d), reals[i].want);
+	for (i = 0; i < sizeof ints / sizeof *ints; i++)
+		assert_dump_is(json_integer(ints[i].i), ints[i].want);
+	assert_dump_is(json_true(), "true");
+	assert_dump_is(json_false(), "false");
+	assert_dump_is(json_null(), "null");
+	assert_dump_is(json_string(""), "\"\"");
+	ck_assert_ptr_null(jv_dump(NULL));
+}
+END_TEST
+
+START_TEST(test_dump_containers)
+{
+	static const char *const docs[] = {
+		"{}", "[]", "[[]]", "[{}]", "{\"a\":{}}", "{\"\":[]}",
+		"[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]",
+		"{\"a\":{\"b\":[1,{\"c\":null}],\"d\":[]},\"e\":-0.5}",
+		"[{}, [], \"\", 0, -0.5, true, false, null, 1e300]",
+		"{\"k\\\"ey\\u0001\":1, \"\\u00e9\":[\"\\t\"], \"/\":2}",
+		"{\"z\":1,\"a\":2,\"m\":3,\"b\":4}",
+	};
+	json_t *o, *shared, *a, *cur;
+	size_t i;
+
+	for (i = 0; i < sizeof docs / sizeof *docs; i++)
+		assert_same_dump_new(jansson_parse(docs[i], strlen(docs[i])),
+		    docs[i]);
+	assert_dump_is(json_pack("{s:i,s:[i,{}],s:{}}", "z", 1, "a", 2, "m"),
+	    "{\"z\":1,\"a\":[2,{}],\"m\":{}}");
+
+	/* Insertion order survives replacing and deleting members. */
+	o = json_object();
+	json_object_set_new(o, "b", json_integer(1));
+	json_object_set_new(o, "a", json_integer(2));
+	json_object_set_new(o, "c", json_integer(3));
+	json_object_set_new(o, "b", json_integer(4));
+	json_object_del(o, "a");
+	json_object_set_new(o, "a", json_integer(5));
+	json_object_setn_new(o, "n\0ul", 4, json_true());
+	assert_dump_is(o, "{\"b\":4,\"c\":3,\"a\":5,\"n\\u0000ul\":true}");
+
+	/* One value twice is not a cycle. */
+	shared = json_pack("{s:[i,s]}", "x", 1, "y");
+	a = json_array();
+	json_array_append(a, shared);
+	json_array_append(a, shared);
+	o = json_object();
+	json_object_set(o, "p", shared);
+	json_object_set(o, "q", shared);
+	json_array_append_new(a, o);
+	assert_dump_is(a, "[{\"x\":[1,\"y\"]},{\"x\":[1,\"y\"]},"
+	    "{\"p\":{\"x\":[1,\"y\"]},\"q\":{\"x\":[1,\"y\"]}}]");
+	json_decref(shared);
+
+	/* Deeper than the frame stack's inline part, alternating kinds. */
+	a = json_array();
+	for (cur = a, i = 0; i < 3000; i++) {
+		json_t *n = i % 2 ? json_array() : json_object();
+
+		if (json_is_array(cur))
+			json_array_append_new(cur, n);
+		else
+			json_object_set_new(cur, "k", n);
+		if (i % 7 == 0) {
+			if (json_is_array(cur))
+				json_array_append_new(cur, json_integer(
+				    (json_int_t)i));
+			else
+				json_object_set_new(cur, "i", json_integer(
+				    (json_int_t)i));
+		}
+		cur = n;
+	}
+	assert_same_dump_new(a, "3000 levels");
+}
+END_TEST
+
+/* Nesting far deeper than jansson's recursion survives (no reference). */
+START_TEST(test_dump_very_deep)
+{
+	const size_t depth = 1000000;
+	json_t *root = json_array(), *cur = root, *n;
+	char *out;
+	size_t i;
+
+	for (i = 1; i < depth; i++) {
+		n = json_array();
+		json_array_append_new(cur, n);
+		cur = n;
+	}
+	out = jv_dump((const ttpd_value *)(void *)root);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(strlen(out), 2 * depth);
+	for (i = 0; i < depth; i++)
+		ck_assert(out[i] == '[' && out[depth + i] == ']');
+	free(out);
+	/* json_decref recurses too: take the chain apart from the top. */
+	for (cur = root; cur != NULL; cur = n) {
+		n = json_array_size(cur) > 0 ? json_incref(json_array_get(cur,
+		    0)) : NULL;
+		json_decref(cur);
+	}
+}
+END_TEST
+
+/* A container inside itself: NULL from both (jansson refuses direct
+ * self-insertion, so the loops go through a second container). */
+START_TEST(test_dump_cycle)
+{
+	json_t *a = json_object(), *b = json_object(), *arr = json_array();
+	json_t *outer = json_array(), *cur;
+	size_t i;
+
+	ck_assert_int_eq(json_object_set(a, "b", b), 0);
+	ck_assert_int_eq(json_object_set(b, "a", a), 0);
+	assert_same_dump(a, "object cycle");
+	ck_assert_ptr_null(jv_dump((const ttpd_value *)(void *)a));
+	ck_assert_ptr_null(jv_dump((const ttpd_value *)(void *)b));
+
+	json_array_append(arr, json_null());
+	json_array_append(arr, a);
+	assert_same_dump(arr, "array leading into a cycle");
+	ck_assert_ptr_null(jv_dump((const ttpd_value *)(void *)arr));
+
+	/* A loop closing 40 levels down, past the inline frames. */
+	for (cur = outer, i = 0; i < 40; i++) {
+		json_t *n = json_array();
+
+		json_array_append_new(cur, json_string("x"));
+		json_array_append_new(cur, n);
+		cur = n;
+	}
+	json_array_append(cur, outer);
+	assert_same_dump(outer, "deep array cycle");
+	ck_assert_ptr_null(jv_dump((const ttpd_value *)(void *)outer));
+
+	/* Break the loops so that everything is freed. */
+	json_array_clear(cur);
+	json_object_clear(b);
+	json_decref(outer);
+	json_decref(arr);
+	json_decref(a);
+	json_decref(b);
+}
+END_TEST
+
+static const char *const string_pieces[] = {
+	"a", "Z", "0", " ", "/", "~", "\x7f", "\"", "\\", "\n", "\r", "\t",
+	"\b", "\f", "\x01", "\x1f", "\x1b", "\0", "\xc3\xa9", "\xd0\x96",
+	"\xe2\x82\xac", "\xef\xbf\xbf", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+	"cat /etc/passwd | grep root", "abcdefgh", "\\\\\\", "\"\"",
+};
+
+static json_t *
+random_string(void)
+{
+	char buf[4096];
+	size_t n = 0, pieces, k, len, cap;
+
+	/* Mostly short, sometimes command-sized. */
+	cap = rng_below(8) == 0 ? 2000 : 40;
+	pieces = rng_below(cap);
+	for (k = 0; k < pieces; k++) {
+		size_t p = rng_below(sizeof string_pieces /
+		    sizeof string_pieces[0]);
+
+		len = string_pieces[p][0] == '\0' ? 1 :
+		    strlen(string_pieces[p]);
+		if (n + len > sizeof buf)
+			break;
+		memcpy(buf + n, string_pieces[p], len);
+		n += len;
+	}
+	return json_stringn(buf, n);
+}
+
+static double
+random_real(void)
+{
+	static const double nice[] = {
+		0.0, -0.0, 1.0, 100.0, 0.1, 1.5, 1e17, 1e16, 1e-5, 1e300,
+		1e-300, 5e-324, 1.7976931348623157e308,
+	};
+	uint64_t bits;
+	double d;
+
+	switch (rng_below(4)) {
+	case 0:
+		return nice[rng_below(sizeof nice / sizeof nice[0])];
+	case 1:	/* whole numbers print without '.' or 'e' */
+		return (double)((int64_t)rng() >> rng_below(64));
+	case 2:
+		return (double)(int64_t)rng_below(100000) /
+		    (double)(1 + rng_below(1000));
+	default:
+		do {
+			bits = rng();
+			memcpy(&d, &bits, sizeof d);
+		} while (!isfinite(d));
+		return d;
+	}
+}
+
+static json_t *
+random_value(int depth)
+{
+	static const char *const keys[] = {
+		"source_kind", "payload", "command_text", "a", "", "k\"ey",
+		"\xc3\xa9t\xc3\xa9", "x\ny",
+	};
+	size_t n, i, kind = rng_below(depth > 4 ? 7 : 9);
+	json_t *v, *m;
+
+	switch (kind) {
+	case 0:
+	case 1:
+		return random_string();
+	case 2:
+		return json_integer((json_int_t)((int64_t)rng() >>
+		    rng_below(64)));
+	case 3:
+		return json_real(random_real());
+	case 4:
+		return json_boolean(rng_below(2));
+	case 5:
+		return json_null();
+	case 6:
+		return json_integer((json_int_t)rng_below(2) ? INT64_MIN :
+		    INT64_MAX);
+	case 7:
+		v = json_array();
+		n = rng_below(6);
+		for (i = 0; i < n; i++)
+			json_array_append_new(v, random_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		n = rng_below(6);
+		for (i = 0; i < n; i++) {
+			m = random_value(depth + 1);
+			if (rng_below(3) == 0) {
+				json_t *k = random_string();
+
+				json_object_setn_new(v, json_string_value(k),
+				    json_string_length(k), m);
+				json_decref(k);
+			} else
+				json_object_set_new(v, keys[rng_below(
+				    sizeof keys / sizeof keys[0])], m);
+		}
+		return v;
+	}
+}
+
+START_TEST(test_dump_random)
+{
+	unsigned long iterations = env_number("TTPD_JSON_FUZZ_ITERATIONS",
+	    200000);
+	uint64_t seed = env_number("TTPD_JSON_FUZZ_SEED", 0xd0e5ul);
+	unsigned long it;
+	char what[64];
+
+	rng_state = seed != 0 ? seed : 1;
+	for (it = 0; it < iterations; it++) {
+		json_t *v = random_value(0);
+
+		snprintf(what, sizeof what, "seed %#" PRIx64 " iteration %lu",
+		    seed, it);
+		assert_same_dump_new(v, what);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -951,6 +1423,15 @@ main(void)
 	tcase_add_test(slow, test_golden_differential);
 	tcase_add_test(slow, test_fuzz_differential);
 	tcase_add_test(slow, test_utf8_random);
+	tcase_add_test(tc, test_dump_ascii);
+	tcase_add_test(tc, test_dump_string_positions);
+	tcase_add_test(tc, test_dump_utf8);
+	tcase_add_test(tc, test_dump_scalars);
+	tcase_add_test(tc, test_dump_containers);
+	tcase_add_test(tc, test_dump_cycle);
+	tcase_add_test(slow, test_dump_very_deep);
+	tcase_add_test(slow, test_dump_golden);
+	tcase_add_test(slow, test_dump_random);
 	tcase_set_timeout(slow, 1200);
 	suite_add_tcase(s, slow);
 	sr = srunner_create(s);
