@@ -754,7 +754,7 @@ jv_parse(const char *buf, size_t len, char *err, size_t errlen)
  *  - object keys in insertion order;
  *  - a container inside itself (a cycle) fails the dump.
  * Unlike jansson it does not recurse, so no nesting overflows the stack
- * (jansson's own recursion crashes somewhere below a million levels).
+ * (json_dumps crashes on 100000 nested arrays).
  */
 
 /* jansson's MAX_REAL_STR_LENGTH. */

@@ -1,15 +1,19 @@
 /*
- * JSON values: jv_parse against jansson's own json_loadb.
+ * JSON values: jv_parse against jansson's own json_loadb, jv_dump against
+ * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY).
  *
- * host/json.c parses with its own code but builds jansson values, so this
- * suite (and only this one) includes jansson to compare the two: tables of
- * valid and invalid documents, every line of the golden set, a randomised
- * differential fuzz over mutated golden lines, limits (depth, a 10 MB
- * string, number ranges) and error positions.  ttpd_value is a json_t
+ * host/json.c parses and serialises with its own code but over jansson
+ * values, so this suite (and only this one) includes jansson to compare
+ * the two.  Parsing: tables of valid and invalid documents, every line of
+ * the golden set, a randomised differential fuzz over mutated golden
+ * lines, limits (depth, a 10 MB string, number ranges) and error
+ * positions.  Dumping, byte for byte: every golden line, every ASCII byte,
+ * strings with an escape at every position, UTF-8, number formatting,
+ * containers, cycles, and random value trees.  ttpd_value is a json_t
  * behind an opaque name, hence the casts.
  *
  * TTPD_JSON_FUZZ_ITERATIONS (default 200000) and TTPD_JSON_FUZZ_SEED tune
- * the fuzz, e.g. to run it under valgrind.
+ * both fuzzers, e.g. to run them under valgrind.
  *
  * The one deliberate difference from jansson: json_loadb skips a single
  * NUL byte right after a number or literal ("1\0", "[true\0]") because of
