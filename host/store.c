@@ -1,3 +1,829 @@
 #include "config.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
 #include "store.h"
+
+/*
+ * The SQLite tag store.
+ *
+ * Every statement the hot path runs is prepared once in store_open() and
+ * reused; text is bound with SQLITE_STATIC straight from the caller's tags,
+ * so an insert allocates nothing per row.  A store handle belongs to one
+ * thread at a time (the connection is opened without SQLite's mutex).
+ */
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *insert;
+	sqlite3_stmt *begin;
+	sqlite3_stmt *commit;
+	sqlite3_stmt *rollback;
+	sqlite3_stmt *rule_state_one;
+	sqlite3_stmt *rule_state_all;
+	sqlite3_stmt *has_attackers;
+	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
+	char err[512];
+};
+
+/* DECNET's ttp_tag columns, in table order (decnet-host.md 3.1). */
+static const char *const tag_columns[] = {
+	"uuid", "source_kind", "source_id", "attacker_uuid", "identity_uuid",
+	"session_id", "decky_id", "tactic", "technique_id",
+	"sub_technique_id", "confidence", "rule_id", "rule_version",
+	"evidence", "attack_release", "mitre_url", "created_at", NULL
+};
+
+/* The ttp_rule_state columns ttpd reads. */
+static const char *const rule_state_columns[] = {
+	"rule_id", "state", "confidence_max", "expires_at", NULL
+};
+
+/*
+ * DECNET's table without its two FOREIGN KEY clauses (to attackers and
+ * attacker_identities): a standalone ttpd database has neither table, and a
+ * reference to a missing table would make the schema inconsistent for any
+ * tool that turns foreign_keys on.  DECNET never enables foreign_keys on
+ * SQLite, so leaving them out changes no behaviour.  When DECNET created the
+ * table, its own DDL (with the FKs) is kept untouched.
+ */
+static const char ttp_tag_ddl[] =
+	"CREATE TABLE IF NOT EXISTS ttp_tag ("
+	" uuid VARCHAR NOT NULL,"
+	" source_kind VARCHAR NOT NULL,"
+	" source_id VARCHAR NOT NULL,"
+	" attacker_uuid VARCHAR,"
+	" identity_uuid VARCHAR,"
+	" session_id VARCHAR,"
+	" decky_id VARCHAR,"
+	" tactic VARCHAR NOT NULL,"
+	" technique_id VARCHAR NOT NULL,"
+	" sub_technique_id VARCHAR,"
+	" confidence FLOAT NOT NULL,"
+	" rule_id VARCHAR NOT NULL,"
+	" rule_version INTEGER NOT NULL,"
+	" evidence JSON NOT NULL,"
+	" attack_release VARCHAR NOT NULL,"
+	" mitre_url VARCHAR,"
+	" created_at DATETIME NOT NULL,"
+	" PRIMARY KEY (uuid),"
+	" CONSTRAINT ttp_tag_has_anchor"
+	"  CHECK (attacker_uuid IS NOT NULL OR identity_uuid IS NOT NULL),"
+	" CONSTRAINT ttp_tag_confidence_range"
+	"  CHECK (confidence >= 0.0 AND confidence <= 1.0)"
+	");"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_attack_release"
+	" ON ttp_tag (attack_release);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_attacker_technique"
+	" ON ttp_tag (attacker_uuid, technique_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_attacker_uuid"
+	" ON ttp_tag (attacker_uuid);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_created_at"
+	" ON ttp_tag (created_at);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_decky_id"
+	" ON ttp_tag (decky_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_identity_technique"
+	" ON ttp_tag (identity_uuid, technique_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_identity_uuid"
+	" ON ttp_tag (identity_uuid);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_rule_id"
+	" ON ttp_tag (rule_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_session_id"
+	" ON ttp_tag (session_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_sub_technique_id"
+	" ON ttp_tag (sub_technique_id);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_tactic"
+	" ON ttp_tag (tactic);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_technique_created"
+	" ON ttp_tag (technique_id, created_at);"
+	"CREATE INDEX IF NOT EXISTS ix_ttp_tag_technique_id"
+	" ON ttp_tag (technique_id);";
+
+static const char ttp_rule_state_ddl[] =
+	"CREATE TABLE IF NOT EXISTS ttp_rule_state ("
+	" rule_id VARCHAR NOT NULL,"
+	" state VARCHAR NOT NULL,"
+	" confidence_max FLOAT,"
+	" expires_at DATETIME,"
+	" reason VARCHAR,"
+	" set_by VARCHAR,"
+	" set_at DATETIME NOT NULL,"
+	" PRIMARY KEY (rule_id)"
+	");";
+
+static const char insert_sql[] =
+	"INSERT INTO ttp_tag (uuid, source_kind, source_id, attacker_uuid,"
+	" identity_uuid, session_id, decky_id, tactic, technique_id,"
+	" sub_technique_id, confidence, rule_id, rule_version, evidence,"
+	" attack_release, mitre_url, created_at)"
+	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	" ON CONFLICT (uuid) DO NOTHING";
+
+static void store_warn(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void set_err(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Until host/log.c lands this goes to stderr; switch to log_warn then. */
+static void
+store_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ttpd: store: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+set_err(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+/* "<path>: <what>: <sqlite message>" */
+static void
+set_sqlite_err(struct store *s, const char *what)
+{
+	set_err(s, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+void
+store_options_default(struct store_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->busy_timeout_ms = 30000;
+	o->cache_size_kib = 0;
+	o->synchronous = 1;
+	o->create_schema = 1;
+}
+
+static int
+prepare(struct store *s, const char *sql, sqlite3_stmt **out,
+    const char *what)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL) != SQLITE_OK) {
+		*out = NULL;
+		set_sqlite_err(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run a statement that returns no rows we care about. */
+static int
+exec_sql(struct store *s, const char *sql, const char *what)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_sqlite_err(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if the table exists, 0 if not, -1 on error. */
+static int
+table_exists(struct store *s, const char *table)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "SELECT 1 FROM sqlite_master"
+	    " WHERE type='table' AND name=?", &st,
+	    "cannot read the schema") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_sqlite_err(s, "cannot read the schema");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW;
+}
+
+/* Every required column present in an existing table; never alters it. */
+static int
+check_columns(struct store *s, const char *table, const char *const *cols)
+{
+	sqlite3_stmt *st;
+	char sql[128];
+	size_t i;
+	int rc, found;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s')"
+	    " WHERE name=?", table);
+	if (prepare(s, sql, &st, "cannot read the schema") < 0)
+		return -1;
+	for (i = 0; cols[i] != NULL; i++) {
+		sqlite3_bind_text(st, 1, cols[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		found = rc == SQLITE_ROW;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			set_sqlite_err(s, "cannot read the schema");
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+		if (!found) {
+			set_err(s, "%s: table %s has no column %s, which ttpd"
+			    " needs; the table is not DECNET's (left"
+			    " unchanged)", s->path, table, cols[i]);
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * Create what is missing, check what exists.  Runs in one IMMEDIATE
+ * transaction so two processes opening a fresh file do not race, and a
+ * table is never left without its indexes.
+ */
+static int
+prepare_schema(struct store *s, int create)
+{
+	static const struct {
+		const char *name;
+		const char *ddl;
+		const char *const *cols;
+	} tables[] = {
+		{ "ttp_tag", ttp_tag_ddl, tag_columns },
+		{ "ttp_rule_state", ttp_rule_state_ddl, rule_state_columns },
+	};
+	size_t i;
+	int exists;
+
+	if (exec_sql(s, "BEGIN IMMEDIATE", "cannot lock the database") < 0)
+		return -1;
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		exists = table_exists(s, tables[i].name);
+		if (exists < 0)
+			goto fail;
+		if (exists) {
+			if (check_columns(s, tables[i].name,
+			    tables[i].cols) < 0)
+				goto fail;
+			continue;
+		}
+		if (!create) {
+			set_err(s, "%s: table %s is missing and schema creation"
+			    " is disabled", s->path, tables[i].name);
+			goto fail;
+		}
+		if (exec_sql(s, tables[i].ddl, "cannot create the schema") < 0)
+			goto fail;
+	}
+	if (exec_sql(s, "COMMIT", "cannot commit the schema") < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+apply_pragmas(struct store *s, const struct store_options *o)
+{
+	sqlite3_stmt *st;
+	const char *mode;
+	char sql[64];
+	int ok;
+
+	sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
+	if (o->synchronous < 0 || o->synchronous > 2) {
+		set_err(s, "%s: synchronous must be 0 (off), 1 (normal) or"
+		    " 2 (full), not %d", s->path, o->synchronous);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%d", o->synchronous);
+	if (exec_sql(s, sql, "cannot set synchronous") < 0)
+		return -1;
+	if (o->cache_size_kib != 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld",
+		    (long long)(o->cache_size_kib < 0 ? -o->cache_size_kib :
+		    o->cache_size_kib));
+		if (exec_sql(s, sql, "cannot set cache_size") < 0)
+			return -1;
+	}
+
+	/* journal_mode answers with the mode it really chose. */
+	if (prepare(s, "PRAGMA journal_mode=WAL", &st,
+	    "cannot switch to WAL") < 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		set_sqlite_err(s, "cannot switch to WAL");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	ok = mode != NULL && (strcmp(mode, "wal") == 0 ||
+	    strcmp(mode, "memory") == 0);
+	if (!ok)
+		set_err(s, "%s: cannot switch to WAL (journal mode stays %s)",
+		    s->path, mode != NULL ? mode : "unknown");
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+struct store *
+store_open(const char *path, const struct store_options *o, char *err,
+    size_t errlen)
+{
+	struct store_options defaults;
+	struct store *s;
+
+	if (errlen > 0)
+		*err = '\0';
+	if (o == NULL) {
+		store_options_default(&defaults);
+		o = &defaults;
+	}
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "store: no database path given");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = malloc(strlen(path) + 1)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		free(s);
+		return NULL;
+	}
+	memcpy(s->path, path, strlen(path) + 1);
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (s->db == NULL)
+			set_err(s, "%s: cannot open the database: %s", path,
+			    strerror(ENOMEM));
+		else
+			set_err(s, "%s: cannot open the database: %s (does"
+			    " the directory exist and is it writable?)",
+			    path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	/* SQLite silently falls back to read-only on a protected file. */
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		set_err(s, "%s: the database file is not writable", path);
+		goto fail;
+	}
+	if (apply_pragmas(s, o) < 0 ||
+	    prepare_schema(s, o->create_schema) < 0)
+		goto fail;
+
+	if (prepare(s, insert_sql, &s->insert,
+	    "cannot prepare the insert into ttp_tag") < 0 ||
+	    prepare(s, "BEGIN IMMEDIATE", &s->begin, "cannot prepare") < 0 ||
+	    prepare(s, "COMMIT", &s->commit, "cannot prepare") < 0 ||
+	    prepare(s, "ROLLBACK", &s->rollback, "cannot prepare") < 0 ||
+	    prepare(s, "SELECT state, confidence_max, expires_at"
+	    " FROM ttp_rule_state WHERE rule_id=?", &s->rule_state_one,
+	    "cannot prepare the ttp_rule_state query") < 0 ||
+	    prepare(s, "SELECT rule_id, state, confidence_max, expires_at"
+	    " FROM ttp_rule_state", &s->rule_state_all,
+	    "cannot prepare the ttp_rule_state query") < 0 ||
+	    prepare(s, "SELECT 1 FROM sqlite_master"
+	    " WHERE type='table' AND name='attackers'", &s->has_attackers,
+	    "cannot prepare") < 0)
+		goto fail;
+	return s;
+fail:
+	snprintf(err, errlen, "%s", s->err);
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
+	sqlite3_finalize(s->rule_state_one);
+	sqlite3_finalize(s->rule_state_all);
+	sqlite3_finalize(s->has_attackers);
+	sqlite3_finalize(s->attacker_by_ip);
+	/* Closing with a transaction open rolls it back. */
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static int
+run_once(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_sqlite_err(s, what);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_begin(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		set_err(s, "%s: a transaction is already open", s->path);
+		return -1;
+	}
+	return run_once(s, s->begin, "cannot begin a transaction");
+}
+
+int
+store_commit(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		set_err(s, "%s: commit without an open transaction", s->path);
+		return -1;
+	}
+	/* On failure (e.g. busy) the transaction stays open: retry or roll
+	 * back. */
+	return run_once(s, s->commit, "cannot commit");
+}
+
+int
+store_rollback(struct store *s)
+{
+	/* SQLite may already have rolled back after an I/O or full-disk
+	 * error; there is nothing left to undo then. */
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return run_once(s, s->rollback, "cannot roll back");
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
+}
+
+/* Length of a fixed-size field that may lack its NUL. */
+static int
+field_len(const char *v, size_t max)
+{
+	const char *nul = memchr(v, '\0', max);
+
+	return nul != NULL ? (int)(nul - v) : (int)max;
+}
+
+static void
+bind_tag(sqlite3_stmt *st, const struct tag *t)
+{
+	sqlite3_bind_text(st, 1, t->uuid, field_len(t->uuid,
+	    TAG_UUID_LEN), SQLITE_STATIC);
+	bind_text_or_null(st, 2, t->source_kind);
+	bind_text_or_null(st, 3, t->source_id);
+	bind_text_or_null(st, 4, t->attacker_uuid);
+	bind_text_or_null(st, 5, t->identity_uuid);
+	bind_text_or_null(st, 6, t->session_id);
+	bind_text_or_null(st, 7, t->decky_id);
+	bind_text_or_null(st, 8, t->tactic);
+	bind_text_or_null(st, 9, t->technique_id);
+	bind_text_or_null(st, 10, t->sub_technique_id);
+	sqlite3_bind_double(st, 11, t->confidence);
+	bind_text_or_null(st, 12, t->rule_id);
+	sqlite3_bind_int64(st, 13, t->rule_version);
+	bind_text_or_null(st, 14, t->evidence);
+	bind_text_or_null(st, 15, t->attack_release);
+	bind_text_or_null(st, 16, t->mitre_url);
+	sqlite3_bind_text(st, 17, t->created_at, field_len(t->created_at,
+	    TAG_TIME_LEN), SQLITE_STATIC);
+}
+
+long
+store_insert_tags(struct store *s, const struct tag *tags, size_t n,
+    unsigned char *inserted)
+{
+	const struct tag *t;
+	long count = 0;
+	size_t i;
+	int own, rc;
+
+	if (inserted != NULL)
+		memset(inserted, 0, n);
+	if (n == 0)
+		return 0;
+	own = sqlite3_get_autocommit(s->db);
+	if (own && store_begin(s) < 0)
+		return -1;
+
+	for (i = 0; i < n; i++) {
+		t = &tags[i];
+		/* !(>=) also drops a NaN confidence. */
+		if (!(t->confidence >= TAG_CONFIDENCE_FLOOR))
+			continue;
+		if (t->attacker_uuid == NULL && t->identity_uuid == NULL)
+			continue;
+		bind_tag(s->insert, t);
+		rc = sqlite3_step(s->insert);
+		if (rc == SQLITE_DONE) {
+			if (sqlite3_changes(s->db) > 0) {
+				count++;
+				if (inserted != NULL)
+					inserted[i] = 1;
+			}
+		} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			/* Only this row's statement was undone. */
+			store_warn("%s: tag %s (rule %s, %s) not stored: %s",
+			    s->path, t->uuid,
+			    t->rule_id != NULL ? t->rule_id : "?",
+			    t->technique_id != NULL ? t->technique_id : "?",
+			    sqlite3_errmsg(s->db));
+		} else {
+			set_err(s, "%s: cannot insert into ttp_tag: %s",
+			    s->path, sqlite3_errmsg(s->db));
+			sqlite3_reset(s->insert);
+			goto fail;
+		}
+		sqlite3_reset(s->insert);
+	}
+	if (own && store_commit(s) < 0)
+		goto fail;
+	return count;
+fail:
+	if (inserted != NULL)
+		memset(inserted, 0, n);
+	if (own)
+		store_rollback(s);
+	return -1;
+}
+
+/* n decimal digits at p into *v; -1 if one is not a digit. */
+static int
+digits(const char *p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * "YYYY-MM-DD HH:MM:SS[.f{1,9}]" UTC, also with a 'T' separator and a
+ * trailing 'Z' or "+00:00".  0 and *ns set, or -1.
+ */
+static int
+parse_utc_datetime(const char *p, int64_t *ns)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, leap, nd;
+	int64_t frac = 0, scale = 100000000;
+
+	if (digits(p, 4, &y) < 0 || p[4] != '-' ||
+	    digits(p + 5, 2, &mo) < 0 || p[7] != '-' ||
+	    digits(p + 8, 2, &d) < 0 || (p[10] != ' ' && p[10] != 'T') ||
+	    digits(p + 11, 2, &h) < 0 || p[13] != ':' ||
+	    digits(p + 14, 2, &mi) < 0 || p[16] != ':' ||
+	    digits(p + 17, 2, &sec) < 0)
+		return -1;
+	p += 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 0)
+				return -1; /* more than 9 digits */
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0 && *p != '\0')
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12)
+		return -1;
+	nd = mdays[mo - 1] + (mo == 2 && leap);
+	if (d < 1 || d > nd || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec) * INT64_C(1000000000)) + frac;
+	return 0;
+}
+
+/* Decode one ttp_rule_state row whose state is in column `c`. */
+static int
+read_rule_state(struct store *s, sqlite3_stmt *st, int c,
+    const char *rule_id, struct rule_state *out)
+{
+	const char *state, *exp;
+
+	memset(out, 0, sizeof(*out));
+	state = (const char *)sqlite3_column_text(st, c);
+	if (state != NULL && strcmp(state, "enabled") == 0)
+		out->state = RULE_STATE_ENABLED;
+	else if (state != NULL && strcmp(state, "disabled") == 0)
+		out->state = RULE_STATE_DISABLED;
+	else if (state != NULL && strcmp(state, "clipped") == 0)
+		out->state = RULE_STATE_CLIPPED;
+	else {
+		set_err(s, "%s: ttp_rule_state row for rule %s has unknown"
+		    " state \"%s\" (expected enabled, disabled or clipped)",
+		    s->path, rule_id, state != NULL ? state : "NULL");
+		return -1;
+	}
+
+	switch (sqlite3_column_type(st, c + 1)) {
+	case SQLITE_NULL:
+		break;
+	case SQLITE_INTEGER:
+	case SQLITE_FLOAT:
+		out->has_confidence_max = 1;
+		out->confidence_max = sqlite3_column_double(st, c + 1);
+		break;
+	default:
+		set_err(s, "%s: ttp_rule_state row for rule %s has a"
+		    " non-numeric confidence_max \"%s\"", s->path, rule_id,
+		    (const char *)sqlite3_column_text(st, c + 1));
+		return -1;
+	}
+
+	if (sqlite3_column_type(st, c + 2) == SQLITE_NULL)
+		return 0;
+	exp = (const char *)sqlite3_column_text(st, c + 2);
+	if (sqlite3_column_type(st, c + 2) != SQLITE_TEXT || exp == NULL ||
+	    parse_utc_datetime(exp, &out->expires_at_ns) < 0) {
+		set_err(s, "%s: ttp_rule_state row for rule %s has an"
+		    " unreadable expires_at \"%s\" (expected YYYY-MM-DD"
+		    " HH:MM:SS[.ffffff] UTC)", s->path, rule_id,
+		    exp != NULL ? exp : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_rule_state(struct store *s, const char *rule_id,
+    struct rule_state *out)
+{
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	out->state = RULE_STATE_ENABLED;
+	sqlite3_bind_text(s->rule_state_one, 1, rule_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->rule_state_one);
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_ROW) {
+		ret = read_rule_state(s, s->rule_state_one, 0, rule_id, out);
+		if (ret < 0) {
+			store_warn("%s", s->err);
+			memset(out, 0, sizeof(*out));
+			out->state = RULE_STATE_ENABLED;
+		}
+	} else {
+		set_sqlite_err(s, "cannot read ttp_rule_state");
+		ret = -1;
+	}
+	sqlite3_reset(s->rule_state_one);
+	sqlite3_clear_bindings(s->rule_state_one);
+	return ret;
+}
+
+int
+store_rule_states(struct store *s,
+    void (*fn)(void *ud, const char *rule_id, const struct rule_state *st),
+    void *ud)
+{
+	struct rule_state rs;
+	const char *rule_id;
+	int rc;
+
+	while ((rc = sqlite3_step(s->rule_state_all)) == SQLITE_ROW) {
+		rule_id = (const char *)sqlite3_column_text(
+		    s->rule_state_all, 0);
+		if (rule_id == NULL)
+			continue;
+		if (read_rule_state(s, s->rule_state_all, 1, rule_id,
+		    &rs) < 0) {
+			/* One bad row does not hide the others. */
+			store_warn("%s", s->err);
+			continue;
+		}
+		fn(ud, rule_id, &rs);
+	}
+	if (rc != SQLITE_DONE)
+		set_sqlite_err(s, "cannot read ttp_rule_state");
+	sqlite3_reset(s->rule_state_all);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_has_attackers(struct store *s)
+{
+	int rc;
+
+	rc = sqlite3_step(s->has_attackers);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		set_sqlite_err(s, "cannot read the schema");
+	sqlite3_reset(s->has_attackers);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return rc == SQLITE_ROW;
+}
+
+int
+store_attacker_by_ip(struct store *s, const char *ip, char *out,
+    size_t outlen)
+{
+	const char *uuid;
+	int rc, ret;
+
+	if (s->attacker_by_ip == NULL) {
+		rc = store_has_attackers(s);
+		if (rc <= 0)
+			return rc;
+		if (prepare(s, "SELECT uuid FROM attackers WHERE ip=? LIMIT 2",
+		    &s->attacker_by_ip, "cannot query attackers") < 0)
+			return -1;
+	}
+	sqlite3_bind_text(s->attacker_by_ip, 1, ip, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->attacker_by_ip);
+	ret = 0;
+	if (rc == SQLITE_ROW) {
+		uuid = (const char *)sqlite3_column_text(s->attacker_by_ip, 0);
+		if (uuid != NULL && strlen(uuid) < outlen) {
+			snprintf(out, outlen, "%s", uuid);
+			ret = 1;
+		} else if (uuid != NULL) {
+			set_err(s, "%s: attackers.uuid \"%s\" for %s does not"
+			    " fit in %zu bytes", s->path, uuid, ip, outlen);
+			ret = -1;
+		}
+		/* A second row means the ip is ambiguous. */
+		rc = sqlite3_step(s->attacker_by_ip);
+		if (rc == SQLITE_ROW)
+			ret = ret < 0 ? ret : 0;
+		else if (rc != SQLITE_DONE) {
+			set_sqlite_err(s, "cannot query attackers");
+			ret = -1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		set_sqlite_err(s, "cannot query attackers");
+		ret = -1;
+	}
+	sqlite3_reset(s->attacker_by_ip);
+	sqlite3_clear_bindings(s->attacker_by_ip);
+	if (ret != 1 && out != NULL && outlen > 0)
+		*out = '\0';
+	return ret;
+}
+
+const char *
+store_error(struct store *s)
+{
+	return s->err;
+}
+
+const char *
+store_path(struct store *s)
+{
+	return s->path;
+}

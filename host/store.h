@@ -64,7 +64,8 @@ int store_rule_states(struct store *s,
     void (*fn)(void *ud, const char *rule_id, const struct rule_state *st),
     void *ud);
 
-/* Whether DECNET's `attackers` table exists (anchor lookups possible). */
+/* Whether DECNET's `attackers` table exists (anchor lookups possible):
+ * 1 yes, 0 no, -1 error. */
 int store_has_attackers(struct store *s);
 /* uuid of the one attackers row with this ip: 1 found (out filled),
  * 0 none or ambiguous, -1 error. */

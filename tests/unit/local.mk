@@ -1,1 +1,5 @@
 # Unit suites, one program per host module.
+include tests/unit/config.mk
+include tests/unit/core.mk
+include tests/unit/rules.mk
+include tests/unit/store.mk
