@@ -11,3 +11,8 @@ bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 		TTPD_SHARED_DIR='$(TTPD_SHARED_DIR)' ./$$b || exit 1; \
 	done
 .PHONY: bench
+
+# The rule_engine lifter alone, through the host (JIT and prefilter on/off).
+EXTRA_PROGRAMS += bench/bench_rule_engine
+bench_bench_rule_engine_SOURCES = bench/bench_rule_engine.c
+bench_bench_rule_engine_LDADD = host/libttpdhost.la

@@ -3,3 +3,4 @@ include tests/unit/config.mk
 include tests/unit/core.mk
 include tests/unit/rules.mk
 include tests/unit/store.mk
+include tests/unit/engine.mk
