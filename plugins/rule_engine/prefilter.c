@@ -772,16 +772,24 @@ pf_literals_free(struct pf_literals *lits)
  * else is class 0, which sends every state back to the root and so skips
  * the table.  States are numbered in BFS order so the shallow, hot ones
  * sit together.  A delta entry is the target's row offset (state x
- * nclasses) with PF_OUT_FLAG set when the target reports literals.
+ * nclasses) with the top bit set when the target reports literals; the
+ * table has 16-bit entries when the offsets fit, else 32-bit ones.
+ *
+ * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
+ * prefix of a required literal is required too, and short literals keep
+ * the table small enough to stay in the L1 cache.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
+#define PF_OUT_FLAG16 0x8000u
+#define PF_SCAN_PREFIX 8
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
 	size_t nclasses;
 	size_t nstates;
-	uint32_t *delta;        /* nstates x nclasses */
+	uint32_t *delta;        /* nstates x nclasses, or NULL ... */
+	uint16_t *delta16;      /* ... when this one is used */
 	uint32_t *out_off;      /* per state: first entry in out_ids */
 	uint32_t *out_n;        /* per state: number of set ids */
 	uint32_t *out_ids;
@@ -875,6 +883,7 @@ pf_free(struct pf_automaton *a)
 	if (a == NULL)
 		return;
 	free(a->delta);
+	free(a->delta16);
 	free(a->out_off);
 	free(a->out_n);
 	free(a->out_ids);
@@ -920,7 +929,7 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 			    (const unsigned char *)sets[i]->v[j];
 			size_t st = 0;
 
-			for (k = 0; s[k] != '\0'; k++) {
+			for (k = 0; s[k] != '\0' && k < PF_SCAN_PREFIX; k++) {
 				size_t edge = st * nc + a->cls[s[k] & 0x7f];
 				int ns;
 
@@ -975,13 +984,16 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 
 	/* flatten in BFS order */
 	a->nstates = b.nstates;
-	a->delta = malloc(b.nstates * nc * sizeof *a->delta);
+	if (b.nstates * nc <= PF_OUT_FLAG16 - 1)
+		a->delta16 = malloc(b.nstates * nc * sizeof *a->delta16);
+	else
+		a->delta = malloc(b.nstates * nc * sizeof *a->delta);
 	a->out_off = malloc(b.nstates * sizeof *a->out_off);
 	a->out_n = malloc(b.nstates * sizeof *a->out_n);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
 	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
-	if (a->delta == NULL || a->out_off == NULL || a->out_n == NULL ||
+	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL || a->out_n == NULL ||
 	    a->out_ids == NULL || total > UINT32_MAX)
 		goto fail;
 	for (total = 0, i = 0; i < b.nstates; i++) {
@@ -994,8 +1006,12 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 		for (k = 0; k < nc; k++) {
 			size_t t = (size_t)b.go[old * nc + k];
 
-			a->delta[i * nc + k] = (uint32_t)(rank[t] * nc) |
-			    (b.out_n[t] ? PF_OUT_FLAG : 0);
+			if (a->delta16 != NULL)
+				a->delta16[i * nc + k] = (uint16_t)(rank[t] *
+				    nc | (b.out_n[t] ? PF_OUT_FLAG16 : 0));
+			else
+				a->delta[i * nc + k] = (uint32_t)(rank[t] *
+				    nc) | (b.out_n[t] ? PF_OUT_FLAG : 0);
 		}
 	}
 	free(fail);
@@ -1056,44 +1072,58 @@ fold_non_ascii(const unsigned char *s, size_t n, size_t *len)
 	}
 }
 
+/* Set the bits of the sets reported by the state at row offset `row`. */
+static void
+report(const struct pf_automaton *a, size_t row, uint64_t *hits)
+{
+	size_t state = row / a->nclasses;
+	uint32_t j;
+
+	for (j = 0; j < a->out_n[state]; j++) {
+		uint32_t id = a->out_ids[a->out_off[state] + j];
+
+		hits[id >> 6] |= UINT64_C(1) << (id & 63);
+	}
+}
+
+/* The scan loop for either table width. */
+#define PF_SCAN_LOOP(table, flag)                                              \
+	do {                                                                   \
+		size_t st = 0;  /* row offset of the current state */          \
+		size_t i = 0;                                                  \
+                                                                               \
+		while (i < n) {                                                \
+			unsigned c = s[i], k, e;                               \
+                                                                               \
+			if (c < 0x80) {                                        \
+				i++;                                           \
+				k = cls[c];                                    \
+			} else {                                               \
+				size_t len;                                    \
+				int f = fold_non_ascii(s + i, n - i, &len);    \
+                                                                               \
+				i += len;                                      \
+				k = f < 0 ? 0 : cls[f];                        \
+			}                                                      \
+			if (k == 0) {                                          \
+				st = 0; /* in no literal: back to the root */  \
+				continue;                                      \
+			}                                                      \
+			e = (table)[st + k];                                   \
+			st = e & ~(unsigned)(flag);                            \
+			if (e & (flag))                                        \
+				report(a, st, hits);                           \
+		}                                                              \
+	} while (0)
+
 void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
-	const uint32_t *delta = a->delta;
 	const uint8_t *cls = a->cls;
-	uint32_t st = 0;        /* row offset of the current state */
-	size_t i = 0;
 
-	while (i < n) {
-		unsigned c = s[i], k;
-
-		if (c < 0x80) {
-			i++;
-			k = cls[c];
-		} else {
-			size_t len;
-			int f = fold_non_ascii(s + i, n - i, &len);
-
-			i += len;
-			k = f < 0 ? 0 : cls[f];
-		}
-		if (k == 0) {
-			st = 0;         /* in no literal: back to the root */
-			continue;
-		}
-		st = delta[st + k];
-		if (st & PF_OUT_FLAG) {
-			size_t state;
-			uint32_t j;
-
-			st &= ~PF_OUT_FLAG;
-			state = st / a->nclasses;
-			for (j = 0; j < a->out_n[state]; j++) {
-				uint32_t id = a->out_ids[a->out_off[state] + j];
-
-				hits[id >> 6] |= UINT64_C(1) << (id & 63);
-			}
-		}
-	}
+	if (a->delta16 != NULL)
+		PF_SCAN_LOOP(a->delta16, PF_OUT_FLAG16);
+	else
+		PF_SCAN_LOOP(a->delta, PF_OUT_FLAG);
 }
