@@ -24,6 +24,13 @@
  *   - a haystack longer than max_subject_bytes is not searched at all.
  *     Shorter ones are searched whole, never truncated, as DECNET does.
  *
+ * Speed: each distinct field is fetched and UTF-8-checked once per event,
+ * then scanned once by an Aho-Corasick automaton over the literals every
+ * match of each pattern must contain (prefilter.c); PCRE2 (JIT) only runs
+ * for rules whose literals occur.  The prefilter never changes a result:
+ * it skips only searches that cannot match (config key `prefilter` turns
+ * it off, for comparison).
+ *
  * Built against the SDK header only.  PCRE2 is included here and nowhere
  * else in ttpd.
  */
