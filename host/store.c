@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,10 @@ struct store {
 	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
 	char err[512];
 };
+
+/* WAL tuning (see apply_pragmas): pages, bytes. */
+#define STORE_WAL_CHECKPOINT "10000"
+#define STORE_WAL_SIZE_LIMIT "67108864"
 
 /* DECNET's ttp_tag columns, in table order (decnet-host.md 3.1). */
 static const char *const tag_columns[] = {
@@ -341,7 +344,21 @@ apply_pragmas(struct store *s, const struct store_options *o)
 		set_err(s, "%s: cannot switch to WAL (journal mode stays %s)",
 		    s->path, mode != NULL ? mode : "unknown");
 	sqlite3_finalize(st);
-	return ok ? 0 : -1;
+	if (!ok)
+		return -1;
+
+	/*
+	 * With DECNET's random uuid key and 13 indexes a 1000-tag commit
+	 * dirties ~20-30 MB of pages, so SQLite's default checkpoint every
+	 * 1000 pages (4 MB) checkpoints after every commit.  Every 10000
+	 * pages lets a hot page be written back once for several commits:
+	 * bench_store measured ~25% less CPU and WAL traffic per tag.  The
+	 * size limit shrinks the WAL file again after an unusually big
+	 * batch.
+	 */
+	return exec_sql(s, "PRAGMA wal_autocheckpoint=" STORE_WAL_CHECKPOINT
+	    "; PRAGMA journal_size_limit=" STORE_WAL_SIZE_LIMIT,
+	    "cannot set the WAL checkpoint");
 }
 
 struct store *
