@@ -126,38 +126,7 @@ fill_tag(struct tag *t, long i, int64_t t0_ns)
 	t->attack_release = xfmt("v15.1");
 	t->mitre_url = xfmt("https://attack.mitre.org/techniques/T%04u",
 	    1000 + tech * 7);
-	{
-		int64_t ns = t0_ns + (int64_t)i * 3571;
-		time_t sec = (time_t)(ns / 1000000000);
-		char buf[96];
-		struct tm tm;
-
-		gmtime_r(&sec, &tm);
-		snprintf(buf, sizeof(buf),
-		    "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		    tm.tm_sec, (int)(ns % 1000000000 / 1000));
-		memcpy(t->created_at, buf, TAG_TIME_LEN);
-		t->created_at[TAG_TIME_LEN] = '\0';
-	}
-}
-
-static void
-free_tag(struct tag *t)
-{
-	free(t->source_kind);
-	free(t->source_id);
-	free(t->attacker_uuid);
-	free(t->identity_uuid);
-	free(t->session_id);
-	free(t->decky_id);
-	free(t->tactic);
-	free(t->technique_id);
-	free(t->sub_technique_id);
-	free(t->rule_id);
-	free(t->evidence);
-	free(t->attack_release);
-	free(t->mitre_url);
+	tag_format_time(t0_ns + (int64_t)i * 3571, t->created_at);
 }
 
 static void
@@ -364,7 +333,7 @@ main(int argc, char **argv)
 	printf("close (final checkpoint): %.3f s\n", t3 - t2);
 
 	for (i = 0; i < n; i++)
-		free_tag(&tags[i]);
+		tag_free(&tags[i]);
 	free(tags);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/ttp.db-wal", dir);

@@ -1,13 +1,20 @@
-# Benchmarks: built with `make bench`, never run by `make check`.
-# Benchmarks are EXTRA_PROGRAMS: built only by `make bench`. Later
-# benchmarks append with `EXTRA_PROGRAMS += ...`.
-EXTRA_PROGRAMS =
-.PHONY: bench
-bench: $(EXTRA_PROGRAMS)
+# Benchmarks: built and run by `make bench`, never by `make check`.
+# Each is an EXTRA_PROGRAMS entry that prints its own figures.
+EXTRA_PROGRAMS = bench/bench_replay
+bench_bench_replay_SOURCES = bench/bench_replay.c
+bench_bench_replay_LDADD = host/libttpdhost.la
+CLEANFILES += $(EXTRA_PROGRAMS)
 
 # Store insert throughput (host/store.c compiled in; see the file's header).
 EXTRA_PROGRAMS += bench/bench_store
-bench_bench_store_SOURCES = bench/bench_store.c
+bench_bench_store_SOURCES = bench/bench_store.c host/tag.c host/xmalloc.c
 bench_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 bench_bench_store_LDADD = $(SQLITE_LIBS)
-CLEANFILES += bench/bench_store$(EXEEXT)
+
+bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
+	@for b in $(EXTRA_PROGRAMS); do \
+		echo "== $$b"; \
+		TTPD_BUILDDIR='$(abs_top_builddir)' \
+		TTPD_SHARED_DIR='$(TTPD_SHARED_DIR)' ./$$b || exit 1; \
+	done
+.PHONY: bench

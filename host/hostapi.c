@@ -1,3 +1,478 @@
+/*
+ * The host side of the SDK: the service table handed to every plugin, the
+ * instance context, and the sink in which one handle() call's tags are
+ * assembled with the invariants of DESIGN.md "Tag identity".
+ */
 #include "config.h"
 
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "hostapi.h"
+#include "json.h"
+#include "log.h"
+#include "rules.h"
+#include "xmalloc.h"
+
+struct ttpd_sink {
+	struct ttpd_ctx *ctx;
+	const ttpd_event *ev;
+	const struct tag_settings *ts;
+	int64_t now_ns;
+	struct tag_list *out;
+	char created_at[TAG_TIME_LEN + 1];
+	/* values made by new_*(), released when handle() returns */
+	ttpd_value **vals;
+	size_t nvals, capvals;
+	/* rules_for() answer */
+	const ttpd_rule **rules;
+	size_t nrules, caprules;
+};
+
+struct ttpd_ctx {
+	struct plugin *plugin;
+	ttpd_value *config;  /* the plugin's config group, or NULL */
+	struct ttpd_sink sink; /* reused: calls are serialised per instance */
+	struct log_ratelimit errlog;
+};
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --- logging and config ------------------------------------------------- */
+
+static void
+h_log(ttpd_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+
+	if (level > log_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt != NULL ? fmt : "(null)", ap);
+	va_end(ap);
+	if (level < TTPD_LOG_ERR)
+		level = TTPD_LOG_ERR;
+	if (level > TTPD_LOG_DEBUG)
+		level = TTPD_LOG_DEBUG;
+	log_msg(level, "plugin %s: %s",
+	    ctx != NULL && ctx->plugin != NULL ? ctx->plugin->name : "?", buf);
+}
+
+/* Walk a dotted key inside the config group. */
+static const ttpd_value *
+config_lookup(ttpd_ctx *ctx, const char *key)
+{
+	const ttpd_value *v;
+	char part[256];
+
+	if (ctx == NULL || ctx->config == NULL || key == NULL)
+		return NULL;
+	v = ctx->config;
+	while (*key != '\0') {
+		const char *dot = strchr(key, '.');
+		size_t n = dot != NULL ? (size_t)(dot - key) : strlen(key);
+
+		/* empty parts (".a", "a..b", "a.") name nothing */
+		if (n == 0 || n >= sizeof part ||
+		    (dot != NULL && dot[1] == '\0'))
+			return NULL;
+		memcpy(part, key, n);
+		part[n] = '\0';
+		v = jv_object_get(v, part);
+		if (v == NULL)
+			return NULL;
+		key += n + (dot != NULL);
+	}
+	return v;
+}
+
+static int
+h_config_string(ttpd_ctx *ctx, const char *key, const char **out)
+{
+	const ttpd_value *v = config_lookup(ctx, key);
+
+	if (v == NULL)
+		return TTPD_SKIP;
+	if (out == NULL || jv_type(v) != TTPD_VT_STRING)
+		return TTPD_EINVAL;
+	*out = jv_string(v);
+	return TTPD_OK;
+}
+
+static int
+h_config_int(ttpd_ctx *ctx, const char *key, int64_t *out)
+{
+	const ttpd_value *v = config_lookup(ctx, key);
+
+	if (v == NULL)
+		return TTPD_SKIP;
+	return out == NULL ? TTPD_EINVAL : jv_get_int(v, out);
+}
+
+static int
+h_config_real(ttpd_ctx *ctx, const char *key, double *out)
+{
+	const ttpd_value *v = config_lookup(ctx, key);
+
+	if (v == NULL)
+		return TTPD_SKIP;
+	return out == NULL ? TTPD_EINVAL : jv_get_number(v, out);
+}
+
+static int
+h_config_bool(ttpd_ctx *ctx, const char *key, int *out)
+{
+	const ttpd_value *v = config_lookup(ctx, key);
+
+	if (v == NULL)
+		return TTPD_SKIP;
+	return out == NULL ? TTPD_EINVAL : jv_get_bool(v, out);
+}
+
+static const ttpd_value *
+h_config_value(ttpd_ctx *ctx, const char *key)
+{
+	if (key == NULL || *key == '\0')
+		return ctx != NULL ? ctx->config : NULL;
+	return config_lookup(ctx, key);
+}
+
+/* --- building values ----------------------------------------------------- */
+
+static ttpd_value *
+sink_keep(ttpd_sink *sink, ttpd_value *v)
+{
+	if (sink == NULL || v == NULL) {
+		jv_decref(v);
+		return NULL;
+	}
+	if (sink->nvals == sink->capvals) {
+		sink->capvals = sink->capvals == 0 ? 16 : sink->capvals * 2;
+		sink->vals = xreallocarray(sink->vals, sink->capvals,
+		    sizeof *sink->vals);
+	}
+	sink->vals[sink->nvals++] = v;
+	return v;
+}
+
+static ttpd_value *
+h_new_object(ttpd_sink *sink)
+{
+	return sink_keep(sink, jv_new_object());
+}
+
+static ttpd_value *
+h_new_array(ttpd_sink *sink)
+{
+	return sink_keep(sink, jv_new_array());
+}
+
+static ttpd_value *
+h_new_string(ttpd_sink *sink, const char *s, size_t len)
+{
+	return sink_keep(sink, jv_new_string(s, len));
+}
+
+static ttpd_value *
+h_new_int(ttpd_sink *sink, int64_t i)
+{
+	return sink_keep(sink, jv_new_int(i));
+}
+
+static ttpd_value *
+h_new_real(ttpd_sink *sink, double d)
+{
+	return sink_keep(sink, jv_new_real(d));
+}
+
+static ttpd_value *
+h_new_bool(ttpd_sink *sink, int b)
+{
+	return sink_keep(sink, jv_new_bool(b));
+}
+
+static ttpd_value *
+h_new_null(ttpd_sink *sink)
+{
+	return sink_keep(sink, jv_new_null());
+}
+
+/* --- rules and tags ------------------------------------------------------ */
+
+static const ttpd_rule *const *
+h_rules_for(ttpd_sink *sink, size_t *n)
+{
+	struct plugin *p;
+	size_t i, k;
+
+	if (n != NULL)
+		*n = 0;
+	if (sink == NULL || n == NULL)
+		return NULL;
+	p = sink->ctx->plugin;
+	sink->nrules = 0;
+	for (k = 0; k < p->nby_kind; k++) {
+		struct kind_rules *b = &p->by_kind[k];
+
+		if (strcmp(b->kind, sink->ev->source_kind) != 0)
+			continue;
+		if (b->n > sink->caprules) {
+			sink->caprules = b->n;
+			sink->rules = xreallocarray(sink->rules, b->n,
+			    sizeof *sink->rules);
+		}
+		for (i = 0; i < b->n; i++)
+			if (rule_state_effective(&b->v[i]->state,
+			    sink->now_ns) != RULE_STATE_DISABLED)
+				sink->rules[sink->nrules++] = &b->v[i]->pub;
+		break;
+	}
+	*n = sink->nrules;
+	return sink->rules;
+}
+
+static ttpd_value *
+h_evidence_from_fields(ttpd_sink *sink, const ttpd_rule *rule)
+{
+	ttpd_value *ev;
+	size_t i;
+
+	if (sink == NULL || rule == NULL)
+		return NULL;
+	ev = h_new_object(sink);
+	if (ev == NULL)
+		return NULL;
+	for (i = 0; i < rule->n_evidence_fields; i++) {
+		const char *f = rule->evidence_fields[i];
+		const ttpd_value *v = jv_object_get(sink->ev->payload, f);
+
+		if (v != NULL)
+			jv_object_set(ev, f, v);
+	}
+	return ev;
+}
+
+/* Is `rule` one this sink's plugin owns? (guards against stray pointers
+ * from a confused plugin without trusting them) */
+static struct rule *
+owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
+{
+	struct plugin *p = sink->ctx->plugin;
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++)
+		if (&p->rules[i]->pub == pub)
+			return p->rules[i];
+	return NULL;
+}
+
+static int
+h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
+    double multiplier, const ttpd_value *evidence, unsigned flags)
+{
+	const ttpd_event *ev;
+	struct plugin *p;
+	struct rule *r;
+	size_t first, last, i;
+	const char *attacker;
+	char *evtext;
+
+	if (sink == NULL || pub == NULL || !isfinite(multiplier))
+		return TTPD_EINVAL;
+	if (evidence != NULL && jv_type(evidence) != TTPD_VT_OBJECT)
+		return TTPD_EINVAL;
+	if ((r = owned_rule(sink, pub)) == NULL)
+		return TTPD_EINVAL;
+	if (emit_index == TTPD_EMIT_ALL) {
+		first = 0;
+		last = r->pub.n_emits;
+	} else if (emit_index < r->pub.n_emits) {
+		first = emit_index;
+		last = emit_index + 1;
+	} else
+		return TTPD_EINVAL;
+	p = sink->ctx->plugin;
+	if (rule_state_effective(&r->state, sink->now_ns) ==
+	    RULE_STATE_DISABLED) {
+		p->counters.gated++;
+		return TTPD_SKIP;
+	}
+	ev = sink->ev;
+	attacker = (flags & TTPD_EMIT_IDENTITY_ONLY) ? NULL : ev->attacker_uuid;
+	if (attacker == NULL && ev->identity_uuid == NULL)
+		return TTPD_SKIP; /* no anchor: DECNET refuses such a tag */
+	if (evidence != NULL)
+		evtext = jv_dump(evidence);
+	else
+		evtext = xstrdup("{}");
+	if (evtext == NULL)
+		return TTPD_EINVAL; /* unserialisable (cycle) */
+	if (sink->created_at[0] == '\0')
+		tag_format_time(sink->now_ns, sink->created_at);
+	for (i = first; i < last; i++) {
+		const ttpd_emit *em = r->pub.emits[i];
+		const char *sub = em->sub_technique_id != NULL &&
+		    em->sub_technique_id[0] != '\0' ? em->sub_technique_id :
+		    NULL;
+		struct tag *t = tag_list_push(sink->out);
+
+		tag_uuid(ev->source_kind, ev->source_id, r->pub.rule_id,
+		    r->pub.rule_version, em->technique_id, sub, t->uuid);
+		t->source_kind = xstrdup(ev->source_kind);
+		t->source_id = xstrdup(ev->source_id);
+		t->attacker_uuid = xstrdup_or_null(attacker);
+		t->identity_uuid = xstrdup_or_null(ev->identity_uuid);
+		t->session_id = xstrdup_or_null(ev->session_id);
+		t->decky_id = xstrdup_or_null(ev->decky_id);
+		t->tactic = xstrdup(em->tactic);
+		t->technique_id = xstrdup(em->technique_id);
+		t->sub_technique_id = xstrdup_or_null(sub);
+		t->confidence = tag_confidence(em->confidence, multiplier,
+		    &r->state, sink->now_ns);
+		t->rule_id = xstrdup(r->pub.rule_id);
+		t->rule_version = r->pub.rule_version;
+		t->evidence = i + 1 == last ? evtext : xstrdup(evtext);
+		t->attack_release = xstrdup(sink->ts->attack_release);
+		t->mitre_url = tag_mitre_url(em->technique_id, sub);
+		memcpy(t->created_at, sink->created_at, sizeof t->created_at);
+	}
+	if (first == last)
+		free(evtext);
+	return TTPD_OK;
+}
+
+static int64_t
+h_now_ns(ttpd_ctx *ctx)
+{
+	(void)ctx;
+	return tag_now_ns();
+}
+
+static const ttpd_host host_table = {
+	.size = sizeof(ttpd_host),
+	.abi_major = TTPD_ABI_MAJOR,
+	.abi_minor = TTPD_ABI_MINOR,
+	.log = h_log,
+	.config_string = h_config_string,
+	.config_int = h_config_int,
+	.config_real = h_config_real,
+	.config_bool = h_config_bool,
+	.config_value = h_config_value,
+	.value_type = jv_type,
+	.object_get = jv_object_get,
+	.pointer_get = jv_pointer_get,
+	.get_string = jv_get_string,
+	.get_int = jv_get_int,
+	.get_number = jv_get_number,
+	.get_bool = jv_get_bool,
+	.array_size = jv_array_size,
+	.array_get = jv_array_get,
+	.object_size = jv_object_size,
+	.object_foreach = jv_object_foreach,
+	.new_object = h_new_object,
+	.new_array = h_new_array,
+	.new_string = h_new_string,
+	.new_int = h_new_int,
+	.new_real = h_new_real,
+	.new_bool = h_new_bool,
+	.new_null = h_new_null,
+	.object_set = jv_object_set,
+	.array_append = jv_array_append,
+	.rules_for = h_rules_for,
+	.evidence_from_fields = h_evidence_from_fields,
+	.emit = h_emit,
+	.now_ns = h_now_ns,
+};
+
+const ttpd_host *
+hostapi_table(void)
+{
+	return &host_table;
+}
+
+ttpd_ctx *
+hostapi_ctx_new(struct plugin *p, const ttpd_value *config)
+{
+	ttpd_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct log_ratelimit rl = LOG_RATELIMIT_INIT(60, 5);
+
+	ctx->plugin = p;
+	ctx->config = (ttpd_value *)(uintptr_t)config;
+	jv_incref(config);
+	ctx->sink.ctx = ctx;
+	ctx->errlog = rl;
+	return ctx;
+}
+
+void
+hostapi_ctx_free(ttpd_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	jv_decref(ctx->config);
+	free(ctx->sink.vals);
+	free(ctx->sink.rules);
+	free(ctx);
+}
+
+int
+hostapi_run(struct plugin *p, const ttpd_event *ev,
+    const struct tag_settings *ts, int64_t now_ns, struct tag_list *out)
+{
+	ttpd_sink *sink = &p->ctx->sink;
+	size_t start = out->n, i;
+	ttpd_err err;
+	int64_t t0;
+	int rc;
+
+	sink->ev = ev;
+	sink->ts = ts;
+	sink->now_ns = now_ns != 0 ? now_ns : tag_now_ns();
+	sink->out = out;
+	sink->created_at[0] = '\0';
+	sink->nvals = 0;
+	sink->nrules = 0;
+	err.msg[0] = '\0';
+
+	t0 = mono_ns();
+	rc = p->desc->handle(p->state, ev, sink, &err);
+	p->counters.ns_spent += (uint64_t)(mono_ns() - t0);
+	p->counters.events++;
+
+	for (i = 0; i < sink->nvals; i++)
+		jv_decref(sink->vals[i]);
+	sink->nvals = 0;
+	sink->ev = NULL;
+	sink->out = NULL;
+
+	if (rc < 0) {
+		err.msg[sizeof err.msg - 1] = '\0';
+		tag_list_truncate(out, start);
+		p->counters.errors++;
+		log_limited(&p->ctx->errlog, TTPD_LOG_WARNING,
+		    "plugin %s: %s event %s: error %d: %s; its tags for this "
+		    "event are dropped", p->name, ev->source_kind,
+		    ev->source_id, rc, err.msg[0] != '\0' ? err.msg :
+		    "(no message)");
+		if (rc == TTPD_EFATAL && !p->disabled) {
+			p->disabled = 1;
+			log_err("plugin %s (%s): fatal error; the plugin is "
+			    "disabled until ttpd restarts", p->name, p->path);
+		}
+		return rc;
+	}
+	p->counters.tags += out->n - start;
+	return rc;
+}

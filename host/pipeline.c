@@ -1,3 +1,449 @@
+/*
+ * Events -> plugins -> tags -> store, and the JSONL replay driver.
+ */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "log.h"
 #include "pipeline.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static struct log_ratelimit bad_line_log = LOG_RATELIMIT_INIT(10, 20);
+
+void
+pipeline_init(struct pipeline *pl, struct registry *reg, struct store *store)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->reg = reg;
+	pl->store = store;
+	pl->ts.attack_release = "v15.1";
+	pl->batch_size = 1000;
+	pl->max_line_bytes = 1048576;
+	tag_list_init(&pl->batch);
+	event_list_init(&pl->events);
+}
+
+void
+pipeline_free(struct pipeline *pl)
+{
+	size_t i;
+
+	if (pl->writer != NULL)
+		pipeline_finish(pl);
+	tag_list_free(&pl->batch);
+	event_list_free(&pl->events);
+	for (i = 0; i < pl->nunrouted_kinds; i++)
+		free(pl->unrouted_kinds[i]);
+	free(pl->unrouted_kinds);
+	pl->unrouted_kinds = NULL;
+	pl->nunrouted_kinds = 0;
+}
+
+uint64_t
+pipeline_errors(const struct pipeline *pl)
+{
+	return pl->st.bad_lines + pl->st.plugin_errors + pl->st.store_errors;
+}
+
+void
+pipeline_summary(const struct pipeline *pl, FILE *fp)
+{
+	fprintf(fp, "events=%llu tags=%llu inserted=%llu errors=%llu\n",
+	    (unsigned long long)pl->st.events,
+	    (unsigned long long)pl->st.tags,
+	    (unsigned long long)pl->st.inserted,
+	    (unsigned long long)pipeline_errors(pl));
+}
+
+/* One JSON line per inserted tag, for --tags-out. */
+static void
+write_tag_json(FILE *fp, const struct tag *t)
+{
+	ttpd_value *o = jv_new_object(), *ev;
+	char *text;
+
+#define SET_STR(k, s)                                                          \
+	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
+	    jv_new_null())
+	SET_STR("uuid", t->uuid);
+	SET_STR("source_kind", t->source_kind);
+	SET_STR("source_id", t->source_id);
+	SET_STR("attacker_uuid", t->attacker_uuid);
+	SET_STR("identity_uuid", t->identity_uuid);
+	SET_STR("session_id", t->session_id);
+	SET_STR("decky_id", t->decky_id);
+	SET_STR("tactic", t->tactic);
+	SET_STR("technique_id", t->technique_id);
+	SET_STR("sub_technique_id", t->sub_technique_id);
+	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
+	SET_STR("rule_id", t->rule_id);
+	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
+	ev = jv_parse(t->evidence, strlen(t->evidence), NULL, 0);
+	jv_object_set_new(o, "evidence", ev != NULL ? ev : jv_new_object());
+	SET_STR("attack_release", t->attack_release);
+	SET_STR("mitre_url", t->mitre_url);
+	SET_STR("created_at", t->created_at);
+#undef SET_STR
+	text = jv_dump(o);
+	if (text != NULL) {
+		fputs(text, fp);
+		fputc('\n', fp);
+	}
+	free(text);
+	jv_decref(o);
+}
+
+/* Write one batch in one transaction; on success count and empty it.
+ * On failure the batch is kept (never dropped silently). */
+static int
+write_batch(struct store *store, FILE *tags_out, struct tag_list *batch,
+    uint64_t *inserted_total)
+{
+	unsigned char *inserted = NULL;
+	long n;
+	size_t i;
+
+	if (batch->n == 0)
+		return 0;
+	if (tags_out != NULL)
+		inserted = xcalloc(batch->n, 1);
+	if (store_begin(store) != 0)
+		goto fail;
+	n = store_insert_tags(store, batch->v, batch->n, inserted);
+	if (n < 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	if (store_commit(store) != 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	*inserted_total += (uint64_t)n;
+	if (tags_out != NULL)
+		for (i = 0; i < batch->n; i++)
+			if (inserted[i])
+				write_tag_json(tags_out, &batch->v[i]);
+	free(inserted);
+	tag_list_truncate(batch, 0);
+	return 0;
+fail:
+	free(inserted);
+	log_err("store %s: writing %zu tags failed: %s", store_path(store),
+	    batch->n, store_error(store));
+	return -1;
+}
+
+/* The writer thread and the one batch it may hold. */
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store *store;
+	FILE *tags_out;
+	struct tag_list batch;  /* handed over, being written */
+	int busy;               /* batch holds work */
+	int stop;
+	int failed;             /* a write failed: refuse further batches */
+	uint64_t inserted;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->busy && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->busy && w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		/* the batch is ours while busy: no lock needed to write it */
+		if (write_batch(w->store, w->tags_out, &w->batch,
+		    &w->inserted) != 0) {
+			pthread_mutex_lock(&w->lock);
+			w->failed = 1;
+		} else
+			pthread_mutex_lock(&w->lock);
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int
+pipeline_start_writer(struct pipeline *pl)
+{
+	struct writer *w;
+
+	if (pl->store == NULL || pl->writer != NULL)
+		return 0;
+	w = xcalloc(1, sizeof *w);
+	w->store = pl->store;
+	w->tags_out = pl->tags_out;
+	tag_list_init(&w->batch);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		log_err("cannot start the store writer thread");
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return -1;
+	}
+	pl->writer = w;
+	return 0;
+}
+
+/* Wait until the writer is idle; returns its failure flag. */
+static int
+writer_wait_idle(struct writer *w)
+{
+	int failed;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->busy)
+		pthread_cond_wait(&w->cond, &w->lock);
+	failed = w->failed;
+	pthread_mutex_unlock(&w->lock);
+	return failed;
+}
+
+int
+pipeline_flush(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	struct tag_list tmp;
+
+	if (pl->batch.n == 0)
+		return 0;
+	if (pl->store == NULL) {
+		tag_list_truncate(&pl->batch, 0);
+		return 0;
+	}
+	if (w == NULL) {
+		if (write_batch(pl->store, pl->tags_out, &pl->batch,
+		    &pl->st.inserted) != 0) {
+			pl->st.store_errors++;
+			return -1;
+		}
+		return 0;
+	}
+	if (writer_wait_idle(w)) {
+		pl->st.store_errors++;
+		return -1;
+	}
+	/* swap: the writer takes the full batch, we keep its empty one */
+	pthread_mutex_lock(&w->lock);
+	tmp = w->batch;
+	w->batch = pl->batch;
+	pl->batch = tmp;
+	w->busy = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int
+pipeline_finish(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	int rc = pipeline_flush(pl);
+
+	if (w == NULL)
+		return rc;
+	if (writer_wait_idle(w) && rc == 0) {
+		pl->st.store_errors++;
+		rc = -1;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pl->st.inserted += w->inserted;
+	/* a failed batch is still in w->batch: it was reported, not lost
+	 * silently; free it with the writer */
+	tag_list_free(&w->batch);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+	pl->writer = NULL;
+	return rc;
+}
+
+static void
+note_unrouted(struct pipeline *pl, const char *kind)
+{
+	size_t i;
+
+	pl->st.unrouted++;
+	for (i = 0; i < pl->nunrouted_kinds; i++)
+		if (strcmp(pl->unrouted_kinds[i], kind) == 0)
+			return;
+	pl->unrouted_kinds = xreallocarray(pl->unrouted_kinds,
+	    pl->nunrouted_kinds + 1, sizeof *pl->unrouted_kinds);
+	pl->unrouted_kinds[pl->nunrouted_kinds++] = xstrdup(kind);
+	/* once per kind: a warning for a kind ttpd knows, else info */
+	log_msg(source_kind_known(kind) ? TTPD_LOG_WARNING : TTPD_LOG_INFO,
+	    "no loaded plugin handles source kind '%s'; such events are not "
+	    "tagged", kind);
+}
+
+int
+pipeline_event(struct pipeline *pl, const ttpd_event *ev)
+{
+	struct plugin *const *ps;
+	size_t n, i, before = pl->batch.n;
+	int64_t now = tag_now_ns();
+
+	pl->st.events++;
+	ps = registry_plugins_for(pl->reg, ev->source_kind, &n);
+	if (n == 0) {
+		note_unrouted(pl, ev->source_kind);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (ps[i]->disabled)
+			continue;
+		/* each plugin's failure costs only its own tags */
+		if (hostapi_run(ps[i], ev, &pl->ts, now, &pl->batch) < 0)
+			pl->st.plugin_errors++;
+	}
+	pl->st.tags += pl->batch.n - before;
+	if (pl->batch.n >= pl->batch_size)
+		return pipeline_flush(pl);
+	return 0;
+}
+
+int
+pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
+{
+	char err[256];
+	size_t i;
+	int rc = 0;
+
+	event_list_clear(&pl->events);
+	switch (event_build(line, &pl->anchors, &pl->events, err, sizeof err)) {
+	case EVENT_OK:
+		break;
+	case EVENT_DROPPED:
+		pl->st.dropped++;
+		log_debug("%s: %s", origin, err);
+		return 0;
+	case EVENT_IGNORED:
+		pl->st.ignored++;
+		log_debug("%s: %s", origin, err);
+		return 0;
+	case EVENT_BAD:
+		pl->st.bad_lines++;
+		log_limited(&bad_line_log, TTPD_LOG_WARNING, "%s: %s", origin,
+		    err);
+		return 0;
+	}
+	for (i = 0; i < pl->events.n && rc == 0; i++)
+		rc = pipeline_event(pl, &pl->events.v[i].pub);
+	event_list_clear(&pl->events);
+	return rc;
+}
+
+/* Read one line of at most `max` bytes into *buf.  Returns its length,
+ * -1 at EOF, or -2 for an over-long line (which is consumed). */
+static long
+read_line(FILE *fp, char **buf, size_t *cap, size_t max)
+{
+	size_t n = 0;
+	int c, overlong = 0;
+
+	while ((c = getc_unlocked(fp)) != EOF) {
+		if (c == '\n')
+			break;
+		if (overlong)
+			continue;
+		if (n >= max) {
+			overlong = 1;
+			continue;
+		}
+		if (n + 1 >= *cap) {
+			*cap = *cap == 0 ? 4096 : *cap * 2;
+			*buf = xrealloc(*buf, *cap);
+		}
+		(*buf)[n++] = (char)c;
+	}
+	if (c == EOF && n == 0 && !overlong)
+		return -1;
+	if (overlong)
+		return -2;
+	if (*cap == 0) {
+		*cap = 4096;
+		*buf = xrealloc(*buf, *cap);
+	}
+	(*buf)[n] = '\0';
+	return (long)n;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int
+pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
+{
+	char *buf = NULL, origin[512], err[256];
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	long n;
+	int rc = 0;
+
+	while (rc == 0 &&
+	    (n = read_line(fp, &buf, &cap, pl->max_line_bytes)) != -1) {
+		ttpd_value *line;
+
+		lineno++;
+		snprintf(origin, sizeof origin, "%s:%lu", name, lineno);
+		if (n == -2) {
+			pl->st.lines++;
+			pl->st.bad_lines++;
+			log_limited(&bad_line_log, TTPD_LOG_WARNING,
+			    "%s: line longer than %zu bytes (input."
+			    "max_event_bytes); skipped", origin,
+			    pl->max_line_bytes);
+			continue;
+		}
+		if (blank(buf, (size_t)n))
+			continue;
+		pl->st.lines++;
+		line = jv_parse(buf, (size_t)n, err, sizeof err);
+		if (line == NULL) {
+			pl->st.bad_lines++;
+			log_limited(&bad_line_log, TTPD_LOG_WARNING,
+			    "%s: invalid JSON at %s", origin, err);
+			continue;
+		}
+		rc = pipeline_line(pl, line, origin);
+		jv_decref(line);
+	}
+	if (ferror(fp)) {
+		log_err("%s: read error after line %lu", name, lineno);
+		rc = -1;
+	}
+	free(buf);
+	if (pipeline_finish(pl) != 0)
+		rc = -1;
+	return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * The tagging pipeline without a bus: events -> plugins -> tags -> store,
+ * in batches of one transaction each, and the JSONL replay driver.
+ */
+#ifndef TTPD_PIPELINE_H
+#define TTPD_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "hostapi.h"
+#include "plugin.h"
+#include "tag.h"
+
+struct store;
+
+struct pipeline_stats {
+	uint64_t lines;       /* input lines read (blank lines excluded) */
+	uint64_t bad_lines;   /* malformed lines (counted in errors) */
+	uint64_t events;      /* tagger events dispatched */
+	uint64_t dropped;     /* events without an anchor */
+	uint64_t ignored;     /* valid lines with nothing to tag */
+	uint64_t unrouted;    /* events of a kind no plugin handles */
+	uint64_t tags;        /* tags produced by plugins */
+	uint64_t inserted;    /* rows really written */
+	uint64_t plugin_errors; /* handle() errors (counted in errors) */
+	uint64_t store_errors;  /* failed batches (counted in errors) */
+};
+
+struct writer;
+
+struct pipeline {
+	struct registry *reg;
+	struct store *store;          /* NULL: tag but store nothing */
+	struct writer *writer;        /* set by pipeline_start_writer() */
+	struct tag_settings ts;
+	struct anchor_policy anchors;
+	size_t batch_size;            /* tags per transaction */
+	size_t max_line_bytes;        /* longer input lines are rejected */
+	/* optional: every inserted tag is also written here as JSONL */
+	FILE *tags_out;
+	struct tag_list batch;
+	struct event_list events;
+	struct pipeline_stats st;
+	/* kinds already reported as unrouted (logged once each) */
+	char **unrouted_kinds;
+	size_t nunrouted_kinds;
+};
+
+void pipeline_init(struct pipeline *pl, struct registry *reg,
+    struct store *store);
+void pipeline_free(struct pipeline *pl);
+
+/* Run one event through every plugin of its kind; tags go to the batch,
+ * which is flushed when full. Returns 0, or -1 if a flush failed. */
+int pipeline_event(struct pipeline *pl, const ttpd_event *ev);
+
+/* Run one decoded input line (envelope or tagger event). Returns 0 for a
+ * handled line (including dropped/ignored/bad ones, which are counted),
+ * -1 when a flush failed. */
+int pipeline_line(struct pipeline *pl, const ttpd_value *line,
+    const char *origin);
+
+/*
+ * Write the batch in one transaction.  Without a writer thread this
+ * happens here; with one, the batch is handed over and written while
+ * tagging goes on (a failure is reported by the next flush or by
+ * pipeline_finish()).  Returns 0 or -1.
+ */
+int pipeline_flush(struct pipeline *pl);
+
+/*
+ * Write batches on a thread of their own: tagging and SQLite then run on
+ * different cores.  The writer owns pl->store from now on: nothing else
+ * may use that connection until pipeline_finish().  Returns 0 or -1.
+ */
+int pipeline_start_writer(struct pipeline *pl);
+
+/* Flush what is left and wait until everything handed over is written
+ * (and stop the writer thread).  Returns 0, or -1 if any write failed. */
+int pipeline_finish(struct pipeline *pl);
+
+/*
+ * Replay JSONL from fp (`name` is used in messages; line numbers are
+ * 1-based): stream it line by line, never holding more than one line and
+ * two batches (one being tagged, one being written), then finish.
+ * Returns 0, or -1 when the store failed (the summary still reflects what
+ * was done).
+ */
+int pipeline_replay(struct pipeline *pl, FILE *fp, const char *name);
+
+/* The replay summary line "events=N tags=M inserted=K errors=E". */
+void pipeline_summary(const struct pipeline *pl, FILE *fp);
+
+/* Sum of everything counted as an error. */
+uint64_t pipeline_errors(const struct pipeline *pl);
+
+#endif

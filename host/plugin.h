@@ -34,6 +34,13 @@ struct plugin {
 	/* rules owned, in load order (pointers into the ruleset) */
 	struct rule **rules;
 	size_t nrules;
+	/* the same rules bucketed by source kind (applies_to) */
+	struct kind_rules {
+		char *kind;
+		struct rule **v;
+		size_t n;
+	} *by_kind;
+	size_t nby_kind;
 };
 
 /* Everything loaded: plugins and the kind -> plugins table. */
@@ -62,8 +69,29 @@ void registry_free(struct registry *reg);
 /* The source kinds ttpd knows (DECNET's KNOWN_SOURCE_KINDS). */
 int source_kind_known(const char *kind);
 
-/* The match.kind owner of a rule among loaded plugins, or NULL. */
+/* The match.kind owner of a rule among loaded plugins, or NULL: an exact
+ * rule_kinds entry wins over a prefix, a longer prefix over a shorter one;
+ * a kind that does not start with "lifter:" (or none) goes to the
+ * F_GENERIC_RULES plugin. */
 struct plugin *registry_rule_owner(const struct registry *reg,
     const char *kind);
+
+/* Build the kind -> plugins table after all plugins are added. */
+void registry_finish(struct registry *reg);
+/* Plugins that handle a source kind (load order), or NULL with *n = 0. */
+struct plugin *const *registry_plugins_for(const struct registry *reg,
+    const char *kind, size_t *n);
+
+/*
+ * Hand every rule of rs to its owner: rule_prepare() (when the plugin has
+ * one), then the owner's rule list and kind buckets.  A rule owned by no
+ * loaded plugin stays inert and is logged once (notice).  Each rule a
+ * plugin rejects is reported ("path:line: rule R: plugin p: reason").
+ * Returns the number of rejected rules.
+ */
+int registry_assign_rules(struct registry *reg, struct ruleset *rs,
+    void (*report)(void *ud, const char *msg), void *ud);
+/* Undo registry_assign_rules(): rule_release() and empty the lists. */
+void registry_release_rules(struct registry *reg);
 
 #endif

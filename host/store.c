@@ -631,7 +631,7 @@ parse_utc_datetime(const char *p, int64_t *ns)
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 	int y, mo, d, h, mi, sec, leap, nd;
-	int64_t frac = 0, scale = 100000000;
+	int64_t frac = 0, scale = 100000000, secs;
 
 	if (digits(p, 4, &y) < 0 || p[4] != '-' ||
 	    digits(p + 5, 2, &mo) < 0 || p[7] != '-' ||
@@ -660,8 +660,15 @@ parse_utc_datetime(const char *p, int64_t *ns)
 	nd = mdays[mo - 1] + (mo == 2 && leap);
 	if (d < 1 || d > nd || h > 23 || mi > 59 || sec > 59)
 		return -1;
-	*ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec) * INT64_C(1000000000)) + frac;
+	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	/* Beyond year 2262 nanoseconds overflow int64: such a date is
+	 * "never" for every practical purpose, so saturate. */
+	if (secs >= INT64_MAX / INT64_C(1000000000))
+		*ns = INT64_MAX;
+	else if (secs <= INT64_MIN / INT64_C(1000000000))
+		*ns = INT64_MIN + 1;
+	else
+		*ns = secs * INT64_C(1000000000) + frac;
 	return 0;
 }
 

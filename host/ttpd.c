@@ -1,3 +1,370 @@
+/*
+ * ttpd: MITRE ATT&CK tagging daemon.  main(): options, start-up (config,
+ * plugins, rules, store) and the replay mode.
+ */
 #include "config.h"
 
-int main(void) { return 0; }
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "json.h"
+#include "loader.h"
+#include "log.h"
+#include "pipeline.h"
+#include "plugin.h"
+#include "rules.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#ifndef TTPD_SYSCONFDIR
+#define TTPD_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG TTPD_SYSCONFDIR "/ttpd/ttpd.conf"
+
+enum { OPT_REPLAY = 256, OPT_TAGS_OUT, OPT_DRY_RUN };
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "test", no_argument, NULL, 't' },
+	{ "option", required_argument, NULL, 'o' },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "tags-out", required_argument, NULL, OPT_TAGS_OUT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: ttpd [-ftVh] [-c file] [-o key=value]... [--replay file]\n"
+"            [--tags-out file] [--dry-run]\n"
+"\n"
+"Tag deception-network events with MITRE ATT&CK techniques.\n"
+"\n"
+"  -c, --config FILE     configuration file (default %s)\n"
+"  -o, --option KEY=VAL  override a setting: dotted path, libconfig literal\n"
+"                        value, e.g. -o store.path='\"/tmp/t.db\"'; repeatable\n"
+"  -t, --test            check configuration, plugins and rules, print each\n"
+"                        plugin's report, exit 0 (all good) or 1\n"
+"  -f, --foreground      stay in the foreground (daemon mode)\n"
+"      --replay FILE     tag the JSONL events in FILE ('-' = stdin) into the\n"
+"                        store without a bus, print a summary line and exit\n"
+"      --tags-out FILE   with --replay: also write every newly inserted tag\n"
+"                        to FILE as JSONL ('-' = stdout)\n"
+"      --dry-run         with --replay: tag but store nothing (inserted=0)\n"
+"  -V, --version         print the version and the plugin ABI, then exit\n"
+"  -h, --help            print this help and exit\n"
+"\n"
+"Exit status: 0 success, 1 configuration/plugin/rule/store error, 2 usage.\n"
+"See ttpd(8) and ttpd.conf(5).\n", DEFAULT_CONFIG);
+}
+
+struct ttpd {
+	struct config cfg;
+	struct registry reg;
+	struct ruleset rules;
+	struct store *store;
+	int problems;
+};
+
+static void
+report_problem(void *ud, const char *msg)
+{
+	struct ttpd *t = ud;
+
+	t->problems++;
+	log_err("%s", msg);
+}
+
+static void
+apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
+{
+	struct ttpd *t = ud;
+	struct rule *r = ruleset_find(&t->rules, rule_id);
+
+	if (r != NULL)
+		r->state = *st;
+}
+
+static int
+lookup_ip(void *ud, const char *ip, char *out, size_t outlen)
+{
+	return store_attacker_by_ip(ud, ip, out, outlen);
+}
+
+/* Open the configured store (one connection). NULL: logged. */
+static struct store *
+open_store(const struct config *cfg)
+{
+	struct store_options so;
+	struct store *s;
+	char err[1024];
+
+	store_options_default(&so);
+	so.busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
+	so.cache_size_kib = cfg->store_cache_kib;
+	so.synchronous = cfg->store_synchronous;
+	if ((s = store_open(cfg->store_path, &so, err, sizeof err)) == NULL)
+		log_err("%s", err);
+	return s;
+}
+
+/* Load plugins and rules; with with_store, also the store and rule
+ * states.  Returns 0 or -1 (every problem already logged). */
+static int
+setup(struct ttpd *t, int with_store)
+{
+	char err[1024];
+	size_t i;
+	int failed = 0;
+
+	registry_init(&t->reg);
+	ruleset_init(&t->rules);
+	for (i = 0; i < t->cfg.nplugins; i++)
+		if (loader_load(&t->reg, t->cfg.plugins_dir,
+		    &t->cfg.plugins[i], err, sizeof err) != 0)
+			failed = 1; /* logged by the loader */
+	registry_finish(&t->reg);
+	if (t->cfg.nplugins == 0)
+		log_warn("%s: plugins.load is empty: nothing will be tagged",
+		    t->cfg.file);
+
+	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
+	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
+
+	if (with_store) {
+		if ((t->store = open_store(&t->cfg)) == NULL)
+			return -1;
+		if (store_rule_states(t->store, apply_rule_state, t) != 0)
+			log_warn("%s: reading ttp_rule_state failed: %s; all "
+			    "rules start enabled", store_path(t->store),
+			    store_error(t->store));
+	}
+
+	if (registry_assign_rules(&t->reg, &t->rules, report_problem, t) > 0)
+		failed = 1;
+	if (t->problems > 0)
+		failed = 1;
+	if (failed)
+		log_err("start-up refused: fix the problems above (ttpd fails "
+		    "closed on a broken plugin or rule)");
+	return failed ? -1 : 0;
+}
+
+static void
+teardown(struct ttpd *t)
+{
+	registry_free(&t->reg);
+	ruleset_free(&t->rules);
+	if (t->store != NULL)
+		store_close(t->store);
+	config_free(&t->cfg);
+}
+
+/* -t: one report line per plugin and per rule problem. */
+static void
+print_report(const struct ttpd *t, FILE *fp)
+{
+	size_t i, k;
+	size_t inert = 0;
+
+	for (i = 0; i < t->reg.nplugins; i++) {
+		const struct plugin *p = t->reg.plugins[i];
+		const char *const *kp;
+
+		fprintf(fp, "plugin %s: %s ABI %u.%u version %s kinds=", p->name,
+		    p->path, p->desc->abi_major, p->desc->abi_minor,
+		    p->desc->version != NULL ? p->desc->version : "?");
+		for (kp = p->desc->source_kinds; *kp != NULL; kp++)
+			fprintf(fp, "%s%s", kp == p->desc->source_kinds ? "" :
+			    ",", *kp);
+		fprintf(fp, " rules=%zu", p->nrules);
+		for (k = 0; k < p->nrules; k++)
+			fprintf(fp, "%s%s", k == 0 ? " (" : ",",
+			    p->rules[k]->pub.rule_id);
+		fprintf(fp, "%s\n", p->nrules > 0 ? ")" : "");
+	}
+	for (i = 0; i < t->rules.n; i++)
+		if (t->rules.v[i]->owner == NULL)
+			inert++;
+	fprintf(fp, "rules: %zu loaded, %zu inert (no loaded plugin owns "
+	    "them)\n", t->rules.n, inert);
+}
+
+static int
+run_replay(struct ttpd *t, const char *path, const char *tags_out,
+    int dry_run)
+{
+	struct pipeline pl;
+	struct store *wstore = NULL;
+	FILE *in = stdin, *out = NULL;
+	int rc;
+
+	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL) {
+		log_err("--replay %s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (tags_out != NULL) {
+		out = strcmp(tags_out, "-") == 0 ? stdout :
+		    fopen(tags_out, "w");
+		if (out == NULL) {
+			log_err("--tags-out %s: %s", tags_out,
+			    strerror(errno));
+			if (in != stdin)
+				fclose(in);
+			return 1;
+		}
+	}
+	/* The writer thread gets a connection of its own; t->store stays
+	 * with this thread for attacker lookups. */
+	if (!dry_run) {
+		if ((wstore = open_store(&t->cfg)) == NULL) {
+			if (in != stdin)
+				fclose(in);
+			if (out != NULL && out != stdout)
+				fclose(out);
+			return 1;
+		}
+	}
+	pipeline_init(&pl, &t->reg, wstore);
+	pl.ts.attack_release = t->cfg.attack_release;
+	pl.batch_size = (size_t)t->cfg.store_batch_size;
+	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
+	pl.tags_out = out;
+	if (store_has_attackers(t->store) == 1) {
+		pl.anchors.lookup_ip = lookup_ip;
+		pl.anchors.ud = t->store;
+	}
+	pl.anchors.derive = t->cfg.anchor_derive;
+	if (pipeline_start_writer(&pl) != 0) {
+		pipeline_free(&pl);
+		store_close(wstore);
+		if (in != stdin)
+			fclose(in);
+		if (out != NULL && out != stdout)
+			fclose(out);
+		return 1;
+	}
+	rc = pipeline_replay(&pl, in, strcmp(path, "-") == 0 ? "stdin" : path);
+	if (pl.st.bad_lines > 0 || pl.st.dropped > 0 || pl.st.unrouted > 0)
+		log_notice("replay %s: %llu lines, %llu bad, %llu without an "
+		    "anchor, %llu of a kind no plugin handles, %llu plugin "
+		    "errors", path, (unsigned long long)pl.st.lines,
+		    (unsigned long long)pl.st.bad_lines,
+		    (unsigned long long)pl.st.dropped,
+		    (unsigned long long)pl.st.unrouted,
+		    (unsigned long long)pl.st.plugin_errors);
+	pipeline_summary(&pl, stdout);
+	fflush(stdout);
+	pipeline_free(&pl);
+	if (wstore != NULL)
+		store_close(wstore);
+	if (in != stdin)
+		fclose(in);
+	if (out != NULL && out != stdout)
+		fclose(out);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = DEFAULT_CONFIG, *replay = NULL;
+	const char *tags_out = NULL;
+	const char **overrides = NULL;
+	size_t noverrides = 0;
+	int ch, test = 0, dry_run = 0, rc;
+	struct ttpd t;
+	char err[2048];
+
+	memset(&t, 0, sizeof t);
+	log_init("ttpd", LOG_TARGET_STDERR, TTPD_LOG_INFO);
+	while ((ch = getopt_long(argc, argv, "c:fto:Vh", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'o':
+			overrides = xreallocarray(overrides, noverrides + 1,
+			    sizeof *overrides);
+			overrides[noverrides++] = optarg;
+			break;
+		case OPT_REPLAY:
+			replay = optarg;
+			break;
+		case OPT_TAGS_OUT:
+			tags_out = optarg;
+			break;
+		case OPT_DRY_RUN:
+			dry_run = 1;
+			break;
+		case 'V':
+			printf("ttpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+			    TTPD_ABI_MAJOR, TTPD_ABI_MINOR);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ttpd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if ((tags_out != NULL || dry_run) && replay == NULL) {
+		fprintf(stderr, "ttpd: --tags-out and --dry-run need --replay\n");
+		return 2;
+	}
+
+	if (config_load(config_path, overrides, noverrides, &t.cfg, err,
+	    sizeof err) != 0) {
+		log_err("%s", err);
+		free(overrides);
+		return 1;
+	}
+	free(overrides);
+	/* replay and -t talk to a terminal: keep stderr there */
+	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
+	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
+
+	if (setup(&t, !test) != 0) {
+		if (test)
+			print_report(&t, stdout);
+		teardown(&t);
+		return 1;
+	}
+	if (test) {
+		print_report(&t, stdout);
+		printf("configuration %s OK\n", t.cfg.file);
+		teardown(&t);
+		return 0;
+	}
+	if (replay != NULL) {
+		rc = run_replay(&t, replay, tags_out, dry_run);
+		teardown(&t);
+		return rc;
+	}
+	log_err("no event source: this build has no bus client yet; use "
+	    "--replay FILE (see ttpd(8))");
+	teardown(&t);
+	return 1;
+}

@@ -1,9 +1,711 @@
-/* placeholder: replaced by the rule engine implementation */
+/*
+ * rule_engine: the generic rule-engine lifter.
+ *
+ * Owns every rule whose match.kind is absent or does not start with
+ * "lifter:" and evaluates DECNET's RuleEngineTagger semantics
+ * (decnet-lifters.md sections 2.4, 2.5 and 3.0):
+ *
+ *   - a rule without match.pattern never matches;
+ *   - the haystack is payload[match.field] when the field is truthy, else
+ *     the default field of the event's source kind; it must be a string;
+ *   - the match is Python's re.search(): an unanchored search, no flags
+ *     but the inline ones, Unicode-aware \w \s \b and case folding, which
+ *     is PCRE2 compiled with UTF|UCP and nothing else;
+ *   - on a match, every emits entry fires with multiplier 1.0 and the
+ *     evidence_fields evidence, plus uid, user, src and pwd for command
+ *     events.
+ *
+ * Departures, all deliberate:
+ *   - an invalid pattern rejects the rule at load time (DECNET warns and
+ *     never matches at run time);
+ *   - a search that exceeds match_limit, depth_limit or heap_limit_kib is
+ *     abandoned and counts as no match (DECNET would spin for as long as
+ *     Python's backtracking takes);
+ *   - a haystack longer than max_subject_bytes is not searched at all.
+ *     Shorter ones are searched whole, never truncated, as DECNET does.
+ *
+ * Built against the SDK header only.  PCRE2 is included here and nowhere
+ * else in ttpd.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <ttpd/lifter.h>
 
-static const char *const kinds[] = { "command", NULL };
-static int re_init(const ttpd_host *h, ttpd_ctx *c, void **s, ttpd_err *e) { (void)h; (void)c; (void)e; *s = NULL; return TTPD_OK; }
-static int re_handle(void *s, const ttpd_event *ev, ttpd_sink *k, ttpd_err *e) { (void)s; (void)ev; (void)k; (void)e; return TTPD_OK; }
-static void re_destroy(void *s) { (void)s; }
-TTPD_LIFTER_DEFINE(.name = "rule_engine", .version = "0", .source_kinds = kinds,
-    .init = re_init, .handle = re_handle, .destroy = re_destroy)
+#define DEFAULT_MATCH_LIMIT 1000000
+#define DEFAULT_DEPTH_LIMIT 100000
+#define DEFAULT_HEAP_LIMIT_KIB 20000
+#define DEFAULT_MAX_SUBJECT_BYTES 1048576
+
+/* JIT machine stack: enough for the shipped patterns on long lines; a
+ * search that needs more is retried with the interpreter, whose memory is
+ * bounded by heap_limit_kib. */
+#define JIT_STACK_START (32 * 1024)
+#define JIT_STACK_MAX (1024 * 1024)
+
+/* At most one limit/error log line per rule per this many nanoseconds. */
+#define LOG_INTERVAL_NS (60 * INT64_C(1000000000))
+
+#define NO_SLOT ((size_t)-1)
+
+/* The evidence keys appended to command tags, in this order. */
+static const char *const aux_evidence_keys[] = {
+	"uid", "user", "src", "pwd"
+};
+
+/* DECNET's default haystack per source kind when match.field is falsy. */
+static const struct {
+	const char *kind;
+	const char *field;
+} default_fields[] = {
+	{ "command", "command_text" },
+	{ "http_request", "raw_url" },
+	{ "email", "subject" },
+	{ "intel", "verdict" },
+	{ "canary_fingerprint", "ua_signature" },
+	{ "auth_attempt", "username" },
+	{ "payload", "payload_text" },
+};
+#define N_DEFAULT_FIELDS (sizeof default_fields / sizeof default_fields[0])
+
+/*
+ * A payload field name used by at least one rule (or as a default).  The
+ * per-event part caches the lookup and the UTF-8 check, so each distinct
+ * field is fetched and validated once per event however many rules read
+ * it.
+ */
+struct field_slot {
+	char *name;
+	uint64_t generation;   /* event the cache below belongs to */
+	int usable;            /* the field is a valid string within the cap */
+	const char *subject;
+	size_t length;
+};
+
+/* What rule_prepare() makes for a rule with a pattern. */
+struct prepared_rule {
+	pcre2_code *code;
+	int jit;                /* JIT-compiled */
+	size_t field_slot;      /* explicit field, or NO_SLOT for the default */
+	int64_t last_log_ns;    /* rate limit for the messages below */
+	int logged;             /* last_log_ns is meaningful */
+	uint64_t suppressed;    /* messages held back since the last one */
+	uint64_t limit_hits;    /* searches abandoned at a limit */
+	uint64_t match_errors;  /* other negative pcre2 results */
+};
+
+struct engine {
+	const ttpd_host *host;
+	ttpd_ctx *ctx;
+
+	/* configuration */
+	uint32_t match_limit;
+	uint32_t depth_limit;
+	uint32_t heap_limit_kib;
+	int use_jit;
+	size_t max_subject_bytes;
+
+	/* PCRE2 state reused by every search (handle() is serialised) */
+	pcre2_match_context *match_ctx;
+	pcre2_match_data *match_data;
+	pcre2_jit_stack *jit_stack;
+
+	/* interned field names; never shrinks (a handful of names) */
+	struct field_slot *slots;
+	size_t nslots, slots_cap;
+	size_t default_slot[N_DEFAULT_FIELDS];
+	uint64_t generation;
+
+	/* totals, reported at destroy() */
+	uint64_t limit_hits;
+	uint64_t match_errors;
+	uint64_t oversized;
+	uint64_t bad_utf8;
+};
+
+/*
+ * Strict UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), at least as strict as PCRE2's own, so a subject that
+ * passes may be searched with PCRE2_NO_UTF_CHECK.  ASCII runs are skipped
+ * a word at a time.
+ */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+
+		if (c < 0x80) {
+			uint64_t w;
+
+			while (i + 8 <= n) {
+				memcpy(&w, s + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
+			while (i < n && s[i] < 0x80)
+				i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			if (i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
+				return 0;
+			i += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			unsigned lo = 0x80, hi = 0xbf;
+
+			if (c == 0xe0)
+				lo = 0xa0;      /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f;      /* surrogates */
+			if (i + 2 >= n || s[i + 1] < lo || s[i + 1] > hi ||
+			    (s[i + 2] & 0xc0) != 0x80)
+				return 0;
+			i += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			unsigned lo = 0x80, hi = 0xbf;
+
+			if (c == 0xf0)
+				lo = 0x90;      /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f;      /* above U+10FFFF */
+			if (i + 3 >= n || s[i + 1] < lo || s[i + 1] > hi ||
+			    (s[i + 2] & 0xc0) != 0x80 ||
+			    (s[i + 3] & 0xc0) != 0x80)
+				return 0;
+			i += 4;
+		} else
+			return 0;
+	}
+	return 1;
+}
+
+/* Find or add a field name; NO_SLOT when out of memory. */
+static size_t
+intern_field(struct engine *e, const char *name, size_t len)
+{
+	struct field_slot *slot;
+	size_t i;
+
+	for (i = 0; i < e->nslots; i++)
+		if (strlen(e->slots[i].name) == len &&
+		    memcmp(e->slots[i].name, name, len) == 0)
+			return i;
+	if (e->nslots == e->slots_cap) {
+		size_t cap = e->slots_cap ? e->slots_cap * 2 : 8;
+		struct field_slot *v;
+
+		v = realloc(e->slots, cap * sizeof *v);
+		if (v == NULL)
+			return NO_SLOT;
+		e->slots = v;
+		e->slots_cap = cap;
+	}
+	slot = &e->slots[e->nslots];
+	memset(slot, 0, sizeof *slot);
+	if ((slot->name = malloc(len + 1)) == NULL)
+		return NO_SLOT;
+	memcpy(slot->name, name, len);
+	slot->name[len] = '\0';
+	return e->nslots++;
+}
+
+/*
+ * Read an int config key into [min, max]; absent keeps *out.  Returns
+ * TTPD_OK or TTPD_EINVAL with a message.
+ */
+static int
+config_uint(struct engine *e, const char *key, int64_t min, int64_t max,
+    int64_t *out, ttpd_err *err)
+{
+	int64_t v;
+	int rc;
+
+	rc = e->host->config_int(e->ctx, key, &v);
+	if (rc == TTPD_SKIP)
+		return TTPD_OK;
+	if (rc != TTPD_OK) {
+		snprintf(err->msg, sizeof err->msg, "%s: must be an integer",
+		    key);
+		return TTPD_EINVAL;
+	}
+	if (v < min || v > max) {
+		snprintf(err->msg, sizeof err->msg,
+		    "%s: %" PRId64 " is out of range [%" PRId64 ", %" PRId64
+		    "]", key, v, min, max);
+		return TTPD_EINVAL;
+	}
+	*out = v;
+	return TTPD_OK;
+}
+
+static void
+engine_free(struct engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	pcre2_match_data_free(e->match_data);
+	pcre2_match_context_free(e->match_ctx);
+	pcre2_jit_stack_free(e->jit_stack);
+	for (i = 0; i < e->nslots; i++)
+		free(e->slots[i].name);
+	free(e->slots);
+	free(e);
+}
+
+static int
+re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
+{
+	struct engine *e;
+	int64_t match_limit = DEFAULT_MATCH_LIMIT;
+	int64_t depth_limit = DEFAULT_DEPTH_LIMIT;
+	int64_t heap_limit = DEFAULT_HEAP_LIMIT_KIB;
+	int64_t max_subject = DEFAULT_MAX_SUBJECT_BYTES;
+	int64_t subject_max_max;
+	int jit = 1, rc;
+	uint32_t jit_available = 0;
+	size_t i;
+
+	if ((e = calloc(1, sizeof *e)) == NULL) {
+		ttpd_err_set(err, "out of memory");
+		return TTPD_ENOMEM;
+	}
+	e->host = host;
+	e->ctx = ctx;
+
+	subject_max_max = SIZE_MAX < (uint64_t)INT64_MAX ?
+	    (int64_t)SIZE_MAX : INT64_MAX;
+	if ((rc = config_uint(e, "match_limit", 1, UINT32_MAX,
+	    &match_limit, err)) != TTPD_OK ||
+	    (rc = config_uint(e, "depth_limit", 1, UINT32_MAX,
+	    &depth_limit, err)) != TTPD_OK ||
+	    (rc = config_uint(e, "heap_limit_kib", 1, UINT32_MAX,
+	    &heap_limit, err)) != TTPD_OK ||
+	    (rc = config_uint(e, "max_subject_bytes", 1, subject_max_max,
+	    &max_subject, err)) != TTPD_OK)
+		goto fail;
+	rc = host->config_bool(ctx, "jit", &jit);
+	if (rc != TTPD_OK && rc != TTPD_SKIP) {
+		ttpd_err_set(err, "jit: must be a boolean");
+		rc = TTPD_EINVAL;
+		goto fail;
+	}
+	e->match_limit = (uint32_t)match_limit;
+	e->depth_limit = (uint32_t)depth_limit;
+	e->heap_limit_kib = (uint32_t)heap_limit;
+	e->max_subject_bytes = (size_t)max_subject;
+
+	if (jit && (pcre2_config(PCRE2_CONFIG_JIT, &jit_available) < 0 ||
+	    !jit_available)) {
+		host->log(ctx, TTPD_LOG_NOTICE, "PCRE2 was built without JIT "
+		    "support; using the interpreter");
+		jit = 0;
+	}
+	e->use_jit = jit;
+
+	rc = TTPD_ENOMEM;
+	ttpd_err_set(err, "out of memory");
+	if ((e->match_ctx = pcre2_match_context_create(NULL)) == NULL ||
+	    (e->match_data = pcre2_match_data_create(1, NULL)) == NULL)
+		goto fail;
+	pcre2_set_match_limit(e->match_ctx, e->match_limit);
+	pcre2_set_depth_limit(e->match_ctx, e->depth_limit);
+	pcre2_set_heap_limit(e->match_ctx, e->heap_limit_kib);
+	if (e->use_jit) {
+		e->jit_stack = pcre2_jit_stack_create(JIT_STACK_START,
+		    JIT_STACK_MAX, NULL);
+		if (e->jit_stack == NULL)
+			goto fail;
+		pcre2_jit_stack_assign(e->match_ctx, NULL, e->jit_stack);
+	}
+
+	for (i = 0; i < N_DEFAULT_FIELDS; i++) {
+		e->default_slot[i] = intern_field(e, default_fields[i].field,
+		    strlen(default_fields[i].field));
+		if (e->default_slot[i] == NO_SLOT)
+			goto fail;
+	}
+	err->msg[0] = '\0';
+	*state = e;
+	return TTPD_OK;
+fail:
+	engine_free(e);
+	return rc;
+}
+
+/* Python truthiness of a value; an absent value is false. */
+static int
+value_truthy(const ttpd_host *h, const ttpd_value *v)
+{
+	const char *s;
+	size_t len;
+	double d;
+	int b;
+
+	switch (h->value_type(v)) {
+	case TTPD_VT_BOOL:
+		return h->get_bool(v, &b) == TTPD_OK && b;
+	case TTPD_VT_INT:
+	case TTPD_VT_REAL:
+		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
+	case TTPD_VT_STRING:
+		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
+	case TTPD_VT_ARRAY:
+		return h->array_size(v) > 0;
+	case TTPD_VT_OBJECT:
+		return h->object_size(v) > 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
+    ttpd_err *err)
+{
+	struct engine *e = state;
+	const ttpd_host *h = e->host;
+	const ttpd_value *pattern_v, *field_v;
+	struct prepared_rule *pr;
+	const char *pattern, *field;
+	size_t pattern_len, field_len;
+	PCRE2_UCHAR pcre_msg[160];
+	PCRE2_SIZE offset;
+	int code_err, rc;
+
+	*prepared = NULL;
+	pattern_v = h->object_get(rule->match, "pattern");
+	if (pattern_v == NULL)
+		return TTPD_OK;         /* inert, as in DECNET */
+	if (h->get_string(pattern_v, &pattern, &pattern_len) != TTPD_OK) {
+		ttpd_err_set(err, "pattern: must be a string");
+		return TTPD_EINVAL;
+	}
+
+	/* match.field if truthy, else the event kind's default */
+	field_v = h->object_get(rule->match, "field");
+	field = NULL;
+	field_len = 0;
+	if (value_truthy(h, field_v) &&
+	    h->get_string(field_v, &field, &field_len) != TTPD_OK) {
+		ttpd_err_set(err, "field: must be a string");
+		return TTPD_EINVAL;
+	}
+
+	if ((pr = calloc(1, sizeof *pr)) == NULL) {
+		ttpd_err_set(err, "out of memory");
+		return TTPD_ENOMEM;
+	}
+	pr->field_slot = NO_SLOT;
+	if (field != NULL) {
+		if (memchr(field, '\0', field_len) != NULL) {
+			/* no payload key can hold a NUL and be found by
+			 * object_get(); refuse rather than never match */
+			free(pr);
+			ttpd_err_set(err, "field: contains a NUL character");
+			return TTPD_EINVAL;
+		}
+		pr->field_slot = intern_field(e, field, field_len);
+		if (pr->field_slot == NO_SLOT) {
+			free(pr);
+			ttpd_err_set(err, "out of memory");
+			return TTPD_ENOMEM;
+		}
+	}
+
+	pr->code = pcre2_compile((PCRE2_SPTR)pattern, pattern_len,
+	    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+	if (pr->code == NULL) {
+		if (pcre2_get_error_message(code_err, pcre_msg,
+		    sizeof pcre_msg) < 0)
+			snprintf((char *)pcre_msg, sizeof pcre_msg,
+			    "error %d", code_err);
+		snprintf(err->msg, sizeof err->msg,
+		    "pattern: %s at offset %zu", (const char *)pcre_msg,
+		    (size_t)offset);
+		free(pr);
+		return TTPD_EINVAL;
+	}
+	if (e->use_jit) {
+		rc = pcre2_jit_compile(pr->code, PCRE2_JIT_COMPLETE);
+		if (rc == 0)
+			pr->jit = 1;
+		else {
+			if (pcre2_get_error_message(rc, pcre_msg,
+			    sizeof pcre_msg) < 0)
+				snprintf((char *)pcre_msg, sizeof pcre_msg,
+				    "error %d", rc);
+			h->log(e->ctx, TTPD_LOG_WARNING,
+			    "rule %s: JIT compilation failed (%s); using the "
+			    "interpreter", rule->rule_id,
+			    (const char *)pcre_msg);
+		}
+	}
+	*prepared = pr;
+	return TTPD_OK;
+}
+
+static void
+re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
+{
+	struct prepared_rule *pr = prepared;
+
+	(void)state;
+	(void)rule;
+	if (pr == NULL)
+		return;
+	pcre2_code_free(pr->code);
+	free(pr);
+}
+
+/* The interned slot of the event kind's default field, or NO_SLOT. */
+static size_t
+default_slot_for(const struct engine *e, const char *kind)
+{
+	size_t i;
+
+	if (kind == NULL)
+		return NO_SLOT;
+	for (i = 0; i < N_DEFAULT_FIELDS; i++)
+		if (strcmp(kind, default_fields[i].kind) == 0)
+			return e->default_slot[i];
+	return NO_SLOT;
+}
+
+/* Fetch and check a field once per event; the slot says if it is usable. */
+static const struct field_slot *
+field_for_event(struct engine *e, size_t slot_index,
+    const ttpd_value *payload)
+{
+	struct field_slot *slot = &e->slots[slot_index];
+	const ttpd_host *h = e->host;
+	const ttpd_value *v;
+
+	if (slot->generation == e->generation)
+		return slot;
+	slot->generation = e->generation;
+	slot->usable = 0;
+	v = h->object_get(payload, slot->name);
+	if (h->get_string(v, &slot->subject, &slot->length) != TTPD_OK)
+		return slot;    /* absent or not a string: no match */
+	if (slot->length > e->max_subject_bytes) {
+		e->oversized++;
+		h->log(e->ctx, TTPD_LOG_DEBUG, "field %s: %zu bytes exceed "
+		    "max_subject_bytes %zu; not matched", slot->name,
+		    slot->length, e->max_subject_bytes);
+		return slot;
+	}
+	if (!utf8_valid((const unsigned char *)slot->subject,
+	    slot->length)) {
+		e->bad_utf8++;
+		h->log(e->ctx, TTPD_LOG_DEBUG, "field %s: invalid UTF-8; "
+		    "not matched", slot->name);
+		return slot;
+	}
+	slot->usable = 1;
+	return slot;
+}
+
+/* Log a failed search at most once per rule per LOG_INTERVAL_NS. */
+static void
+log_search_failure(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, int rc)
+{
+	PCRE2_UCHAR msg[160];
+	int64_t now = e->host->now_ns(e->ctx);
+
+	if (pr->logged && now - pr->last_log_ns < LOG_INTERVAL_NS) {
+		pr->suppressed++;
+		return;
+	}
+	if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
+		snprintf((char *)msg, sizeof msg, "error %d", rc);
+	e->host->log(e->ctx, TTPD_LOG_WARNING,
+	    "rule %s: search abandoned, counted as no match: %s "
+	    "(%" PRIu64 " limit hits, %" PRIu64 " errors for this rule; "
+	    "%" PRIu64 " similar messages suppressed)", rule->rule_id,
+	    (const char *)msg, pr->limit_hits, pr->match_errors,
+	    pr->suppressed);
+	pr->logged = 1;
+	pr->last_log_ns = now;
+	pr->suppressed = 0;
+}
+
+/* re.search(); 1 on a match, 0 otherwise (failures are counted). */
+static int
+search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
+    const struct field_slot *f)
+{
+	int rc;
+
+	if (pr->jit) {
+		rc = pcre2_jit_match(pr->code, (PCRE2_SPTR)f->subject,
+		    f->length, 0, 0, e->match_data, e->match_ctx);
+		if (rc != PCRE2_ERROR_JIT_STACKLIMIT)
+			goto done;
+		/* deep backtracking: the interpreter keeps its frames on the
+		 * heap, bounded by heap_limit_kib */
+	}
+	rc = pcre2_match(pr->code, (PCRE2_SPTR)f->subject, f->length, 0,
+	    PCRE2_NO_UTF_CHECK | (pr->jit ? PCRE2_NO_JIT : 0),
+	    e->match_data, e->match_ctx);
+done:
+	if (rc >= 0)
+		return 1;       /* 0: matched, ovector too small; fine */
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+		pr->limit_hits++;
+		e->limit_hits++;
+	} else {
+		pr->match_errors++;
+		e->match_errors++;
+	}
+	log_search_failure(e, rule, pr, rc);
+	return 0;
+}
+
+/* Evidence: the evidence_fields recipe, plus the aux keys for commands. */
+static ttpd_value *
+build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
+    const ttpd_rule *rule)
+{
+	const ttpd_host *h = e->host;
+	ttpd_value *evidence;
+	const ttpd_value *v;
+	size_t i;
+
+	if ((evidence = h->evidence_from_fields(sink, rule)) == NULL)
+		return NULL;
+	if (ev->source_kind == NULL || strcmp(ev->source_kind, "command") != 0)
+		return evidence;
+	for (i = 0; i < sizeof aux_evidence_keys /
+	    sizeof aux_evidence_keys[0]; i++) {
+		v = h->object_get(ev->payload, aux_evidence_keys[i]);
+		if (v == NULL ||
+		    h->object_get(evidence, aux_evidence_keys[i]) != NULL)
+			continue;
+		if (h->object_set(evidence, aux_evidence_keys[i], v) !=
+		    TTPD_OK)
+			return NULL;
+	}
+	return evidence;
+}
+
+static int
+re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
+{
+	struct engine *e = state;
+	const ttpd_host *h = e->host;
+	const ttpd_rule *const *rules;
+	const struct field_slot *f;
+	size_t n, i, slot, kind_default;
+	int kind_default_known = 0, rc;
+
+	if (ev == NULL || ev->payload == NULL)
+		return TTPD_OK;
+	rules = h->rules_for(sink, &n);
+	if (rules == NULL || n == 0)
+		return TTPD_OK;
+	e->generation++;        /* invalidates every field cache */
+	kind_default = NO_SLOT;
+
+	for (i = 0; i < n; i++) {
+		const ttpd_rule *rule = rules[i];
+		struct prepared_rule *pr = rule->prepared;
+		ttpd_value *evidence;
+
+		if (pr == NULL)
+			continue;       /* no pattern: never matches */
+		slot = pr->field_slot;
+		if (slot == NO_SLOT) {
+			if (!kind_default_known) {
+				kind_default = default_slot_for(e,
+				    ev->source_kind);
+				kind_default_known = 1;
+			}
+			if ((slot = kind_default) == NO_SLOT)
+				continue;
+		}
+		f = field_for_event(e, slot, ev->payload);
+		if (!f->usable || !search(e, rule, pr, f))
+			continue;
+
+		if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
+			snprintf(err->msg, sizeof err->msg,
+			    "rule %s: cannot build the evidence (out of "
+			    "memory)", rule->rule_id);
+			return TTPD_ENOMEM;
+		}
+		rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
+		if (rc < 0) {
+			snprintf(err->msg, sizeof err->msg,
+			    "rule %s: the host refused the tag (%d)",
+			    rule->rule_id, rc);
+			return rc;
+		}
+	}
+	return TTPD_OK;
+}
+
+static void
+re_destroy(void *state)
+{
+	struct engine *e = state;
+
+	if (e == NULL)
+		return;
+	if (e->limit_hits || e->match_errors || e->oversized || e->bad_utf8)
+		e->host->log(e->ctx, TTPD_LOG_INFO, "searches abandoned at a "
+		    "limit: %" PRIu64 ", failed: %" PRIu64 "; fields not "
+		    "matched: %" PRIu64 " over max_subject_bytes, %" PRIu64
+		    " invalid UTF-8", e->limit_hits, e->match_errors,
+		    e->oversized, e->bad_utf8);
+	engine_free(e);
+}
+
+static const char *const re_source_kinds[] = {
+	"command", "http_request", "auth_attempt", "payload", NULL
+};
+
+static const ttpd_config_key re_config_keys[] = {
+	{ "match_limit", TTPD_CFG_INT, 0,
+	    "PCRE2 match limit per search (default 1000000)" },
+	{ "depth_limit", TTPD_CFG_INT, 0,
+	    "PCRE2 backtracking depth limit per search (default 100000)" },
+	{ "heap_limit_kib", TTPD_CFG_INT, 0,
+	    "PCRE2 heap limit per search in KiB (default 20000)" },
+	{ "jit", TTPD_CFG_BOOL, 0,
+	    "JIT-compile the patterns (default true)" },
+	{ "max_subject_bytes", TTPD_CFG_INT, 0,
+	    "fields longer than this are not matched (default 1048576)" },
+	{ NULL, 0, 0, NULL }
+};
+
+TTPD_LIFTER_DEFINE(
+    .flags = TTPD_LIFTER_F_GENERIC_RULES,
+    .name = "rule_engine",
+    .version = PACKAGE_VERSION,
+    .description = "regex rules on command, HTTP, auth and payload fields "
+	"(DECNET RuleEngineTagger)",
+    .source_kinds = re_source_kinds,
+    .config_keys = re_config_keys,
+    .init = re_init,
+    .rule_prepare = re_rule_prepare,
+    .rule_release = re_rule_release,
+    .handle = re_handle,
+    .destroy = re_destroy)

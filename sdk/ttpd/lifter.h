@@ -183,7 +183,7 @@ typedef struct ttpd_config_key {
 	const char *name;        /* NULL ends the table */
 	int type;                /* enum ttpd_config_type */
 	int required;            /* non-zero: init is refused without it */
-	const char *description; /* one line, shown by ttpd -T */
+	const char *description; /* one line, for documentation */
 } ttpd_config_key;
 
 /* emit() flags. */

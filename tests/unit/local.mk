@@ -1,2 +1,6 @@
 # Unit suites, one program per host module.
+include tests/unit/config.mk
+include tests/unit/core.mk
+include tests/unit/rules.mk
 include tests/unit/store.mk
+include tests/unit/rulepack.mk

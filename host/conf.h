@@ -9,8 +9,8 @@
  * Relative paths in the file are resolved against the directory of the
  * file; relative paths given with -o against the working directory.
  */
-#ifndef TTPD_CONFIG_H
-#define TTPD_CONFIG_H
+#ifndef TTPD_CONF_H
+#define TTPD_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@ struct config {
 
 	/* store */
 	char *store_path;          /* store.path, required */
-	int64_t store_batch_size;  /* store.batch_size, default 1000 */
+	int64_t store_batch_size;  /* store.batch_size, default 10000 */
 	int64_t store_cache_kib;   /* store.cache_size_kib, default 65536 */
 	int store_synchronous;     /* store.synchronous "off|normal|full" */
 	int64_t store_busy_timeout_ms; /* store.busy_timeout_ms, 30000 */

@@ -1,0 +1,224 @@
+/*
+ * bench_replay: time `ttpd --replay` over N realistic command events with
+ * DECNET's rule set, with and without the store, and show that resident
+ * memory does not grow with the input size.
+ *
+ *   bench/bench_replay [N] [runs]
+ *
+ * Command lines come from the real attacker lines of the golden set
+ * ($TTPD_SHARED_DIR/golden/events.jsonl, command events), cycled to N
+ * events with unique source ids.  Needs TTPD_BUILDDIR and TTPD_SHARED_DIR
+ * (make bench sets them).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr, "bench_replay: set %s\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+/* The command_text payloads of the golden set's command events. */
+static char **
+load_pool(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, np = 0, cp = 0;
+	ssize_t len;
+	char **pool = NULL;
+
+	if (fp == NULL) {
+		fprintf(stderr, "bench_replay: %s: %s\n", path,
+		    strerror(errno));
+		exit(2);
+	}
+	while ((len = getline(&line, &cap, fp)) > 0) {
+		ttpd_value *v = jv_parse(line, (size_t)len, NULL, 0);
+		const char *kind = jv_string(jv_object_get(v, "source_kind"));
+		const ttpd_value *p = jv_object_get(v, "payload");
+
+		if (kind != NULL && strcmp(kind, "command") == 0 &&
+		    jv_string(jv_object_get(p, "command_text")) != NULL) {
+			char *text = jv_dump(p);
+
+			if (np == cp) {
+				cp = cp == 0 ? 4096 : cp * 2;
+				pool = realloc(pool, cp * sizeof *pool);
+			}
+			pool[np++] = text;
+		}
+		jv_decref(v);
+	}
+	free(line);
+	fclose(fp);
+	*n = np;
+	return pool;
+}
+
+static void
+write_events(const char *path, size_t n, char **pool, size_t npool)
+{
+	FILE *fp = fopen(path, "w");
+	size_t i;
+
+	if (fp == NULL) {
+		perror(path);
+		exit(2);
+	}
+	for (i = 0; i < n; i++)
+		fprintf(fp, "{\"source_kind\":\"command\",\"source_id\":"
+		    "\"bench-%zu\",\"attacker_uuid\":\"att-%04zu\","
+		    "\"identity_uuid\":null,\"session_id\":\"s-%zu\","
+		    "\"decky_id\":\"decky-%zu\",\"payload\":%s}\n", i,
+		    i % 1000, i / 8, i % 16, pool[i % npool]);
+	fclose(fp);
+}
+
+struct result {
+	double secs;
+	long maxrss_kib;
+	unsigned long long events, tags, inserted, errors;
+};
+
+static int
+run(const char *conf, const char *events, int dry_run, struct result *r)
+{
+	char bin[1024], out[4096];
+	int pfd[2], status;
+	struct timespec t0, t1;
+	struct rusage ru;
+	ssize_t got = 0, k;
+	pid_t pid;
+
+	snprintf(bin, sizeof bin, "%s/host/ttpd", env("TTPD_BUILDDIR"));
+	if (pipe(pfd) != 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execl(bin, bin, "-c", conf, "--replay", events,
+		    dry_run ? "--dry-run" : NULL, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((k = read(pfd[0], out + got, sizeof out - 1 - (size_t)got)) > 0)
+		got += k;
+	out[got] = '\0';
+	close(pfd[0]);
+	if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_replay: ttpd failed: %s\n", out);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	r->maxrss_kib = ru.ru_maxrss;
+	if (sscanf(out, "events=%llu tags=%llu inserted=%llu errors=%llu",
+	    &r->events, &r->tags, &r->inserted, &r->errors) != 4) {
+		fprintf(stderr, "bench_replay: bad summary: %s\n", out);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+bench(const char *label, const char *dir, const char *conf,
+    const char *events, int dry_run, int runs)
+{
+	double secs[32];
+	struct result r = { 0 };
+	long rss = 0;
+	int i;
+	char db[1100];
+
+	for (i = 0; i < runs; i++) {
+		snprintf(db, sizeof db, "%s/bench.db", dir);
+		unlink(db);
+		snprintf(db, sizeof db, "%s/bench.db-wal", dir);
+		unlink(db);
+		if (run(conf, events, dry_run, &r) != 0)
+			exit(1);
+		secs[i] = r.secs;
+		if (r.maxrss_kib > rss)
+			rss = r.maxrss_kib;
+	}
+	qsort(secs, (size_t)runs, sizeof secs[0], cmp_double);
+	printf("%-26s events=%llu tags=%llu inserted=%llu  median %.3f s  "
+	    "%.0f events/s  %.0f tags/s  maxrss %ld KiB\n", label, r.events,
+	    r.tags, r.inserted, secs[runs / 2], (double)r.events /
+	    secs[runs / 2], (double)r.tags / secs[runs / 2], rss);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000, npool;
+	int runs = argc > 2 ? atoi(argv[2]) : 3;
+	char dir[] = "/tmp/ttpd-bench.XXXXXX", path[1024], conf[1024],
+	    small[1024], label[64];
+	char **pool;
+	FILE *fp;
+
+	if (n == 0 || runs < 1 || runs > 31) {
+		fprintf(stderr, "usage: bench_replay [N] [runs<=31]\n");
+		return 2;
+	}
+	snprintf(path, sizeof path, "%s/golden/events.jsonl",
+	    env("TTPD_SHARED_DIR"));
+	pool = load_pool(path, &npool);
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(path, sizeof path, "%s/events.jsonl", dir);
+	write_events(path, n, pool, npool);
+	snprintf(small, sizeof small, "%s/events-quarter.jsonl", dir);
+	write_events(small, n / 4 > 0 ? n / 4 : 1, pool, npool);
+	snprintf(conf, sizeof conf, "%s/ttpd.conf", dir);
+	fp = fopen(conf, "w");
+	fprintf(fp, "store: { path = \"%s/bench.db\"; };\n"
+	    "rules: { dirs = [ \"%s/reference/decnet/rules\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; "
+	    "load = ( { name = \"rule_engine\"; } ); };\n"
+	    "log: { level = \"err\"; };\n", dir, env("TTPD_SHARED_DIR"),
+	    env("TTPD_BUILDDIR"));
+	fclose(fp);
+	printf("bench_replay: %zu events from %zu real command lines, DECNET "
+	    "rules, median of %d runs\n", n, npool, runs);
+	snprintf(label, sizeof label, "tag only (--dry-run) N/4");
+	bench(label, dir, conf, small, 1, runs);
+	bench("tag only (--dry-run) N", dir, conf, path, 1, runs);
+	bench("tag + SQLite store N", dir, conf, path, 0, runs);
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		return 1;
+	return 0;
+}

@@ -1,0 +1,190 @@
+/* Tag identity, time format, mitre_url and confidence arithmetic. */
+#include "config.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tag.h"
+
+static void
+assert_uuid(const char *kind, const char *id, const char *rule, int64_t ver,
+    const char *tech, const char *sub, const char *want)
+{
+	char got[TAG_UUID_LEN + 1];
+
+	tag_uuid(kind, id, rule, ver, tech, sub, got);
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(test_uuid_golden)
+{
+	/* decnet-lifters.md 1.3 */
+	assert_uuid("command", "cmd_42", "R0014", 2, "T1083", NULL,
+	    "9aa491e5-f03b-5d8f-9eb5-161becedcdd6");
+	assert_uuid("command", "cmd_42", "R0015", 1, "T1548", "T1548.001",
+	    "4fd57b14-c135-544c-97d9-4fabc1051584");
+	assert_uuid("identity", "src-identity", "R0003", 1, "T1110",
+	    "T1110.003", "dc4fa34e-7720-58a7-bc78-b92910bb9f38");
+	/* UTF-8 source id: "msg-\u00e9" */
+	assert_uuid("email", "msg-\xc3\xa9", "R0044", 1, "T1036", "T1036.005",
+	    "e0e6e47a-e366-53e3-a106-9290259bd963");
+}
+END_TEST
+
+START_TEST(test_uuid_namespace_derivation)
+{
+	static const unsigned char url_ns[16] = {
+		0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+		0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8
+	};
+	char got[TAG_UUID_LEN + 1];
+	const char *name = "decnet:ttp_tag:v1";
+
+	uuid_v5(url_ns, name, strlen(name), got);
+	ck_assert_str_eq(got, "1ca31f08-5522-5aae-8371-fe81f0e39de3");
+	/* RFC 4122 appendix-style check: uuid5(DNS, "python.org") */
+	{
+		static const unsigned char dns_ns[16] = {
+			0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+			0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8
+		};
+		uuid_v5(dns_ns, "python.org", 10, got);
+		ck_assert_str_eq(got, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+	}
+}
+END_TEST
+
+START_TEST(test_uuid_null_vs_empty_sub)
+{
+	char a[TAG_UUID_LEN + 1], b[TAG_UUID_LEN + 1], c[TAG_UUID_LEN + 1];
+
+	tag_uuid("command", "x", "R1", 1, "T1083", NULL, a);
+	tag_uuid("command", "x", "R1", 1, "T1083", "", b);
+	tag_uuid("command", "x", "R1", 1, "T1083", "T1083.001", c);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	/* version is part of the key */
+	tag_uuid("command", "x", "R1", 2, "T1083", NULL, b);
+	ck_assert_str_ne(a, b);
+	/* long keys cross SHA-1 block boundaries */
+	{
+		char id[300];
+
+		memset(id, 'a', sizeof id - 1);
+		id[sizeof id - 1] = '\0';
+		tag_uuid("command", id, "R1", 1, "T1083", NULL, b);
+		ck_assert_int_eq(b[14], '5');
+		ck_assert(strchr("89ab", b[19]) != NULL);
+	}
+}
+END_TEST
+
+START_TEST(test_time_format)
+{
+	char out[TAG_TIME_LEN + 1];
+
+	tag_format_time(0, out);
+	ck_assert_str_eq(out, "1970-01-01 00:00:00.000000");
+	tag_format_time(1782000000123456789LL, out);
+	ck_assert_str_eq(out, "2026-06-21 00:00:00.123456");
+	ck_assert_uint_eq(strlen(out), TAG_TIME_LEN);
+}
+END_TEST
+
+START_TEST(test_mitre_url)
+{
+	char *u;
+
+	u = tag_mitre_url("T1059", NULL);
+	ck_assert_str_eq(u, "https://attack.mitre.org/techniques/T1059");
+	free(u);
+	u = tag_mitre_url("T1059", "T1059.004");
+	ck_assert_str_eq(u, "https://attack.mitre.org/techniques/T1059/004");
+	free(u);
+	u = tag_mitre_url("T1059", "");
+	ck_assert_str_eq(u, "https://attack.mitre.org/techniques/T1059");
+	free(u);
+	ck_assert_ptr_null(tag_mitre_url("", NULL));
+	ck_assert_ptr_null(tag_mitre_url("T99", NULL));
+	ck_assert_ptr_null(tag_mitre_url(NULL, NULL));
+}
+END_TEST
+
+START_TEST(test_confidence)
+{
+	struct rule_state st = { RULE_STATE_ENABLED, 0, 0.0, 0 };
+	int64_t now = 1000000000000LL;
+
+	/* DECNET order of operations: base * multiplier */
+	ck_assert(tag_confidence(0.7, 95 / 100.0, NULL, now) ==
+	    0.6649999999999999);
+	ck_assert(tag_confidence(0.6, 50 / 100.0, NULL, now) == 0.3);
+	/* clamp */
+	ck_assert(tag_confidence(0.7, 1.5, NULL, now) == 1.0);
+	ck_assert(tag_confidence(0.7, -1, NULL, now) == 0.0);
+	ck_assert(tag_confidence(0.7, NAN, NULL, now) == 0.0);
+	/* clipped ceiling only lowers */
+	st.state = RULE_STATE_CLIPPED;
+	st.has_confidence_max = 1;
+	st.confidence_max = 0.5;
+	ck_assert(tag_confidence(0.9, 1.0, &st, now) == 0.5);
+	ck_assert(tag_confidence(0.4, 1.0, &st, now) == 0.4);
+	/* confidence_max only applies to clipped */
+	st.state = RULE_STATE_ENABLED;
+	ck_assert(tag_confidence(0.9, 1.0, &st, now) == 0.9);
+	/* an expired clip reverts to enabled */
+	st.state = RULE_STATE_CLIPPED;
+	st.expires_at_ns = now - 1;
+	ck_assert(tag_confidence(0.9, 1.0, &st, now) == 0.9);
+	ck_assert_int_eq(rule_state_effective(&st, now), RULE_STATE_ENABLED);
+	st.state = RULE_STATE_DISABLED;
+	ck_assert_int_eq(rule_state_effective(&st, now), RULE_STATE_ENABLED);
+	st.expires_at_ns = now + 1;
+	ck_assert_int_eq(rule_state_effective(&st, now), RULE_STATE_DISABLED);
+}
+END_TEST
+
+START_TEST(test_tag_list)
+{
+	struct tag_list l;
+	size_t i;
+
+	tag_list_init(&l);
+	for (i = 0; i < 40; i++) {
+		struct tag *t = tag_list_push(&l);
+
+		t->rule_id = strdup("R1");
+	}
+	ck_assert_uint_eq(l.n, 40);
+	tag_list_truncate(&l, 10);
+	ck_assert_uint_eq(l.n, 10);
+	ck_assert_str_eq(l.v[9].rule_id, "R1");
+	tag_list_free(&l);
+	ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("tag");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_uuid_golden);
+	tcase_add_test(tc, test_uuid_namespace_derivation);
+	tcase_add_test(tc, test_uuid_null_vs_empty_sub);
+	tcase_add_test(tc, test_time_format);
+	tcase_add_test(tc, test_mitre_url);
+	tcase_add_test(tc, test_confidence);
+	tcase_add_test(tc, test_tag_list);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
