@@ -7,7 +7,8 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 
 # Store insert throughput (host/store.c compiled in; see the file's header).
 EXTRA_PROGRAMS += bench/bench_store
-bench_bench_store_SOURCES = bench/bench_store.c host/tag.c host/xmalloc.c
+bench_bench_store_SOURCES = bench/bench_store.c host/log.c host/tag.c \
+	host/xmalloc.c
 bench_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 bench_bench_store_LDADD = $(SQLITE_LIBS)
 

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "log.h"
 #include "store.h"
 
 /*
@@ -30,6 +31,7 @@ struct store {
 	sqlite3_stmt *rule_state_all;
 	sqlite3_stmt *has_attackers;
 	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
+	struct log_ratelimit warnlog;
 	char err[512];
 };
 
@@ -130,22 +132,23 @@ static const char insert_sql[] =
 	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	" ON CONFLICT (uuid) DO NOTHING";
 
-static void store_warn(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+static void store_warn(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void set_err(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Until host/log.c lands this goes to stderr; switch to log_warn then. */
+/* Row-level complaints (a CHECK failure, a bad rule-state row) can repeat
+ * for every event: rate-limited per store. */
 static void
-store_warn(const char *fmt, ...)
+store_warn(struct store *s, const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("ttpd: store: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	log_limited(&s->warnlog, TTPD_LOG_WARNING, "%s", msg);
 }
 
 static void
@@ -385,6 +388,7 @@ store_open(const char *path, const struct store_options *o, char *err,
 		return NULL;
 	}
 	memcpy(s->path, path, strlen(path) + 1);
+	s->warnlog = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 10);
 
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -568,7 +572,7 @@ store_insert_tags(struct store *s, const struct tag *tags, size_t n,
 			}
 		} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 			/* Only this row's statement was undone. */
-			store_warn("%s: tag %s (rule %s, %s) not stored: %s",
+			store_warn(s, "%s: tag %s (rule %s, %s) not stored: %s",
 			    s->path, t->uuid,
 			    t->rule_id != NULL ? t->rule_id : "?",
 			    t->technique_id != NULL ? t->technique_id : "?",
@@ -738,7 +742,7 @@ store_rule_state(struct store *s, const char *rule_id,
 	else if (rc == SQLITE_ROW) {
 		ret = read_rule_state(s, s->rule_state_one, 0, rule_id, out);
 		if (ret < 0) {
-			store_warn("%s", s->err);
+			store_warn(s, "%s", s->err);
 			memset(out, 0, sizeof(*out));
 			out->state = RULE_STATE_ENABLED;
 		}
@@ -768,7 +772,7 @@ store_rule_states(struct store *s,
 		if (read_rule_state(s, s->rule_state_all, 1, rule_id,
 		    &rs) < 0) {
 			/* One bad row does not hide the others. */
-			store_warn("%s", s->err);
+			store_warn(s, "%s", s->err);
 			continue;
 		}
 		fn(ud, rule_id, &rs);
