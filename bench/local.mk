@@ -12,6 +12,13 @@ bench_bench_store_SOURCES = bench/bench_store.c host/log.c host/tag.c \
 bench_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 bench_bench_store_LDADD = $(SQLITE_LIBS)
 
+# JSON parse throughput: jv_parse against jansson's json_loadb, which the
+# bench calls directly (hence jansson's flags).
+EXTRA_PROGRAMS += bench/bench_json
+bench_bench_json_SOURCES = bench/bench_json.c
+bench_bench_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_bench_json_LDADD = host/libttpdhost.la $(JANSSON_LIBS)
+
 bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 	@for b in $(EXTRA_PROGRAMS); do \
 		echo "== $$b"; \

@@ -279,6 +279,17 @@ owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
 }
 
 static int
+rule_applies(const struct rule *r, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < r->pub.n_applies_to; i++)
+		if (strcmp(r->pub.applies_to[i], kind) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
     double multiplier, const ttpd_value *evidence, unsigned flags)
 {
@@ -295,6 +306,8 @@ h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
 		return TTPD_EINVAL;
 	if ((r = owned_rule(sink, pub)) == NULL)
 		return TTPD_EINVAL;
+	if (!rule_applies(r, sink->ev->source_kind))
+		return TTPD_EINVAL; /* DECNET never tags outside applies_to */
 	if (emit_index == TTPD_EMIT_ALL) {
 		first = 0;
 		last = r->pub.n_emits;

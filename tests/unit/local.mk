@@ -4,3 +4,4 @@ include tests/unit/core.mk
 include tests/unit/rules.mk
 include tests/unit/store.mk
 include tests/unit/rulepack.mk
+include tests/unit/json.mk
