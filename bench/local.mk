@@ -1,8 +1,23 @@
 # Benchmarks: built and run by `make bench`, never by `make check`.
+# Each is an EXTRA_PROGRAMS entry that prints its own figures.
 EXTRA_PROGRAMS = bench/bench_replay
 bench_bench_replay_SOURCES = bench/bench_replay.c
 bench_bench_replay_LDADD = host/libttpdhost.la
 CLEANFILES += $(EXTRA_PROGRAMS)
+
+# Store insert throughput (host/store.c compiled in; see the file's header).
+EXTRA_PROGRAMS += bench/bench_store
+bench_bench_store_SOURCES = bench/bench_store.c host/log.c host/tag.c \
+	host/xmalloc.c
+bench_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+bench_bench_store_LDADD = $(SQLITE_LIBS)
+
+# JSON parse throughput: jv_parse against jansson's json_loadb, which the
+# bench calls directly (hence jansson's flags).
+EXTRA_PROGRAMS += bench/bench_json
+bench_bench_json_SOURCES = bench/bench_json.c
+bench_bench_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_bench_json_LDADD = host/libttpdhost.la $(JANSSON_LIBS)
 
 bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 	@for b in $(EXTRA_PROGRAMS); do \

@@ -31,7 +31,7 @@ struct config {
 
 	/* store */
 	char *store_path;          /* store.path, required */
-	int64_t store_batch_size;  /* store.batch_size, default 1000 */
+	int64_t store_batch_size;  /* store.batch_size, default 10000 */
 	int64_t store_cache_kib;   /* store.cache_size_kib, default 65536 */
 	int store_synchronous;     /* store.synchronous "off|normal|full" */
 	int64_t store_busy_timeout_ms; /* store.busy_timeout_ms, 30000 */

@@ -91,7 +91,7 @@ static const struct spec schema[] = {
 	  .flags = F_REQUIRED | F_MEMORY_OK, .offset = OFF(store_path) },
 	{ .section = "store", .name = "batch_size", .kind = K_INT,
 	  .offset = OFF(store_batch_size), .min = 1, .max = 100000,
-	  .def_int = 1000 },
+	  .def_int = 10000 },
 	{ .section = "store", .name = "cache_size_kib", .kind = K_INT,
 	  .offset = OFF(store_cache_kib), .min = 0, .max = INT64_MAX,
 	  .def_int = 65536 },

@@ -41,15 +41,6 @@ struct ttpd_ctx {
 };
 
 static int64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
 mono_ns(void)
 {
 	struct timespec ts;
@@ -93,7 +84,9 @@ config_lookup(ttpd_ctx *ctx, const char *key)
 		const char *dot = strchr(key, '.');
 		size_t n = dot != NULL ? (size_t)(dot - key) : strlen(key);
 
-		if (n == 0 || n >= sizeof part)
+		/* empty parts (".a", "a..b", "a.") name nothing */
+		if (n == 0 || n >= sizeof part ||
+		    (dot != NULL && dot[1] == '\0'))
 			return NULL;
 		memcpy(part, key, n);
 		part[n] = '\0';
@@ -286,6 +279,17 @@ owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
 }
 
 static int
+rule_applies(const struct rule *r, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < r->pub.n_applies_to; i++)
+		if (strcmp(r->pub.applies_to[i], kind) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
     double multiplier, const ttpd_value *evidence, unsigned flags)
 {
@@ -302,6 +306,8 @@ h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
 		return TTPD_EINVAL;
 	if ((r = owned_rule(sink, pub)) == NULL)
 		return TTPD_EINVAL;
+	if (!rule_applies(r, sink->ev->source_kind))
+		return TTPD_EINVAL; /* DECNET never tags outside applies_to */
 	if (emit_index == TTPD_EMIT_ALL) {
 		first = 0;
 		last = r->pub.n_emits;
@@ -364,7 +370,7 @@ static int64_t
 h_now_ns(ttpd_ctx *ctx)
 {
 	(void)ctx;
-	return wall_ns();
+	return tag_now_ns();
 }
 
 static const ttpd_host host_table = {
@@ -446,7 +452,7 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 
 	sink->ev = ev;
 	sink->ts = ts;
-	sink->now_ns = now_ns != 0 ? now_ns : wall_ns();
+	sink->now_ns = now_ns != 0 ? now_ns : tag_now_ns();
 	sink->out = out;
 	sink->created_at[0] = '\0';
 	sink->nvals = 0;

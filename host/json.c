@@ -4,7 +4,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,22 +20,723 @@
 #define J(v) ((json_t *)(uintptr_t)(const void *)(v))
 #define V(j) ((ttpd_value *)(void *)(j))
 
+/*
+ * The parser.  jansson's json_loadb reads the input through a per-character
+ * stream with UTF-8 checks and a token buffer, about 80 MB/s on our event
+ * lines.  This one is a single pass over the buffer with an explicit stack,
+ * a word-at-a-time scan for the plain runs of strings, and strings without
+ * escapes handed to jansson straight from the input.  It accepts exactly
+ * what json_loadb(JSON_DECODE_ANY) accepts (strict RFC 8259, no NUL in
+ * strings, int64 integers, finite reals, depth <= 2048) with one deliberate
+ * exception: jansson silently skips a single NUL byte right after a number
+ * or literal ("1\0", "[true\0]"), which is rejected here like any other
+ * stray byte.
+ */
+
+/* jansson's JSON_PARSER_MAX_DEPTH: a value nested deeper is an error. */
+#define PARSE_MAX_DEPTH 2048
+
+/* Number tokens up to this length are converted from the stack. */
+#define NUMBER_INLINE 64
+
+/* A growable byte buffer with inline storage for the common case. */
+struct scratch {
+	char *buf;
+	size_t len, cap;
+	char inline_buf[256];
+};
+
+struct parser {
+	const unsigned char *start, *p, *end;
+	char *err;
+	size_t errlen;
+	json_t **stack;		/* open containers, innermost last */
+	size_t depth, stack_cap;
+	json_t *inline_stack[32];
+	struct scratch key;	/* unescaped object key */
+	struct scratch str;	/* unescaped string value */
+};
+
+static void
+scratch_init(struct scratch *s)
+{
+	s->buf = s->inline_buf;
+	s->len = 0;
+	s->cap = sizeof s->inline_buf;
+}
+
+static void
+scratch_free(struct scratch *s)
+{
+	if (s->buf != s->inline_buf)
+		free(s->buf);
+}
+
+/* Make room for `more` bytes; 0 on success. */
+static int
+scratch_reserve(struct scratch *s, size_t more)
+{
+	size_t cap = s->cap;
+	char *nb;
+
+	if (s->cap - s->len >= more)
+		return 0;
+	while (cap - s->len < more) {
+		if (cap > SIZE_MAX / 2)
+			return -1;
+		cap *= 2;
+	}
+	if (s->buf == s->inline_buf) {
+		if ((nb = malloc(cap)) == NULL)
+			return -1;
+		memcpy(nb, s->buf, s->len);
+	} else if ((nb = realloc(s->buf, cap)) == NULL)
+		return -1;
+	s->buf = nb;
+	s->cap = cap;
+	return 0;
+}
+
+/* Record "line:column: reason" for an error at `at` (column counts
+ * characters, as jansson does). */
+static void parse_error(struct parser *, const unsigned char *, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+parse_error(struct parser *ps, const unsigned char *at, const char *fmt, ...)
+{
+	const unsigned char *q;
+	char reason[160];
+	unsigned long line = 1, column = 1;
+	va_list ap;
+
+	if (ps->err == NULL || ps->errlen == 0)
+		return;
+	for (q = ps->start; q < at; q++) {
+		if (*q == '\n') {
+			line++;
+			column = 1;
+		} else if ((*q & 0xc0) != 0x80)
+			column++;
+	}
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	snprintf(ps->err, ps->errlen, "%lu:%lu: %s", line, column, reason);
+}
+
+static void
+unexpected(struct parser *ps, const unsigned char *at, const char *where)
+{
+	if (at >= ps->end)
+		parse_error(ps, at, "unexpected end of input%s", where);
+	else if (*at >= 0x21 && *at < 0x7f)
+		parse_error(ps, at, "unexpected character '%c'%s", *at, where);
+	else
+		parse_error(ps, at, "unexpected byte 0x%02x%s", *at, where);
+}
+
+static inline const unsigned char *
+skip_space(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' ||
+	    *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Length of the valid UTF-8 sequence starting with a byte >= 0x80 at p, or
+ * 0 when it is invalid (overlong, surrogate, above U+10FFFF, truncated). */
+static inline size_t
+utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+	size_t avail = (size_t)(end - p);
+	unsigned c = p[0];
+
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0)
+		return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (avail < 3 || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (avail < 4 || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+#define BYTES_ONES	0x0101010101010101ull
+#define BYTES_HIGHS	0x8080808080808080ull
+
+/*
+ * High bit set in the lowest byte of w that is '"', '\\', < 0x20 or
+ * >= 0x80 (bytes above it may be flagged spuriously by borrows, never
+ * below).  Zero when all eight bytes are plain string content.
+ */
+static inline uint64_t
+special_bytes(uint64_t w)
+{
+	uint64_t quote = w ^ (BYTES_ONES * '"');
+	uint64_t bslash = w ^ (BYTES_ONES * '\\');
+
+	return ((quote - BYTES_ONES) | (bslash - BYTES_ONES) |
+	    (w - BYTES_ONES * 0x20) | w) & BYTES_HIGHS;
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_FLAGGED_BYTE(m)	((size_t)__builtin_ctzll(m) >> 3)
+#else
+#define FIRST_FLAGGED_BYTE(m)	((size_t)0)	/* byte loop finds it */
+#endif
+
+static inline int
+hex_digit(unsigned c)
+{
+	if (c - '0' < 10)
+		return (int)(c - '0');
+	c |= 0x20;
+	if (c - 'a' < 6)
+		return (int)(c - 'a' + 10);
+	return -1;
+}
+
+/* Four hex digits at p (p + 4 <= end checked by the caller), or -1. */
+static inline long
+hex4(const unsigned char *p)
+{
+	int a = hex_digit(p[0]), b = hex_digit(p[1]), c = hex_digit(p[2]),
+	    d = hex_digit(p[3]);
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return (long)a << 12 | (long)b << 8 | (long)c << 4 | (long)d;
+}
+
+/*
+ * Decode the escape at p (p[0] == '\\') into s; return the input position
+ * after it, or NULL after reporting an error.
+ */
+static const unsigned char *
+decode_escape(struct parser *ps, const unsigned char *p, struct scratch *s)
+{
+	const unsigned char *end = ps->end;
+	long cp, lo;
+	char *o;
+
+	if (scratch_reserve(s, 4) != 0) {
+		parse_error(ps, p, "out of memory");
+		return NULL;
+	}
+	o = s->buf + s->len;
+	if (end - p < 2) {
+		parse_error(ps, end, "end of input inside a string");
+		return NULL;
+	}
+	switch (p[1]) {
+	case '"': case '\\': case '/':
+		*o = (char)p[1];
+		break;
+	case 'b':
+		*o = '\b';
+		break;
+	case 'f':
+		*o = '\f';
+		break;
+	case 'n':
+		*o = '\n';
+		break;
+	case 'r':
+		*o = '\r';
+		break;
+	case 't':
+		*o = '\t';
+		break;
+	case 'u':
+		if (end - p < 6 || (cp = hex4(p + 2)) < 0) {
+			parse_error(ps, p, "invalid \\u escape");
+			return NULL;
+		}
+		if (cp == 0) {
+			parse_error(ps, p, "\\u0000 is not allowed in strings");
+			return NULL;
+		}
+		if (cp >= 0xdc00 && cp <= 0xdfff) {
+			parse_error(ps, p, "lone low surrogate \\u%04lX", cp);
+			return NULL;
+		}
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+			    (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff) {
+				parse_error(ps, p, "high surrogate \\u%04lX not "
+				    "followed by a low surrogate", cp);
+				return NULL;
+			}
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			p += 6;
+		}
+		if (cp < 0x80) {
+			o[0] = (char)cp;
+		} else if (cp < 0x800) {
+			o[0] = (char)(0xc0 | cp >> 6);
+			o[1] = (char)(0x80 | (cp & 0x3f));
+			s->len++;
+		} else if (cp < 0x10000) {
+			o[0] = (char)(0xe0 | cp >> 12);
+			o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+			o[2] = (char)(0x80 | (cp & 0x3f));
+			s->len += 2;
+		} else {
+			o[0] = (char)(0xf0 | cp >> 18);
+			o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+			o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+			o[3] = (char)(0x80 | (cp & 0x3f));
+			s->len += 3;
+		}
+		s->len++;
+		return p + 6;
+	default:
+		if (p[1] >= 0x21 && p[1] < 0x7f)
+			parse_error(ps, p, "invalid escape '\\%c'", p[1]);
+		else
+			parse_error(ps, p, "invalid escape");
+		return NULL;
+	}
+	s->len++;
+	return p + 2;
+}
+
+/*
+ * Parse the string whose opening quote is at ps->p.  The contents are left
+ * in *out and *outlen: a pointer into the input when there was no escape (and
+ * copy is 0), else into s, NUL-terminated.  They are valid UTF-8 without
+ * NUL.  Returns 0, or -1 after reporting an error.
+ */
+static int
+parse_string(struct parser *ps, struct scratch *s, int copy,
+    const char **out, size_t *outlen)
+{
+	const unsigned char *p = ps->p + 1, *end = ps->end, *run = p;
+	int escaped = 0;
+	size_t n;
+
+	for (;;) {
+		/* The plain run: eight bytes at a time, then bytewise. */
+		while (end - p >= 8) {
+			uint64_t w, m;
+
+			memcpy(&w, p, sizeof w);
+			if ((m = special_bytes(w)) != 0) {
+				p += FIRST_FLAGGED_BYTE(m);
+				break;
+			}
+			p += 8;
+		}
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p == end) {
+			parse_error(ps, end, "end of input inside a string");
+			return -1;
+		}
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) {
+			if ((n = utf8_sequence(p, end)) == 0) {
+				parse_error(ps, p, "invalid UTF-8 in string");
+				return -1;
+			}
+			p += n;
+			continue;
+		}
+		if (*p < 0x20) {
+			parse_error(ps, p, "control character 0x%02x in string",
+			    *p);
+			return -1;
+		}
+		/* A backslash: flush the run, decode the escape. */
+		if (!escaped) {
+			s->len = 0;
+			escaped = 1;
+		}
+		n = (size_t)(p - run);
+		if (scratch_reserve(s, n) != 0) {
+			parse_error(ps, p, "out of memory");
+			return -1;
+		}
+		memcpy(s->buf + s->len, run, n);
+		s->len += n;
+		if ((p = decode_escape(ps, p, s)) == NULL)
+			return -1;
+		run = p;
+	}
+	if (!escaped && !copy) {
+		*out = (const char *)run;
+		*outlen = (size_t)(p - run);
+	} else {
+		if (!escaped)
+			s->len = 0;
+		n = (size_t)(p - run);
+		if (scratch_reserve(s, n + 1) != 0) {
+			parse_error(ps, p, "out of memory");
+			return -1;
+		}
+		memcpy(s->buf + s->len, run, n);
+		s->len += n;
+		s->buf[s->len] = '\0';
+		*out = s->buf;
+		*outlen = s->len;
+	}
+	ps->p = p + 1;
+	return 0;
+}
+
+#define IS_DIGIT(c)	((unsigned)(c) - '0' < 10)
+
+/* Convert a real token with strtod semantics (correctly rounded). */
+static json_t *
+real_value(struct parser *ps, const unsigned char *tok, size_t len)
+{
+	char inline_buf[NUMBER_INLINE], *buf = inline_buf, *endp;
+	double d;
+	json_t *v;
+
+	if (len >= sizeof inline_buf && (buf = malloc(len + 1)) == NULL) {
+		parse_error(ps, tok, "out of memory");
+		return NULL;
+	}
+	memcpy(buf, tok, len);
+	buf[len] = '\0';
+	errno = 0;
+	d = strtod(buf, &endp);
+	if (endp != buf + len) {
+		/* A locale with another decimal point: retry with it, as
+		 * jansson does. */
+		const char *point = localeconv()->decimal_point;
+		char *dot = strchr(buf, '.');
+
+		if (dot != NULL && point != NULL && point[0] != '\0' &&
+		    point[1] == '\0')
+			*dot = point[0];
+		errno = 0;
+		d = strtod(buf, &endp);
+	}
+	if (endp != buf + len) {
+		parse_error(ps, tok, "invalid number");
+		v = NULL;
+	} else if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)) {
+		parse_error(ps, tok, "real number overflow");
+		v = NULL;
+	} else if ((v = json_real(d)) == NULL)
+		parse_error(ps, tok, "out of memory");
+	if (buf != inline_buf)
+		free(buf);
+	return v;
+}
+
+/* Parse the number at ps->p (a '-' or a digit). */
+static json_t *
+parse_number(struct parser *ps)
+{
+	const unsigned char *tok = ps->p, *p = tok, *end = ps->end, *digits;
+	uint64_t mag = 0;
+	size_t ndigits;
+	int negative = 0, real = 0;
+	json_t *v;
+
+	if (*p == '-') {
+		negative = 1;
+		p++;
+	}
+	digits = p;
+	if (p == end || !IS_DIGIT(*p)) {
+		unexpected(ps, p, " in number");
+		return NULL;
+	}
+	if (*p == '0') {
+		p++;
+		if (p < end && IS_DIGIT(*p)) {
+			parse_error(ps, tok, "leading zero in number");
+			return NULL;
+		}
+	} else {
+		while (p < end && IS_DIGIT(*p)) {
+			mag = mag * 10 + (unsigned)(*p - '0');
+			if (++p - digits == 19)
+				break;
+		}
+	}
+	ndigits = (size_t)(p - digits);
+	while (p < end && IS_DIGIT(*p))
+		p++;
+	if (p < end && *p == '.') {
+		real = 1;
+		if (++p == end || !IS_DIGIT(*p)) {
+			unexpected(ps, p, ", digit expected after '.'");
+			return NULL;
+		}
+		while (p < end && IS_DIGIT(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		real = 1;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || !IS_DIGIT(*p)) {
+			unexpected(ps, p, ", digit expected in exponent");
+			return NULL;
+		}
+		while (p < end && IS_DIGIT(*p))
+			p++;
+	}
+	ps->p = p;
+	if (real)
+		return real_value(ps, tok, (size_t)(p - tok));
+	/* At most 19 digits were accumulated (no uint64 overflow); more
+	 * digits mean the value is out of range anyway. */
+	if ((size_t)(p - digits) != ndigits ||
+	    mag > (uint64_t)INT64_MAX + (uint64_t)negative) {
+		parse_error(ps, tok, negative ? "too big negative integer" :
+		    "too big integer");
+		return NULL;
+	}
+	if (negative)
+		v = json_integer(mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+		    -(json_int_t)mag);
+	else
+		v = json_integer((json_int_t)mag);
+	if (v == NULL)
+		parse_error(ps, tok, "out of memory");
+	return v;
+}
+
+/* jansson >= 2.14 takes keys with a length; older ones want C strings. */
+#if JANSSON_VERSION_HEX >= 0x020e00
+#define KEY_NEEDS_COPY	0
+#define OBJECT_SET(o, k, n, v)	json_object_setn_new_nocheck(o, k, n, v)
+#else
+#define KEY_NEEDS_COPY	1
+#define OBJECT_SET(o, k, n, v)	json_object_set_new_nocheck(o, k, v)
+#endif
+
+/* Hook a new value into the innermost open container (stealing it), or
+ * make it the root. */
+static int
+attach(struct parser *ps, json_t **root, json_t *v, const char *key,
+    size_t keylen)
+{
+	json_t *top;
+
+	if (ps->depth == 0) {
+		*root = v;
+		return 0;
+	}
+	top = ps->stack[ps->depth - 1];
+	if (json_is_object(top) ? OBJECT_SET(top, key, keylen, v) :
+	    json_array_append_new(top, v)) {
+		parse_error(ps, ps->p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+push(struct parser *ps, json_t *container)
+{
+	json_t **ns;
+	size_t cap;
+
+	if (ps->depth == ps->stack_cap) {
+		cap = ps->stack_cap * 2;
+		if (ps->stack == ps->inline_stack) {
+			if ((ns = malloc(cap * sizeof *ns)) != NULL)
+				memcpy(ns, ps->stack, ps->depth * sizeof *ns);
+		} else
+			ns = realloc(ps->stack, cap * sizeof *ns);
+		if (ns == NULL) {
+			parse_error(ps, ps->p, "out of memory");
+			return -1;
+		}
+		ps->stack = ns;
+		ps->stack_cap = cap;
+	}
+	ps->stack[ps->depth++] = container;
+	return 0;
+}
+
+/*
+ * The document.  Containers are attached to their parent as soon as they
+ * are opened, so on any error releasing the root releases everything.
+ */
+static json_t *
+parse_document(struct parser *ps)
+{
+	json_t *root = NULL, *v, *top;
+	const char *key = NULL, *s;
+	size_t keylen = 0, slen;
+	const unsigned char *end = ps->end;
+
+value:
+	ps->p = skip_space(ps->p, end);
+	if (ps->p == end) {
+		if (root == NULL)
+			parse_error(ps, end, "empty input");
+		else
+			parse_error(ps, end, "unexpected end of input, value "
+			    "expected");
+		goto fail;
+	}
+	if (ps->depth >= PARSE_MAX_DEPTH) {
+		parse_error(ps, ps->p, "maximum nesting depth (%d) exceeded",
+		    PARSE_MAX_DEPTH);
+		goto fail;
+	}
+	switch (*ps->p) {
+	case '"':
+		if (parse_string(ps, &ps->str, 0, &s, &slen) != 0)
+			goto fail;
+		if ((v = json_stringn_nocheck(s, slen)) == NULL) {
+			parse_error(ps, ps->p, "out of memory");
+			goto fail;
+		}
+		break;
+	case '{':
+	case '[':
+		v = *ps->p == '{' ? json_object() : json_array();
+		if (v == NULL) {
+			parse_error(ps, ps->p, "out of memory");
+			goto fail;
+		}
+		if (attach(ps, &root, v, key, keylen) != 0 ||
+		    push(ps, v) != 0)
+			goto fail;
+		ps->p = skip_space(ps->p + 1, end);
+		if (ps->p < end && *ps->p == (json_is_object(v) ? '}' : ']')) {
+			ps->p++;
+			ps->depth--;
+			goto next;
+		}
+		if (json_is_object(v))
+			goto member;
+		goto value;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		if ((v = parse_number(ps)) == NULL)
+			goto fail;
+		break;
+	case 't':
+		if (end - ps->p < 4 || memcmp(ps->p, "true", 4) != 0)
+			goto bad_value;
+		v = json_true();
+		ps->p += 4;
+		break;
+	case 'f':
+		if (end - ps->p < 5 || memcmp(ps->p, "false", 5) != 0)
+			goto bad_value;
+		v = json_false();
+		ps->p += 5;
+		break;
+	case 'n':
+		if (end - ps->p < 4 || memcmp(ps->p, "null", 4) != 0)
+			goto bad_value;
+		v = json_null();
+		ps->p += 4;
+		break;
+	default:
+		goto bad_value;
+	}
+	if (attach(ps, &root, v, key, keylen) != 0)
+		goto fail;
+
+next:
+	/* After a value: a separator or the end of its container. */
+	if (ps->depth == 0)
+		goto done;
+	ps->p = skip_space(ps->p, end);
+	top = ps->stack[ps->depth - 1];
+	if (ps->p < end && *ps->p == ',') {
+		ps->p++;
+		if (json_is_object(top))
+			goto member;
+		goto value;
+	}
+	if (ps->p < end && *ps->p == (json_is_object(top) ? '}' : ']')) {
+		ps->p++;
+		ps->depth--;
+		goto next;
+	}
+	unexpected(ps, ps->p, json_is_object(top) ? ", ',' or '}' expected" :
+	    ", ',' or ']' expected");
+	goto fail;
+
+member:
+	/* Inside an object: "key" ':' */
+	ps->p = skip_space(ps->p, end);
+	if (ps->p == end || *ps->p != '"') {
+		unexpected(ps, ps->p, ", object key expected");
+		goto fail;
+	}
+	if (parse_string(ps, &ps->key, KEY_NEEDS_COPY, &key, &keylen) != 0)
+		goto fail;
+	ps->p = skip_space(ps->p, end);
+	if (ps->p == end || *ps->p != ':') {
+		unexpected(ps, ps->p, ", ':' expected");
+		goto fail;
+	}
+	ps->p++;
+	goto value;
+
+bad_value:
+	unexpected(ps, ps->p, "");
+	goto fail;
+
+done:
+	ps->p = skip_space(ps->p, end);
+	if (ps->p == end)
+		return root;
+	unexpected(ps, ps->p, " after the value");
+fail:
+	json_decref(root);
+	return NULL;
+}
+
 ttpd_value *
 jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *j;
+	struct parser ps;
+	json_t *root;
 
-	/* Duplicate keys would silently keep the last; DECNET (Python) also
-	 * keeps the last, so allow them.  Big integers fail cleanly. */
-	j = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
-	if (j == NULL) {
+	if (buf == NULL) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%d:%d: %s", jerr.line,
-			    jerr.column, jerr.text);
+			snprintf(err, errlen, "1:1: no input");
 		return NULL;
 	}
-	return V(j);
+	ps.start = ps.p = (const unsigned char *)buf;
+	ps.end = ps.start + len;
+	ps.err = err;
+	ps.errlen = errlen;
+	ps.stack = ps.inline_stack;
+	ps.stack_cap = sizeof ps.inline_stack / sizeof ps.inline_stack[0];
+	ps.depth = 0;
+	scratch_init(&ps.key);
+	scratch_init(&ps.str);
+	root = parse_document(&ps);
+	if (ps.stack != ps.inline_stack)
+		free(ps.stack);
+	scratch_free(&ps.key);
+	scratch_free(&ps.str);
+	return V(root);
 }
 
 char *

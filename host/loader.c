@@ -467,7 +467,7 @@ loader_load(struct registry *reg, const char *dir,
 		goto out;
 	if (config_check_plugin(pc, d.config_keys, cerr, sizeof cerr) != 0) {
 		refuse(&at, "correct the plugin's config group in ttpd.conf "
-		    "(ttpd -T lists the keys it accepts)", "%s", cerr);
+		    "(its documentation lists the keys it accepts)", "%s", cerr);
 		goto out;
 	}
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,8 @@ pipeline_free(struct pipeline *pl)
 {
 	size_t i;
 
+	if (pl->writer != NULL)
+		pipeline_finish(pl);
 	tag_list_free(&pl->batch);
 	event_list_free(&pl->events);
 	for (i = 0; i < pl->nunrouted_kinds; i++)
@@ -58,21 +61,14 @@ pipeline_summary(const struct pipeline *pl, FILE *fp)
 	    (unsigned long long)pipeline_errors(pl));
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* One JSON line per inserted tag, for --tags-out. */
+/* One JSON line per inserted tag, for --tags-out.  The evidence is
+ * already JSON text; it is spliced in, not parsed again. */
 static void
 write_tag_json(FILE *fp, const struct tag *t)
 {
-	ttpd_value *o = jv_new_object(), *ev;
+	ttpd_value *o = jv_new_object();
 	char *text;
+	size_t n;
 
 #define SET_STR(k, s)                                                          \
 	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
@@ -90,27 +86,143 @@ write_tag_json(FILE *fp, const struct tag *t)
 	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
 	SET_STR("rule_id", t->rule_id);
 	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
-	ev = jv_parse(t->evidence, strlen(t->evidence), NULL, 0);
-	jv_object_set_new(o, "evidence", ev != NULL ? ev : jv_new_object());
 	SET_STR("attack_release", t->attack_release);
 	SET_STR("mitre_url", t->mitre_url);
 	SET_STR("created_at", t->created_at);
 #undef SET_STR
 	text = jv_dump(o);
-	if (text != NULL) {
-		fputs(text, fp);
-		fputc('\n', fp);
+	/* text is "{...}": replace the closing brace with the evidence */
+	if (text != NULL && (n = strlen(text)) >= 2) {
+		fwrite(text, 1, n - 1, fp);
+		fprintf(fp, ",\"evidence\":%s}\n", t->evidence);
 	}
 	free(text);
 	jv_decref(o);
 }
 
-int
-pipeline_flush(struct pipeline *pl)
+/* Write one batch in one transaction; on success count and empty it.
+ * On failure the batch is kept (never dropped silently). */
+static int
+write_batch(struct store *store, FILE *tags_out, struct tag_list *batch,
+    uint64_t *inserted_total)
 {
 	unsigned char *inserted = NULL;
 	long n;
 	size_t i;
+
+	if (batch->n == 0)
+		return 0;
+	if (tags_out != NULL)
+		inserted = xcalloc(batch->n, 1);
+	if (store_begin(store) != 0)
+		goto fail;
+	n = store_insert_tags(store, batch->v, batch->n, inserted);
+	if (n < 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	if (store_commit(store) != 0) {
+		store_rollback(store);
+		goto fail;
+	}
+	*inserted_total += (uint64_t)n;
+	if (tags_out != NULL)
+		for (i = 0; i < batch->n; i++)
+			if (inserted[i])
+				write_tag_json(tags_out, &batch->v[i]);
+	free(inserted);
+	tag_list_truncate(batch, 0);
+	return 0;
+fail:
+	free(inserted);
+	log_err("store %s: writing %zu tags failed: %s", store_path(store),
+	    batch->n, store_error(store));
+	return -1;
+}
+
+/* The writer thread and the one batch it may hold. */
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store *store;
+	FILE *tags_out;
+	struct tag_list batch;  /* handed over, being written */
+	int busy;               /* batch holds work */
+	int stop;
+	int failed;             /* a write failed: refuse further batches */
+	uint64_t inserted;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->busy && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->busy && w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		/* the batch is ours while busy: no lock needed to write it */
+		if (write_batch(w->store, w->tags_out, &w->batch,
+		    &w->inserted) != 0) {
+			pthread_mutex_lock(&w->lock);
+			w->failed = 1;
+		} else
+			pthread_mutex_lock(&w->lock);
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int
+pipeline_start_writer(struct pipeline *pl)
+{
+	struct writer *w;
+
+	if (pl->store == NULL || pl->writer != NULL)
+		return 0;
+	w = xcalloc(1, sizeof *w);
+	w->store = pl->store;
+	w->tags_out = pl->tags_out;
+	tag_list_init(&w->batch);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		log_err("cannot start the store writer thread");
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return -1;
+	}
+	pl->writer = w;
+	return 0;
+}
+
+/* Wait until the writer is idle; returns its failure flag. */
+static int
+writer_wait_idle(struct writer *w)
+{
+	int failed;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->busy)
+		pthread_cond_wait(&w->cond, &w->lock);
+	failed = w->failed;
+	pthread_mutex_unlock(&w->lock);
+	return failed;
+}
+
+int
+pipeline_flush(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	struct tag_list tmp;
 
 	if (pl->batch.n == 0)
 		return 0;
@@ -118,35 +230,55 @@ pipeline_flush(struct pipeline *pl)
 		tag_list_truncate(&pl->batch, 0);
 		return 0;
 	}
-	if (pl->tags_out != NULL)
-		inserted = xcalloc(pl->batch.n, 1);
-	if (store_begin(pl->store) != 0)
-		goto fail;
-	n = store_insert_tags(pl->store, pl->batch.v, pl->batch.n, inserted);
-	if (n < 0) {
-		store_rollback(pl->store);
-		goto fail;
+	if (w == NULL) {
+		if (write_batch(pl->store, pl->tags_out, &pl->batch,
+		    &pl->st.inserted) != 0) {
+			pl->st.store_errors++;
+			return -1;
+		}
+		return 0;
 	}
-	if (store_commit(pl->store) != 0) {
-		store_rollback(pl->store);
-		goto fail;
+	if (writer_wait_idle(w)) {
+		pl->st.store_errors++;
+		return -1;
 	}
-	pl->st.inserted += (uint64_t)n;
-	if (pl->tags_out != NULL)
-		for (i = 0; i < pl->batch.n; i++)
-			if (inserted[i])
-				write_tag_json(pl->tags_out, &pl->batch.v[i]);
-	free(inserted);
-	tag_list_truncate(&pl->batch, 0);
+	/* swap: the writer takes the full batch, we keep its empty one */
+	pthread_mutex_lock(&w->lock);
+	tmp = w->batch;
+	w->batch = pl->batch;
+	pl->batch = tmp;
+	w->busy = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 	return 0;
-fail:
-	/* Never drop silently: the batch stays for the caller to retry or
-	 * to report; replay stops on a store failure. */
-	free(inserted);
-	pl->st.store_errors++;
-	log_err("store %s: writing %zu tags failed: %s",
-	    store_path(pl->store), pl->batch.n, store_error(pl->store));
-	return -1;
+}
+
+int
+pipeline_finish(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	int rc = pipeline_flush(pl);
+
+	if (w == NULL)
+		return rc;
+	if (writer_wait_idle(w) && rc == 0) {
+		pl->st.store_errors++;
+		rc = -1;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pl->st.inserted += w->inserted;
+	/* a failed batch is still in w->batch: it was reported, not lost
+	 * silently; free it with the writer */
+	tag_list_free(&w->batch);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+	pl->writer = NULL;
+	return rc;
 }
 
 static void
@@ -172,7 +304,7 @@ pipeline_event(struct pipeline *pl, const ttpd_event *ev)
 {
 	struct plugin *const *ps;
 	size_t n, i, before = pl->batch.n;
-	int64_t now = now_ns();
+	int64_t now = tag_now_ns();
 
 	pl->st.events++;
 	ps = registry_plugins_for(pl->reg, ev->source_kind, &n);
@@ -194,7 +326,8 @@ pipeline_event(struct pipeline *pl, const ttpd_event *ev)
 }
 
 int
-pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
+pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *name,
+    unsigned long lineno)
 {
 	char err[256];
 	size_t i;
@@ -206,16 +339,16 @@ pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
 		break;
 	case EVENT_DROPPED:
 		pl->st.dropped++;
-		log_debug("%s: %s", origin, err);
+		log_debug("%s:%lu: %s", name, lineno, err);
 		return 0;
 	case EVENT_IGNORED:
 		pl->st.ignored++;
-		log_debug("%s: %s", origin, err);
+		log_debug("%s:%lu: %s", name, lineno, err);
 		return 0;
 	case EVENT_BAD:
 		pl->st.bad_lines++;
-		log_limited(&bad_line_log, TTPD_LOG_WARNING, "%s: %s", origin,
-		    err);
+		log_limited(&bad_line_log, TTPD_LOG_WARNING, "%s:%lu: %s", name,
+		    lineno, err);
 		return 0;
 	}
 	for (i = 0; i < pl->events.n && rc == 0; i++)
@@ -224,39 +357,95 @@ pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
 	return rc;
 }
 
-/* Read one line of at most `max` bytes into *buf.  Returns its length,
- * -1 at EOF, or -2 for an over-long line (which is consumed). */
-static long
-read_line(FILE *fp, char **buf, size_t *cap, size_t max)
-{
-	size_t n = 0;
-	int c, overlong = 0;
+/*
+ * A buffered line reader with a length cap: lines are found with memchr
+ * in a buffer refilled by fread, never read byte by byte, and an
+ * over-long line is skipped without being held in memory.
+ */
+struct line_reader {
+	FILE *fp;
+	char *buf;
+	size_t cap;   /* allocated: max line + 1, at least 64 KiB */
+	size_t start; /* first unread byte */
+	size_t end;   /* one past the last byte read */
+	int eof;
+};
 
-	while ((c = getc_unlocked(fp)) != EOF) {
-		if (c == '\n')
-			break;
-		if (overlong)
-			continue;
-		if (n >= max) {
+static void
+line_reader_init(struct line_reader *lr, FILE *fp, size_t max)
+{
+	lr->fp = fp;
+	lr->cap = max + 1 > 65536 ? max + 1 : 65536;
+	lr->buf = xmalloc(lr->cap);
+	lr->start = lr->end = 0;
+	lr->eof = 0;
+}
+
+/* Read more after moving the unread bytes to the front; 0 at EOF. */
+static int
+line_reader_fill(struct line_reader *lr)
+{
+	size_t n;
+
+	if (lr->eof)
+		return 0;
+	if (lr->start > 0) {
+		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+		lr->end -= lr->start;
+		lr->start = 0;
+	}
+	n = fread(lr->buf + lr->end, 1, lr->cap - 1 - lr->end, lr->fp);
+	lr->end += n;
+	if (n == 0)
+		lr->eof = 1;
+	return n > 0;
+}
+
+/*
+ * Next line (NUL-terminated in place, without its newline) in *line.
+ * Returns its length, -1 at EOF, or -2 for a line longer than max (which
+ * is consumed).
+ */
+static long
+line_reader_next(struct line_reader *lr, size_t max, char **line)
+{
+	size_t scanned = 0;
+	int overlong = 0;
+
+	for (;;) {
+		char *nl = memchr(lr->buf + lr->start + scanned, '\n',
+		    lr->end - lr->start - scanned);
+
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - (lr->buf + lr->start));
+
+			*nl = '\0';
+			*line = lr->buf + lr->start;
+			lr->start += len + 1;
+			if (overlong || len > max)
+				return -2;
+			return (long)len;
+		}
+		if (lr->end - lr->start > max) {
+			/* too long: drop what we have, keep looking for
+			 * the newline that ends it */
 			overlong = 1;
-			continue;
+			lr->start = lr->end = 0;
+			scanned = 0;
+		} else
+			scanned = lr->end - lr->start;
+		if (!line_reader_fill(lr)) {
+			size_t len = lr->end - lr->start;
+
+			if (len == 0 && !overlong)
+				return -1;
+			/* last line without a newline */
+			lr->buf[lr->end] = '\0';
+			*line = lr->buf + lr->start;
+			lr->start = lr->end;
+			return overlong ? -2 : (long)len;
 		}
-		if (n + 1 >= *cap) {
-			*cap = *cap == 0 ? 4096 : *cap * 2;
-			*buf = xrealloc(*buf, *cap);
-		}
-		(*buf)[n++] = (char)c;
 	}
-	if (c == EOF && n == 0 && !overlong)
-		return -1;
-	if (overlong)
-		return -2;
-	if (*cap == 0) {
-		*cap = 4096;
-		*buf = xrealloc(*buf, *cap);
-	}
-	(*buf)[n] = '\0';
-	return (long)n;
 }
 
 static int
@@ -273,24 +462,24 @@ blank(const char *s, size_t n)
 int
 pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
 {
-	char *buf = NULL, origin[512], err[256];
-	size_t cap = 0;
+	struct line_reader lr;
+	char err[256], *buf;
 	unsigned long lineno = 0;
 	long n;
 	int rc = 0;
 
+	line_reader_init(&lr, fp, pl->max_line_bytes);
 	while (rc == 0 &&
-	    (n = read_line(fp, &buf, &cap, pl->max_line_bytes)) != -1) {
+	    (n = line_reader_next(&lr, pl->max_line_bytes, &buf)) != -1) {
 		ttpd_value *line;
 
 		lineno++;
-		snprintf(origin, sizeof origin, "%s:%lu", name, lineno);
 		if (n == -2) {
 			pl->st.lines++;
 			pl->st.bad_lines++;
 			log_limited(&bad_line_log, TTPD_LOG_WARNING,
-			    "%s: line longer than %zu bytes (input."
-			    "max_event_bytes); skipped", origin,
+			    "%s:%lu: line longer than %zu bytes (input."
+			    "max_event_bytes); skipped", name, lineno,
 			    pl->max_line_bytes);
 			continue;
 		}
@@ -301,18 +490,18 @@ pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
 		if (line == NULL) {
 			pl->st.bad_lines++;
 			log_limited(&bad_line_log, TTPD_LOG_WARNING,
-			    "%s: invalid JSON at %s", origin, err);
+			    "%s:%lu: invalid JSON at %s", name, lineno, err);
 			continue;
 		}
-		rc = pipeline_line(pl, line, origin);
+		rc = pipeline_line(pl, line, name, lineno);
 		jv_decref(line);
 	}
 	if (ferror(fp)) {
 		log_err("%s: read error after line %lu", name, lineno);
 		rc = -1;
 	}
-	free(buf);
-	if (rc == 0)
-		rc = pipeline_flush(pl);
+	free(lr.buf);
+	if (pipeline_finish(pl) != 0)
+		rc = -1;
 	return rc;
 }

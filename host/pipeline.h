@@ -28,9 +28,12 @@ struct pipeline_stats {
 	uint64_t store_errors;  /* failed batches (counted in errors) */
 };
 
+struct writer;
+
 struct pipeline {
 	struct registry *reg;
 	struct store *store;          /* NULL: tag but store nothing */
+	struct writer *writer;        /* set by pipeline_start_writer() */
 	struct tag_settings ts;
 	struct anchor_policy anchors;
 	size_t batch_size;            /* tags per transaction */
@@ -53,20 +56,37 @@ void pipeline_free(struct pipeline *pl);
  * which is flushed when full. Returns 0, or -1 if a flush failed. */
 int pipeline_event(struct pipeline *pl, const ttpd_event *ev);
 
-/* Run one decoded input line (envelope or tagger event). Returns 0 for a
- * handled line (including dropped/ignored/bad ones, which are counted),
- * -1 when a flush failed. */
+/* Run one decoded input line (envelope or tagger event); name:lineno
+ * only appear in messages.  Returns 0 for a handled line (including
+ * dropped/ignored/bad ones, which are counted), -1 when a flush failed. */
 int pipeline_line(struct pipeline *pl, const ttpd_value *line,
-    const char *origin);
+    const char *name, unsigned long lineno);
 
-/* Write the batch in one transaction. Returns 0 or -1. */
+/*
+ * Write the batch in one transaction.  Without a writer thread this
+ * happens here; with one, the batch is handed over and written while
+ * tagging goes on (a failure is reported by the next flush or by
+ * pipeline_finish()).  Returns 0 or -1.
+ */
 int pipeline_flush(struct pipeline *pl);
+
+/*
+ * Write batches on a thread of their own: tagging and SQLite then run on
+ * different cores.  The writer owns pl->store from now on: nothing else
+ * may use that connection until pipeline_finish().  Returns 0 or -1.
+ */
+int pipeline_start_writer(struct pipeline *pl);
+
+/* Flush what is left and wait until everything handed over is written
+ * (and stop the writer thread).  Returns 0, or -1 if any write failed. */
+int pipeline_finish(struct pipeline *pl);
 
 /*
  * Replay JSONL from fp (`name` is used in messages; line numbers are
  * 1-based): stream it line by line, never holding more than one line and
- * one batch.  Returns 0, or -1 when the store failed (the summary still
- * reflects what was done).
+ * two batches (one being tagged, one being written), then finish.
+ * Returns 0, or -1 when the store failed (the summary still reflects what
+ * was done).
  */
 int pipeline_replay(struct pipeline *pl, FILE *fp, const char *name);
 

@@ -208,6 +208,15 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 
 /* --- time, URL ----------------------------------------------------------- */
 
+int64_t
+tag_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void
 tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1])
 {

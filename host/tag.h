@@ -62,6 +62,9 @@ void tag_uuid(const char *source_kind, const char *source_id,
 void uuid_v5(const unsigned char ns[16], const void *name, size_t len,
     char out[TAG_UUID_LEN + 1]);
 
+/* Wall clock: nanoseconds since the Unix epoch (tag time, rule expiry). */
+int64_t tag_now_ns(void);
+
 /* "YYYY-MM-DD HH:MM:SS.ffffff" (UTC) for a Unix time in nanoseconds. */
 void tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1]);
 

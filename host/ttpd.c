@@ -100,10 +100,27 @@ lookup_ip(void *ud, const char *ip, char *out, size_t outlen)
 	return store_attacker_by_ip(ud, ip, out, outlen);
 }
 
-/* Load plugins and rules; with open_store, also the store and rule
+/* Open the configured store (one connection). NULL: logged. */
+static struct store *
+open_store(const struct config *cfg)
+{
+	struct store_options so;
+	struct store *s;
+	char err[1024];
+
+	store_options_default(&so);
+	so.busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
+	so.cache_size_kib = cfg->store_cache_kib;
+	so.synchronous = cfg->store_synchronous;
+	if ((s = store_open(cfg->store_path, &so, err, sizeof err)) == NULL)
+		log_err("%s", err);
+	return s;
+}
+
+/* Load plugins and rules; with with_store, also the store and rule
  * states.  Returns 0 or -1 (every problem already logged). */
 static int
-setup(struct ttpd *t, int open_store)
+setup(struct ttpd *t, int with_store)
 {
 	char err[1024];
 	size_t i;
@@ -123,18 +140,9 @@ setup(struct ttpd *t, int open_store)
 	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
 	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
 
-	if (open_store) {
-		struct store_options so;
-
-		store_options_default(&so);
-		so.busy_timeout_ms = (int)t->cfg.store_busy_timeout_ms;
-		so.cache_size_kib = t->cfg.store_cache_kib;
-		so.synchronous = t->cfg.store_synchronous;
-		t->store = store_open(t->cfg.store_path, &so, err, sizeof err);
-		if (t->store == NULL) {
-			log_err("%s", err);
+	if (with_store) {
+		if ((t->store = open_store(&t->cfg)) == NULL)
 			return -1;
-		}
 		if (store_rule_states(t->store, apply_rule_state, t) != 0)
 			log_warn("%s: reading ttp_rule_state failed: %s; all "
 			    "rules start enabled", store_path(t->store),
@@ -196,6 +204,7 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
     int dry_run)
 {
 	struct pipeline pl;
+	struct store *wstore = NULL;
 	FILE *in = stdin, *out = NULL;
 	int rc;
 
@@ -214,7 +223,18 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 			return 1;
 		}
 	}
-	pipeline_init(&pl, &t->reg, dry_run ? NULL : t->store);
+	/* The writer thread gets a connection of its own; t->store stays
+	 * with this thread for attacker lookups. */
+	if (!dry_run) {
+		if ((wstore = open_store(&t->cfg)) == NULL) {
+			if (in != stdin)
+				fclose(in);
+			if (out != NULL && out != stdout)
+				fclose(out);
+			return 1;
+		}
+	}
+	pipeline_init(&pl, &t->reg, wstore);
 	pl.ts.attack_release = t->cfg.attack_release;
 	pl.batch_size = (size_t)t->cfg.store_batch_size;
 	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
@@ -224,6 +244,15 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 		pl.anchors.ud = t->store;
 	}
 	pl.anchors.derive = t->cfg.anchor_derive;
+	if (pipeline_start_writer(&pl) != 0) {
+		pipeline_free(&pl);
+		store_close(wstore);
+		if (in != stdin)
+			fclose(in);
+		if (out != NULL && out != stdout)
+			fclose(out);
+		return 1;
+	}
 	rc = pipeline_replay(&pl, in, strcmp(path, "-") == 0 ? "stdin" : path);
 	if (pl.st.bad_lines > 0 || pl.st.dropped > 0 || pl.st.unrouted > 0)
 		log_notice("replay %s: %llu lines, %llu bad, %llu without an "
@@ -236,6 +265,8 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 	pipeline_summary(&pl, stdout);
 	fflush(stdout);
 	pipeline_free(&pl);
+	if (wstore != NULL)
+		store_close(wstore);
 	if (in != stdin)
 		fclose(in);
 	if (out != NULL && out != stdout)

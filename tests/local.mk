@@ -4,3 +4,5 @@ test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) \
 test_ldadd = host/libttpdhost.la $(CHECK_LIBS)
 include tests/unit/local.mk
 include tests/loader/local.mk
+include tests/plugins/local.mk
+include tests/man/local.mk

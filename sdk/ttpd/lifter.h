@@ -183,7 +183,7 @@ typedef struct ttpd_config_key {
 	const char *name;        /* NULL ends the table */
 	int type;                /* enum ttpd_config_type */
 	int required;            /* non-zero: init is refused without it */
-	const char *description; /* one line, shown by ttpd -T */
+	const char *description; /* one line, for documentation */
 } ttpd_config_key;
 
 /* emit() flags. */
@@ -273,8 +273,9 @@ typedef struct ttpd_host {
 	 * `multiplier`, and `evidence` (an object, or NULL for {}).  The host
 	 * applies the rule state (gate and ceiling), clamps to [0,1], computes
 	 * the uuid and the rest.  Returns TTPD_OK when a tag was produced,
-	 * TTPD_SKIP when the rule state gated it, TTPD_EINVAL when the rule is
-	 * not this instance's, the index is out of range, the evidence is not
+	 * TTPD_SKIP when the rule state gated it or the event has no anchor,
+	 * TTPD_EINVAL when the rule is not this instance's, does not apply
+	 * to the event's kind, the index is out of range, the evidence is not
 	 * an object or the multiplier is not finite.
 	 */
 	int (*emit)(ttpd_sink *sink, const ttpd_rule *rule, size_t emit_index,

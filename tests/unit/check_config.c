@@ -256,7 +256,7 @@ START_TEST(test_defaults)
 	ck_assert_msg(config_load(path, NULL, 0, &cfg, err, sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_str_eq(cfg.store_path, "/var/tmp/minimal.db");
-	ck_assert_int_eq(cfg.store_batch_size, 1000);
+	ck_assert_int_eq(cfg.store_batch_size, 10000);
 	ck_assert_int_eq(cfg.store_cache_kib, 65536);
 	ck_assert_int_eq(cfg.store_synchronous, 1);
 	ck_assert_int_eq(cfg.store_busy_timeout_ms, 30000);
@@ -1093,7 +1093,7 @@ START_TEST(test_print_text)
 	ck_assert_int_eq(fclose(fp), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "log: {\n\tlevel = \"warning\";\n"
 	    "\ttarget = \"stderr\";\n};\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\tbatch_size = 1000;\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\tbatch_size = 10000;\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\tload = ( );\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\tsynchronous = \"normal\";\n"));
 	free(buf);

@@ -29,54 +29,6 @@
 
 #define ERRLEN 1024
 
-/*
- * TEMPORARY: config_check_plugin() (host/config.c) and rule_kind_matches()
- * (host/rules.c) are being written by other helpers.  Until they land,
- * minimal stand-ins so the loader's paths can be exercised.  Weak, so a
- * real definition pulled in from libttpdhost wins without a clash.
- */
-int rule_kind_matches(const char *pattern, const char *kind)
-    __attribute__((weak));
-int config_check_plugin(const struct plugin_conf *pc,
-    const ttpd_config_key *keys, char *err, size_t errlen)
-    __attribute__((weak));
-
-int
-rule_kind_matches(const char *pattern, const char *kind)
-{
-	size_t n = strlen(pattern);
-
-	if (n > 0 && pattern[n - 1] == '*')
-		return strncmp(pattern, kind, n - 1) == 0;
-	return strcmp(pattern, kind) == 0;
-}
-
-int
-config_check_plugin(const struct plugin_conf *pc, const ttpd_config_key *keys,
-    char *err, size_t errlen)
-{
-	const ttpd_config_key *k;
-
-	for (k = keys; k != NULL && k->name != NULL; k++) {
-		const ttpd_value *v = jv_object_get(pc->config, k->name);
-
-		if (v == NULL && k->required) {
-			snprintf(err, errlen, "%s: plugin '%s': config key "
-			    "'%s': required but missing", pc->origin, pc->name,
-			    k->name);
-			return -1;
-		}
-		if (v != NULL && k->type == TTPD_CFG_INT &&
-		    jv_type(v) != TTPD_VT_INT) {
-			snprintf(err, errlen, "%s: plugin '%s': config key "
-			    "'%s': must be an integer", pc->origin, pc->name,
-			    k->name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static char tmpdir[64];	/* /tmp/ttpd-check-loader-XXXXXX */
 static struct registry reg;
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ START_TEST(test_replay_mixed)
 	}
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
 	/* 7 events: c1, the session and its 3 commands, h1, c13;
-	 * 5 tags, 2 of them under the 0.3 floor; 6 malformed lines */
+	 * 6 tags, 2 of them under the 0.3 floor; 6 malformed lines */
 	ck_assert_str_eq(out, "events=7 tags=6 inserted=4 errors=6\n");
 	/* bad lines are reported with their line numbers */
 	ck_assert_msg(strstr(err, "mixed.jsonl:3: invalid JSON") != NULL, "%s",
@@ -143,6 +144,79 @@ START_TEST(test_replay_mixed)
 }
 END_TEST
 
+/* Run SQL against the test's store (the test, not ttpd, talks SQL here). */
+static void
+exec_sql(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	char *msg = NULL;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK,
+	    "%s: %s", sql, msg);
+	sqlite3_close(h);
+}
+
+START_TEST(test_replay_rule_states)
+{
+	struct env e;
+	char db[1024], empty[1024], tagsout[1024], *out, *err, *tags;
+	char uuid[TAG_UUID_LEN + 1];
+	ttpd_value *t;
+	double c = 0;
+	int rc;
+
+	env_init(&e, NULL);
+	snprintf(db, sizeof db, "%s/ttpd.db", e.dir);
+	snprintf(empty, sizeof empty, "%s/empty.jsonl", e.dir);
+	snprintf(tagsout, sizeof tagsout, "%s/tags.jsonl", e.dir);
+	tu_write_file(empty, "");
+	{
+		/* first run creates the schema */
+		const char *args[] = { "-c", e.conf, "--replay", empty, NULL };
+
+		rc = tu_run_ttpd(args, &out, &err);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	ck_assert_str_eq(out, "events=0 tags=0 inserted=0 errors=0\n");
+	free(out);
+	free(err);
+	exec_sql(db, "INSERT INTO ttp_rule_state (rule_id, state, "
+	    "confidence_max, expires_at, reason, set_by, set_at) VALUES "
+	    "('TR0001', 'disabled', NULL, NULL, 'noisy', 'test', "
+	    "'2026-01-01 00:00:00.000000'), "
+	    "('TR0003', 'clipped', 0.5, '2999-01-01 00:00:00.000000', 'fp', "
+	    "'test', '2026-01-01 00:00:00.000000'), "
+	    "('TR0002', 'disabled', NULL, '2001-01-01 00:00:00.000000', "
+	    "'expired', 'test', '2026-01-01 00:00:00.000000')");
+	{
+		const char *args[] = { "-c", e.conf, "--replay", e.fixture,
+			"--tags-out", tagsout, NULL };
+
+		rc = tu_run_ttpd(args, &out, &err);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	/* TR0001 disabled: no wget tags; TR0002's expired disabled state
+	 * reverts to enabled: its 2 (below-floor) tags are produced;
+	 * TR0003 clipped at 0.5: both of its tags stored at 0.5 */
+	ck_assert_str_eq(out, "events=7 tags=4 inserted=2 errors=6\n");
+	tags = tu_read_file(tagsout, NULL);
+	tag_uuid("http_request", "h1", "TR0003", 1, "T1190", NULL, uuid);
+	t = find_tag(tags, uuid);
+	ck_assert_msg(t != NULL, "no clipped tag in %s", tags);
+	ck_assert_int_eq(jv_get_number(jv_object_get(t, "confidence"), &c),
+	    TTPD_OK);
+	ck_assert(c == 0.5);
+	jv_decref(t);
+	tag_uuid("command", "c1", "TR0001", 1, "T1105", NULL, uuid);
+	ck_assert_ptr_null(strstr(tags, uuid));
+	free(tags);
+	free(out);
+	free(err);
+	env_free(&e);
+}
+END_TEST
+
 START_TEST(test_replay_overlong_line)
 {
 	struct env e;
@@ -175,6 +249,33 @@ START_TEST(test_replay_overlong_line)
 	ck_assert_msg(strstr(err, "big.jsonl:1: line longer than 1024") !=
 	    NULL, "%s", err);
 	free(big);
+	free(out);
+	free(err);
+	env_free(&e);
+}
+END_TEST
+
+START_TEST(test_replay_line_endings)
+{
+	struct env e;
+	char path[1024], *out, *err;
+	int rc;
+
+	env_init(&e, NULL);
+	snprintf(path, sizeof path, "%s/crlf.jsonl", e.dir);
+	/* CRLF endings, a blank CRLF line, and no newline at the end */
+	tu_write_file(path, "{\"source_kind\":\"command\",\"source_id\":\"l1\","
+	    "\"attacker_uuid\":\"a\",\"payload\":{\"command_text\":\"wget\"}}\r\n"
+	    "\r\n"
+	    "{\"source_kind\":\"command\",\"source_id\":\"l2\","
+	    "\"attacker_uuid\":\"a\",\"payload\":{\"command_text\":\"wget\"}}");
+	{
+		const char *args[] = { "-c", e.conf, "--replay", path, NULL };
+
+		rc = tu_run_ttpd(args, &out, &err);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	ck_assert_str_eq(out, "events=2 tags=2 inserted=2 errors=0\n");
 	free(out);
 	free(err);
 	env_free(&e);
@@ -231,7 +332,9 @@ main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_replay_mixed);
+	tcase_add_test(tc, test_replay_rule_states);
 	tcase_add_test(tc, test_replay_overlong_line);
+	tcase_add_test(tc, test_replay_line_endings);
 	tcase_add_test(tc, test_replay_missing_file_and_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

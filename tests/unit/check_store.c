@@ -189,20 +189,7 @@ make_tag(struct tag *t, int n, const char *attacker, const char *identity,
 static void
 clear_tag(struct tag *t)
 {
-	free(t->source_kind);
-	free(t->source_id);
-	free(t->attacker_uuid);
-	free(t->identity_uuid);
-	free(t->session_id);
-	free(t->decky_id);
-	free(t->tactic);
-	free(t->technique_id);
-	free(t->sub_technique_id);
-	free(t->rule_id);
-	free(t->evidence);
-	free(t->attack_release);
-	free(t->mitre_url);
-	memset(t, 0, sizeof(*t));
+	tag_free(t);
 }
 
 static void

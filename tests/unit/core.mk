@@ -17,7 +17,13 @@ check_PROGRAMS += tests/unit/check_replay
 TESTS += tests/unit/check_replay
 tests_unit_check_replay_SOURCES = tests/unit/check_replay.c \
 	tests/unit/testutil.c tests/unit/testutil.h
-tests_unit_check_replay_CFLAGS = $(test_cflags)
-tests_unit_check_replay_LDADD = $(test_ldadd)
+tests_unit_check_replay_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS)
+tests_unit_check_replay_LDADD = $(test_ldadd) $(SQLITE_LIBS)
 EXTRA_DIST += tests/data/replay/mixed.jsonl tests/data/replay/rules/TR0001.yaml \
 	tests/data/replay/rules/TR0002.yaml tests/data/replay/rules/TR0003.yaml
+
+check_PROGRAMS += tests/unit/check_event
+TESTS += tests/unit/check_event
+tests_unit_check_event_SOURCES = tests/unit/check_event.c
+tests_unit_check_event_CFLAGS = $(test_cflags)
+tests_unit_check_event_LDADD = $(test_ldadd)

@@ -3,4 +3,6 @@ include tests/unit/config.mk
 include tests/unit/core.mk
 include tests/unit/rules.mk
 include tests/unit/store.mk
+include tests/unit/rulepack.mk
+include tests/unit/json.mk
 include tests/unit/engine.mk
