@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,17 @@ random_v5_uuid(char out[TAG_UUID_LEN + 1])
 	    "%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
 	    b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
 	    b[15]);
+}
+
+/* CPU seconds (user + system) used so far. */
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static double
@@ -192,13 +204,13 @@ main(int argc, char **argv)
 	};
 	struct store_options o;
 	const char *tmp = "/tmp";
-	char dir[4096], path[4200], err[512], sql[128];
+	char dir[4096], path[4200], err[512], sql[128], ckpt_label[32];
 	long n = 200000, batch = 1000, autockpt = -1, page_size = 0, written;
 	long i;
 	int drop_indexes = 0, replay = 0, ch;
 	struct store *s;
 	struct tag *tags;
-	double t0, t1, t2, t3;
+	double t0, t1, t2, t3, c0, c1;
 	long long w0, w1;
 	struct timespec wall;
 
@@ -271,7 +283,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_store: %s\n", err);
 		return 1;
 	}
+	snprintf(ckpt_label, sizeof(ckpt_label), "%s", STORE_WAL_CHECKPOINT);
 	if (autockpt >= 0) {
+		snprintf(ckpt_label, sizeof(ckpt_label), "%ld", autockpt);
 		snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%ld",
 		    autockpt);
 		if (run_sql(s, sql) < 0)
@@ -284,27 +298,34 @@ main(int argc, char **argv)
 	}
 
 	w0 = bytes_written();
+	c0 = cpu_s();
 	t0 = now_s();
 	if (insert_all(s, tags, n, batch, &written) < 0)
 		return 1;
 	t1 = now_s();
+	c1 = cpu_s();
 	w1 = bytes_written();
 	printf("insert: %ld rows in %.3f s = %.0f rows/s (batch %ld, cache"
-	    " %" PRId64 " KiB, synchronous %d, autocheckpoint %ld, %s"
+	    " %" PRId64 " KiB, synchronous %d, autocheckpoint %s, %s"
 	    " indexes)\n", written, t1 - t0, (double)written / (t1 - t0),
-	    batch, o.cache_size_kib, o.synchronous, autockpt,
-	    drop_indexes ? "without" : "with");
+	    batch, o.cache_size_kib, o.synchronous,
+	    ckpt_label, drop_indexes ? "without" : "with");
+	printf("cpu: %.3f s = %.1f us/row\n", c1 - c0,
+	    written > 0 ? (c1 - c0) * 1e6 / (double)written : 0.0);
 	if (w0 >= 0 && w1 >= 0 && written > 0)
 		printf("written: %.1f MiB, %.0f bytes/row\n",
 		    (double)(w1 - w0) / 1048576.0,
 		    (double)(w1 - w0) / (double)written);
 	if (replay) {
 		t2 = now_s();
+		c0 = cpu_s();
 		if (insert_all(s, tags, n, batch, &written) < 0)
 			return 1;
+		c1 = cpu_s();
 		t3 = now_s();
-		printf("replay: %ld tags, %ld new, in %.3f s = %.0f tags/s\n",
-		    n, written, t3 - t2, (double)n / (t3 - t2));
+		printf("replay: %ld tags, %ld new, in %.3f s = %.0f tags/s"
+		    " (cpu %.1f us/tag)\n", n, written, t3 - t2,
+		    (double)n / (t3 - t2), (c1 - c0) * 1e6 / (double)n);
 	}
 	t2 = now_s();
 	store_close(s);

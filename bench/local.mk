@@ -7,7 +7,8 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 
 # Store insert throughput (host/store.c compiled in; see the file's header).
 EXTRA_PROGRAMS += bench/bench_store
-bench_bench_store_SOURCES = bench/bench_store.c host/tag.c host/xmalloc.c
+bench_bench_store_SOURCES = bench/bench_store.c host/log.c host/tag.c \
+	host/xmalloc.c
 bench_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 bench_bench_store_LDADD = $(SQLITE_LIBS)
 
@@ -25,3 +26,8 @@ bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 		TTPD_SHARED_DIR='$(TTPD_SHARED_DIR)' ./$$b || exit 1; \
 	done
 .PHONY: bench
+
+# The rule_engine lifter alone, through the host (JIT and prefilter on/off).
+EXTRA_PROGRAMS += bench/bench_rule_engine
+bench_bench_rule_engine_SOURCES = bench/bench_rule_engine.c
+bench_bench_rule_engine_LDADD = host/libttpdhost.la

@@ -9,3 +9,36 @@ dist-rule-pack:
 		if test -f "$$f"; then cp -p "$$f" $(distdir)/conf/rules/; fi; \
 	done
 .PHONY: dist-rule-pack
+
+# make install: the rule pack under $(pkgdatadir)/rules, and the sample
+# ttpd.conf as $(sysconfdir)/ttpd/ttpd.conf (never overwriting an existing
+# one) with its paths pointing at this installation.
+rulepackdir = $(pkgdatadir)/rules
+installed_conf_sed = $(SED) \
+	-e 's|"/var/lib/ttpd/ttpd.db"|"$(localstatedir)/lib/ttpd/ttpd.db"|' \
+	-e 's|"/etc/ttpd/rules"|"$(rulepackdir)"|' \
+	-e 's|"/usr/lib/ttpd/plugins"|"$(pluginsdir)"|' \
+	$(srcdir)/conf/ttpd.conf
+
+install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(rulepackdir)' '$(DESTDIR)$(sysconfdir)/ttpd'
+	for f in $(srcdir)/conf/rules/*.yaml; do \
+		$(INSTALL_DATA) "$$f" '$(DESTDIR)$(rulepackdir)/' || exit 1; \
+	done
+	$(installed_conf_sed) > ttpd.conf.installed
+	if test -f '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; then \
+		echo "keeping existing $(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf"; \
+	else \
+		$(INSTALL_DATA) ttpd.conf.installed \
+		    '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; \
+	fi
+	rm -f ttpd.conf.installed
+
+# An edited ttpd.conf is the operator's: only the untouched sample goes.
+uninstall-local:
+	rm -f '$(DESTDIR)$(rulepackdir)'/*.yaml
+	-rmdir '$(DESTDIR)$(rulepackdir)'
+	$(installed_conf_sed) > ttpd.conf.installed
+	if cmp -s ttpd.conf.installed '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; \
+	then rm -f '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; fi
+	rm -f ttpd.conf.installed

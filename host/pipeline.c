@@ -326,7 +326,8 @@ pipeline_event(struct pipeline *pl, const ttpd_event *ev)
 }
 
 int
-pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
+pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *name,
+    unsigned long lineno)
 {
 	char err[256];
 	size_t i;
@@ -338,16 +339,16 @@ pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
 		break;
 	case EVENT_DROPPED:
 		pl->st.dropped++;
-		log_debug("%s: %s", origin, err);
+		log_debug("%s:%lu: %s", name, lineno, err);
 		return 0;
 	case EVENT_IGNORED:
 		pl->st.ignored++;
-		log_debug("%s: %s", origin, err);
+		log_debug("%s:%lu: %s", name, lineno, err);
 		return 0;
 	case EVENT_BAD:
 		pl->st.bad_lines++;
-		log_limited(&bad_line_log, TTPD_LOG_WARNING, "%s: %s", origin,
-		    err);
+		log_limited(&bad_line_log, TTPD_LOG_WARNING, "%s:%lu: %s", name,
+		    lineno, err);
 		return 0;
 	}
 	for (i = 0; i < pl->events.n && rc == 0; i++)
@@ -356,39 +357,95 @@ pipeline_line(struct pipeline *pl, const ttpd_value *line, const char *origin)
 	return rc;
 }
 
-/* Read one line of at most `max` bytes into *buf.  Returns its length,
- * -1 at EOF, or -2 for an over-long line (which is consumed). */
-static long
-read_line(FILE *fp, char **buf, size_t *cap, size_t max)
-{
-	size_t n = 0;
-	int c, overlong = 0;
+/*
+ * A buffered line reader with a length cap: lines are found with memchr
+ * in a buffer refilled by fread, never read byte by byte, and an
+ * over-long line is skipped without being held in memory.
+ */
+struct line_reader {
+	FILE *fp;
+	char *buf;
+	size_t cap;   /* allocated: max line + 1, at least 64 KiB */
+	size_t start; /* first unread byte */
+	size_t end;   /* one past the last byte read */
+	int eof;
+};
 
-	while ((c = getc_unlocked(fp)) != EOF) {
-		if (c == '\n')
-			break;
-		if (overlong)
-			continue;
-		if (n >= max) {
+static void
+line_reader_init(struct line_reader *lr, FILE *fp, size_t max)
+{
+	lr->fp = fp;
+	lr->cap = max + 1 > 65536 ? max + 1 : 65536;
+	lr->buf = xmalloc(lr->cap);
+	lr->start = lr->end = 0;
+	lr->eof = 0;
+}
+
+/* Read more after moving the unread bytes to the front; 0 at EOF. */
+static int
+line_reader_fill(struct line_reader *lr)
+{
+	size_t n;
+
+	if (lr->eof)
+		return 0;
+	if (lr->start > 0) {
+		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+		lr->end -= lr->start;
+		lr->start = 0;
+	}
+	n = fread(lr->buf + lr->end, 1, lr->cap - 1 - lr->end, lr->fp);
+	lr->end += n;
+	if (n == 0)
+		lr->eof = 1;
+	return n > 0;
+}
+
+/*
+ * Next line (NUL-terminated in place, without its newline) in *line.
+ * Returns its length, -1 at EOF, or -2 for a line longer than max (which
+ * is consumed).
+ */
+static long
+line_reader_next(struct line_reader *lr, size_t max, char **line)
+{
+	size_t scanned = 0;
+	int overlong = 0;
+
+	for (;;) {
+		char *nl = memchr(lr->buf + lr->start + scanned, '\n',
+		    lr->end - lr->start - scanned);
+
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - (lr->buf + lr->start));
+
+			*nl = '\0';
+			*line = lr->buf + lr->start;
+			lr->start += len + 1;
+			if (overlong || len > max)
+				return -2;
+			return (long)len;
+		}
+		if (lr->end - lr->start > max) {
+			/* too long: drop what we have, keep looking for
+			 * the newline that ends it */
 			overlong = 1;
-			continue;
+			lr->start = lr->end = 0;
+			scanned = 0;
+		} else
+			scanned = lr->end - lr->start;
+		if (!line_reader_fill(lr)) {
+			size_t len = lr->end - lr->start;
+
+			if (len == 0 && !overlong)
+				return -1;
+			/* last line without a newline */
+			lr->buf[lr->end] = '\0';
+			*line = lr->buf + lr->start;
+			lr->start = lr->end;
+			return overlong ? -2 : (long)len;
 		}
-		if (n + 1 >= *cap) {
-			*cap = *cap == 0 ? 4096 : *cap * 2;
-			*buf = xrealloc(*buf, *cap);
-		}
-		(*buf)[n++] = (char)c;
 	}
-	if (c == EOF && n == 0 && !overlong)
-		return -1;
-	if (overlong)
-		return -2;
-	if (*cap == 0) {
-		*cap = 4096;
-		*buf = xrealloc(*buf, *cap);
-	}
-	(*buf)[n] = '\0';
-	return (long)n;
 }
 
 static int
@@ -405,24 +462,24 @@ blank(const char *s, size_t n)
 int
 pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
 {
-	char *buf = NULL, origin[512], err[256];
-	size_t cap = 0;
+	struct line_reader lr;
+	char err[256], *buf;
 	unsigned long lineno = 0;
 	long n;
 	int rc = 0;
 
+	line_reader_init(&lr, fp, pl->max_line_bytes);
 	while (rc == 0 &&
-	    (n = read_line(fp, &buf, &cap, pl->max_line_bytes)) != -1) {
+	    (n = line_reader_next(&lr, pl->max_line_bytes, &buf)) != -1) {
 		ttpd_value *line;
 
 		lineno++;
-		snprintf(origin, sizeof origin, "%s:%lu", name, lineno);
 		if (n == -2) {
 			pl->st.lines++;
 			pl->st.bad_lines++;
 			log_limited(&bad_line_log, TTPD_LOG_WARNING,
-			    "%s: line longer than %zu bytes (input."
-			    "max_event_bytes); skipped", origin,
+			    "%s:%lu: line longer than %zu bytes (input."
+			    "max_event_bytes); skipped", name, lineno,
 			    pl->max_line_bytes);
 			continue;
 		}
@@ -433,17 +490,17 @@ pipeline_replay(struct pipeline *pl, FILE *fp, const char *name)
 		if (line == NULL) {
 			pl->st.bad_lines++;
 			log_limited(&bad_line_log, TTPD_LOG_WARNING,
-			    "%s: invalid JSON at %s", origin, err);
+			    "%s:%lu: invalid JSON at %s", name, lineno, err);
 			continue;
 		}
-		rc = pipeline_line(pl, line, origin);
+		rc = pipeline_line(pl, line, name, lineno);
 		jv_decref(line);
 	}
 	if (ferror(fp)) {
 		log_err("%s: read error after line %lu", name, lineno);
 		rc = -1;
 	}
-	free(buf);
+	free(lr.buf);
 	if (pipeline_finish(pl) != 0)
 		rc = -1;
 	return rc;

@@ -56,11 +56,11 @@ void pipeline_free(struct pipeline *pl);
  * which is flushed when full. Returns 0, or -1 if a flush failed. */
 int pipeline_event(struct pipeline *pl, const ttpd_event *ev);
 
-/* Run one decoded input line (envelope or tagger event). Returns 0 for a
- * handled line (including dropped/ignored/bad ones, which are counted),
- * -1 when a flush failed. */
+/* Run one decoded input line (envelope or tagger event); name:lineno
+ * only appear in messages.  Returns 0 for a handled line (including
+ * dropped/ignored/bad ones, which are counted), -1 when a flush failed. */
 int pipeline_line(struct pipeline *pl, const ttpd_value *line,
-    const char *origin);
+    const char *name, unsigned long lineno);
 
 /*
  * Write the batch in one transaction.  Without a writer thread this

@@ -24,6 +24,13 @@
  *   - a haystack longer than max_subject_bytes is not searched at all.
  *     Shorter ones are searched whole, never truncated, as DECNET does.
  *
+ * Speed: each distinct field is fetched and UTF-8-checked once per event,
+ * then scanned once by an Aho-Corasick automaton over the literals every
+ * match of each pattern must contain (prefilter.c); PCRE2 (JIT) only runs
+ * for rules whose literals occur.  The prefilter never changes a result:
+ * it skips only searches that cannot match (config key `prefilter` turns
+ * it off, for comparison).
+ *
  * Built against the SDK header only.  PCRE2 is included here and nowhere
  * else in ttpd.
  */
@@ -39,6 +46,8 @@
 #include <pcre2.h>
 
 #include <ttpd/lifter.h>
+
+#include "prefilter.h"
 
 #define DEFAULT_MATCH_LIMIT 1000000
 #define DEFAULT_DEPTH_LIMIT 100000
@@ -86,6 +95,7 @@ struct field_slot {
 	char *name;
 	uint64_t generation;   /* event the cache below belongs to */
 	int usable;            /* the field is a valid string within the cap */
+	int scanned;           /* the prefilter ran over it (hits are valid) */
 	const char *subject;
 	size_t length;
 };
@@ -95,6 +105,9 @@ struct prepared_rule {
 	pcre2_code *code;
 	int jit;                /* JIT-compiled */
 	size_t field_slot;      /* explicit field, or NO_SLOT for the default */
+	int filtered;           /* has required literals (lits, filter_id) */
+	size_t filter_id;
+	struct pf_literals lits;
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -112,6 +125,7 @@ struct engine {
 	uint32_t heap_limit_kib;
 	int use_jit;
 	size_t max_subject_bytes;
+	int use_prefilter;
 
 	/* PCRE2 state reused by every search (handle() is serialised) */
 	pcre2_match_context *match_ctx;
@@ -123,6 +137,18 @@ struct engine {
 	size_t nslots, slots_cap;
 	size_t default_slot[N_DEFAULT_FIELDS];
 	uint64_t generation;
+
+	/*
+	 * Prefilter: rules with required literals, by filter id (NULL for a
+	 * free id); the automaton over them, rebuilt by the first handle()
+	 * after a change; per field slot, the ids whose literals occur.
+	 */
+	struct prepared_rule **filters;
+	size_t nfilters, filters_cap;
+	int pf_dirty;
+	struct pf_automaton *pf;
+	uint64_t *hits;
+	size_t hit_words;
 
 	/* totals, reported at destroy() */
 	uint64_t limit_hits;
@@ -218,6 +244,7 @@ intern_field(struct engine *e, const char *name, size_t len)
 		return NO_SLOT;
 	memcpy(slot->name, name, len);
 	slot->name[len] = '\0';
+	e->pf_dirty = 1;        /* the hit table grows with the slots */
 	return e->nslots++;
 }
 
@@ -260,6 +287,9 @@ engine_free(struct engine *e)
 	pcre2_match_data_free(e->match_data);
 	pcre2_match_context_free(e->match_ctx);
 	pcre2_jit_stack_free(e->jit_stack);
+	pf_free(e->pf);
+	free(e->hits);
+	free(e->filters);
 	for (i = 0; i < e->nslots; i++)
 		free(e->slots[i].name);
 	free(e->slots);
@@ -275,7 +305,7 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	int64_t heap_limit = DEFAULT_HEAP_LIMIT_KIB;
 	int64_t max_subject = DEFAULT_MAX_SUBJECT_BYTES;
 	int64_t subject_max_max;
-	int jit = 1, rc;
+	int jit = 1, prefilter = 1, rc;
 	uint32_t jit_available = 0;
 	size_t i;
 
@@ -303,6 +333,13 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 		rc = TTPD_EINVAL;
 		goto fail;
 	}
+	rc = host->config_bool(ctx, "prefilter", &prefilter);
+	if (rc != TTPD_OK && rc != TTPD_SKIP) {
+		ttpd_err_set(err, "prefilter: must be a boolean");
+		rc = TTPD_EINVAL;
+		goto fail;
+	}
+	e->use_prefilter = prefilter;
 	e->match_limit = (uint32_t)match_limit;
 	e->depth_limit = (uint32_t)depth_limit;
 	e->heap_limit_kib = (uint32_t)heap_limit;
@@ -370,6 +407,86 @@ value_truthy(const ttpd_host *h, const ttpd_value *v)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Give the rule a filter id when its pattern has required literals; a
+ * pattern without them is simply always searched.  -1: out of memory.
+ */
+static int
+register_filter(struct engine *e, const char *pattern, size_t len,
+    struct prepared_rule *pr)
+{
+	size_t id;
+	int rc;
+
+	rc = pf_extract(pattern, len, &pr->lits);
+	if (rc <= 0)
+		return rc;
+	for (id = 0; id < e->nfilters; id++)
+		if (e->filters[id] == NULL)
+			break;
+	if (id == e->nfilters) {
+		if (e->nfilters == e->filters_cap) {
+			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
+			struct prepared_rule **v;
+
+			v = realloc(e->filters, cap * sizeof *v);
+			if (v == NULL) {
+				pf_literals_free(&pr->lits);
+				return -1;
+			}
+			e->filters = v;
+			e->filters_cap = cap;
+		}
+		e->nfilters++;
+	}
+	e->filters[id] = pr;
+	pr->filter_id = id;
+	pr->filtered = 1;
+	e->pf_dirty = 1;
+	return 0;
+}
+
+/*
+ * Rebuild the automaton after rules or fields changed.  Without one (no
+ * filtered rule, or out of memory) every rule is searched.
+ */
+static void
+rebuild_prefilter(struct engine *e)
+{
+	const struct pf_literals **sets;
+	size_t i;
+
+	pf_free(e->pf);
+	e->pf = NULL;
+	free(e->hits);
+	e->hits = NULL;
+	e->hit_words = 0;
+	e->pf_dirty = 0;
+	if (e->nfilters == 0)
+		return;
+	if ((sets = calloc(e->nfilters, sizeof *sets)) == NULL)
+		goto nomem;
+	for (i = 0; i < e->nfilters; i++)
+		sets[i] = e->filters[i] != NULL ? &e->filters[i]->lits : NULL;
+	e->pf = pf_build(sets, e->nfilters);
+	free(sets);
+	if (e->pf == NULL)
+		goto nomem;
+	e->hit_words = pf_hit_words(e->pf);
+	e->hits = calloc(e->nslots * e->hit_words, sizeof *e->hits);
+	if (e->hits == NULL) {
+		pf_free(e->pf);
+		e->pf = NULL;
+		e->hit_words = 0;
+		goto nomem;
+	}
+	return;
+nomem:
+	/* try again at the next change; correct meanwhile, only slower */
+	e->host->log(e->ctx, TTPD_LOG_WARNING, "out of memory building the "
+	    "literal prefilter; every rule is searched");
 }
 
 static int
@@ -454,6 +571,13 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 			    (const char *)pcre_msg);
 		}
 	}
+	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
+	    pr) < 0) {
+		pcre2_code_free(pr->code);
+		free(pr);
+		ttpd_err_set(err, "out of memory");
+		return TTPD_ENOMEM;
+	}
 	*prepared = pr;
 	return TTPD_OK;
 }
@@ -461,12 +585,17 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 static void
 re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 {
+	struct engine *e = state;
 	struct prepared_rule *pr = prepared;
 
-	(void)state;
 	(void)rule;
 	if (pr == NULL)
 		return;
+	if (pr->filtered) {
+		e->filters[pr->filter_id] = NULL;
+		e->pf_dirty = 1;
+		pf_literals_free(&pr->lits);
+	}
 	pcre2_code_free(pr->code);
 	free(pr);
 }
@@ -516,6 +645,15 @@ field_for_event(struct engine *e, size_t slot_index,
 		return slot;
 	}
 	slot->usable = 1;
+	slot->scanned = 0;
+	if (e->pf != NULL) {
+		uint64_t *hits = &e->hits[slot_index * e->hit_words];
+
+		memset(hits, 0, e->hit_words * sizeof *hits);
+		pf_scan(e->pf, (const unsigned char *)slot->subject,
+		    slot->length, hits);
+		slot->scanned = 1;
+	}
 	return slot;
 }
 
@@ -621,6 +759,8 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 	rules = h->rules_for(sink, &n);
 	if (rules == NULL || n == 0)
 		return TTPD_OK;
+	if (e->pf_dirty)
+		rebuild_prefilter(e);
 	e->generation++;        /* invalidates every field cache */
 	kind_default = NO_SLOT;
 
@@ -642,7 +782,13 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 				continue;
 		}
 		f = field_for_event(e, slot, ev->payload);
-		if (!f->usable || !search(e, rule, pr, f))
+		if (!f->usable)
+			continue;
+		if (pr->filtered && f->scanned &&
+		    !(e->hits[slot * e->hit_words + (pr->filter_id >> 6)] &
+		    UINT64_C(1) << (pr->filter_id & 63)))
+			continue;       /* no required literal: cannot match */
+		if (!search(e, rule, pr, f))
 			continue;
 
 		if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
@@ -693,6 +839,9 @@ static const ttpd_config_key re_config_keys[] = {
 	    "JIT-compile the patterns (default true)" },
 	{ "max_subject_bytes", TTPD_CFG_INT, 0,
 	    "fields longer than this are not matched (default 1048576)" },
+	{ "prefilter", TTPD_CFG_BOOL, 0,
+	    "skip searches whose required literals are absent (default "
+	    "true)" },
 	{ NULL, 0, 0, NULL }
 };
 

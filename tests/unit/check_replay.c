@@ -255,6 +255,33 @@ START_TEST(test_replay_overlong_line)
 }
 END_TEST
 
+START_TEST(test_replay_line_endings)
+{
+	struct env e;
+	char path[1024], *out, *err;
+	int rc;
+
+	env_init(&e, NULL);
+	snprintf(path, sizeof path, "%s/crlf.jsonl", e.dir);
+	/* CRLF endings, a blank CRLF line, and no newline at the end */
+	tu_write_file(path, "{\"source_kind\":\"command\",\"source_id\":\"l1\","
+	    "\"attacker_uuid\":\"a\",\"payload\":{\"command_text\":\"wget\"}}\r\n"
+	    "\r\n"
+	    "{\"source_kind\":\"command\",\"source_id\":\"l2\","
+	    "\"attacker_uuid\":\"a\",\"payload\":{\"command_text\":\"wget\"}}");
+	{
+		const char *args[] = { "-c", e.conf, "--replay", path, NULL };
+
+		rc = tu_run_ttpd(args, &out, &err);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	ck_assert_str_eq(out, "events=2 tags=2 inserted=2 errors=0\n");
+	free(out);
+	free(err);
+	env_free(&e);
+}
+END_TEST
+
 START_TEST(test_replay_missing_file_and_usage)
 {
 	struct env e;
@@ -307,6 +334,7 @@ main(void)
 	tcase_add_test(tc, test_replay_mixed);
 	tcase_add_test(tc, test_replay_rule_states);
 	tcase_add_test(tc, test_replay_overlong_line);
+	tcase_add_test(tc, test_replay_line_endings);
 	tcase_add_test(tc, test_replay_missing_file_and_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -5,3 +5,4 @@ include tests/unit/rules.mk
 include tests/unit/store.mk
 include tests/unit/rulepack.mk
 include tests/unit/json.mk
+include tests/unit/engine.mk

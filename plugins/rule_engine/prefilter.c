@@ -1,0 +1,1129 @@
+/*
+ * Required-literal prefilter: literal extraction from PCRE2 patterns and
+ * an Aho-Corasick scanner.  See prefilter.h.
+ *
+ * The extractor is a small recursive-descent reader of PCRE2 syntax that
+ * computes, for every sub-expression, one of:
+ *
+ *   EXACT S   the sub-expression matches exactly one string of S
+ *   REQ S     every match contains some string of S as a substring
+ *   NONE      nothing known
+ *
+ * over ASCII-case-folded literals, the way RE2's prefilter does.  It gives
+ * up (the whole pattern becomes unfilterable) on anything outside a
+ * conservative subset: non-ASCII pattern bytes, numeric and property
+ * escapes, backreferences, recursion, conditionals, verbs, \Q..\E,
+ * extended mode, and brace forms whose meaning differs between PCRE2
+ * releases.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefilter.h"
+
+#define EXACT_MAX 16    /* strings in an EXACT set before it degrades */
+#define UNION_MAX 64    /* strings in a REQ set from an alternation */
+#define DEPTH_MAX 200   /* group nesting the reader follows */
+
+enum info_kind { I_NONE, I_EXACT, I_REQ };
+
+struct sset {
+	char **v;
+	size_t n, cap;
+};
+
+struct info {
+	enum info_kind kind;
+	struct sset s;
+};
+
+struct reader {
+	const unsigned char *p, *end;
+	int bail;       /* unsupported syntax: give up */
+	int nomem;
+	int depth;
+};
+
+/* ---- string sets ---- */
+
+static void
+sset_free(struct sset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+static int
+sset_has(const struct sset *s, const char *str, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strlen(s->v[i]) == len && memcmp(s->v[i], str, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add a copy of str[0..len) unless present; 0 or -1 (no memory). */
+static int
+sset_add(struct sset *s, const char *str, size_t len)
+{
+	char *copy;
+
+	if (sset_has(s, str, len))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4;
+		char **v = realloc(s->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, str, len);
+	copy[len] = '\0';
+	s->v[s->n++] = copy;
+	return 0;
+}
+
+static size_t
+sset_min_len(const struct sset *s)
+{
+	size_t i, m = (size_t)-1;
+
+	for (i = 0; i < s->n; i++)
+		if (strlen(s->v[i]) < m)
+			m = strlen(s->v[i]);
+	return m;
+}
+
+/* ---- infos ---- */
+
+static void
+info_free(struct info *in)
+{
+	sset_free(&in->s);
+	in->kind = I_NONE;
+}
+
+static struct info
+info_none(void)
+{
+	struct info in = { I_NONE, { NULL, 0, 0 } };
+
+	return in;
+}
+
+/* EXACT {str}; on failure r->nomem is set and NONE returned. */
+static struct info
+info_exact1(struct reader *r, const char *str, size_t len)
+{
+	struct info in = info_none();
+
+	in.kind = I_EXACT;
+	if (sset_add(&in.s, str, len) < 0) {
+		r->nomem = 1;
+		info_free(&in);
+	}
+	return in;
+}
+
+/* An EXACT set becomes REQ, unless it can match the empty string. */
+static struct info
+as_req(struct info in)
+{
+	if (in.kind == I_EXACT) {
+		if (sset_has(&in.s, "", 0)) {
+			info_free(&in);
+			return in;
+		}
+		in.kind = I_REQ;
+	}
+	return in;
+}
+
+/* The more selective of two REQ/NONE infos; the other is freed. */
+static struct info
+better(struct info a, struct info b)
+{
+	size_t ma, mb;
+
+	if (b.kind == I_NONE)
+		return a;
+	if (a.kind == I_NONE)
+		return b;
+	ma = sset_min_len(&a.s);
+	mb = sset_min_len(&b.s);
+	if (mb > ma || (mb == ma && b.s.n < a.s.n)) {
+		info_free(&a);
+		return b;
+	}
+	info_free(&b);
+	return a;
+}
+
+/*
+ * run x item (both EXACT) into *out; 1 done, 0 too big (nothing changed),
+ * -1 out of memory.
+ */
+static int
+cross(const struct info *run, const struct info *item, struct info *out)
+{
+	struct info res = info_none();
+	char buf[2 * PF_MAX_LITERAL + 1];
+	size_t i, j;
+
+	if (run->s.n * item->s.n > EXACT_MAX)
+		return 0;
+	for (i = 0; i < run->s.n; i++)
+		for (j = 0; j < item->s.n; j++)
+			if (strlen(run->s.v[i]) + strlen(item->s.v[j]) >
+			    PF_MAX_LITERAL)
+				return 0;
+	res.kind = I_EXACT;
+	for (i = 0; i < run->s.n; i++)
+		for (j = 0; j < item->s.n; j++) {
+			size_t a = strlen(run->s.v[i]);
+			size_t b = strlen(item->s.v[j]);
+
+			memcpy(buf, run->s.v[i], a);
+			memcpy(buf + a, item->s.v[j], b);
+			if (sset_add(&res.s, buf, a + b) < 0) {
+				info_free(&res);
+				return -1;
+			}
+		}
+	*out = res;
+	return 1;
+}
+
+/* ---- the reader ---- */
+
+static struct info parse_alt(struct reader *r);
+
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+static int
+fold(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/*
+ * At a '{': 1 and *min and *max when every PCRE2 release reads a quantifier
+ * there ({n} {n,} {n,m}), 0 when every release reads a literal '{', and
+ * the reader bails when releases disagree ({,m}, spaces inside).  *len is
+ * the length of the quantifier.
+ */
+static int
+brace_quantifier(struct reader *r, const unsigned char *p, long *min,
+    long *max, size_t *len)
+{
+	const unsigned char *q = p + 1;
+	long lo = 0, hi;
+	int digits = 0, other = 0;
+
+	/* the strict form */
+	while (q < r->end && is_digit(*q) && lo < 100000)
+		lo = lo * 10 + (*q++ - '0'), digits++;
+	if (digits > 0 && q < r->end) {
+		if (*q == '}') {
+			*min = *max = lo;
+			*len = (size_t)(q + 1 - p);
+			return 1;
+		}
+		if (*q == ',') {
+			q++;
+			if (q < r->end && *q == '}') {
+				*min = lo;
+				*max = -1;
+				*len = (size_t)(q + 1 - p);
+				return 1;
+			}
+			hi = 0;
+			digits = 0;
+			while (q < r->end && is_digit(*q) && hi < 100000)
+				hi = hi * 10 + (*q++ - '0'), digits++;
+			if (digits > 0 && q < r->end && *q == '}') {
+				*min = lo;
+				*max = hi;
+				*len = (size_t)(q + 1 - p);
+				return 1;
+			}
+		}
+	}
+	/* something newer releases may read as a quantifier? */
+	digits = 0;
+	for (q = p + 1; q < r->end && *q != '}'; q++) {
+		if (is_digit(*q))
+			digits++;
+		else if (*q != ',' && *q != ' ' && *q != '\t')
+			other++;
+	}
+	if (q < r->end && digits > 0 && other == 0)
+		r->bail = 1;
+	return 0;
+}
+
+/*
+ * PCRE2's check_posix_syntax(): at "[:" (or "[." "[="), is this a POSIX
+ * class name?  Returns the position just past its ":]", or NULL when the
+ * '[' is an ordinary class member.
+ */
+static const unsigned char *
+posix_class_end(const unsigned char *p, const unsigned char *end)
+{
+	int terminator = p[1];
+
+	for (p += 2; p < end; p++) {
+		if (*p == '\\' && p + 1 < end && (p[1] == ']' || p[1] == '\\'))
+			p++;
+		else if ((*p == '[' && p + 1 < end && p[1] == terminator) ||
+		    *p == ']')
+			return NULL;
+		else if (*p == terminator && p + 1 < end && p[1] == ']')
+			return p + 2;
+	}
+	return NULL;
+}
+
+/* Skip a character class; the reader is just past '['. */
+static void
+skip_class(struct reader *r)
+{
+	if (r->p < r->end && *r->p == '^')
+		r->p++;
+	if (r->p < r->end && *r->p == ']')
+		r->p++;         /* a leading ']' is literal */
+	while (r->p < r->end) {
+		int c = *r->p;
+
+		if (c == ']') {
+			r->p++;
+			return;
+		}
+		if (c == '\\') {
+			if (r->p + 1 >= r->end || r->p[1] == 'Q' ||
+			    r->p[1] == 'E') {
+				r->bail = 1;
+				return;
+			}
+			r->p += 2;
+			continue;
+		}
+		if (c == '[' && r->p + 1 < r->end && (r->p[1] == ':' ||
+		    r->p[1] == '.' || r->p[1] == '=')) {
+			const unsigned char *q = posix_class_end(r->p, r->end);
+
+			if (q != NULL) {
+				if (r->p[1] != ':') {
+					r->bail = 1;    /* [.x.] [=x=] */
+					return;
+				}
+				r->p = q;
+				continue;
+			}
+		}
+		r->p++;
+	}
+	r->bail = 1;            /* unterminated */
+}
+
+/* A backslash escape outside a class; the reader is at the '\'. */
+static struct info
+parse_escape(struct reader *r)
+{
+	int c;
+	char lit;
+
+	if (r->p + 1 >= r->end) {
+		r->bail = 1;
+		return info_none();
+	}
+	c = r->p[1];
+	r->p += 2;
+	if (c >= 0x80) {
+		r->bail = 1;
+		return info_none();
+	}
+	if (!is_alnum(c)) {
+		if (c == '\0')
+			return info_none();
+		lit = (char)fold(c);
+		return info_exact1(r, &lit, 1);
+	}
+	switch (c) {
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+		return info_exact1(r, "", 0);           /* zero width */
+	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
+	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
+	case 'C': case 't': case 'n': case 'r': case 'f': case 'e':
+	case 'a':
+		return info_none();                     /* one char or more */
+	case 'N':
+		if (r->p < r->end && *r->p == '{')
+			r->bail = 1;                    /* \N{U+...} */
+		return info_none();
+	default:
+		r->bail = 1;    /* \x \o \c \p \g \k \Q digits ... */
+		return info_none();
+	}
+}
+
+/* A group; the reader is just past '('. */
+static struct info
+parse_group(struct reader *r)
+{
+	struct info in;
+	int zero_width = 0;
+
+	if (r->p < r->end && *r->p == '*') {
+		r->bail = 1;            /* verbs, (*pla:...) */
+		return info_none();
+	}
+	if (r->p < r->end && *r->p == '?') {
+		r->p++;
+		if (r->p >= r->end) {
+			r->bail = 1;
+			return info_none();
+		}
+		switch (*r->p) {
+		case ':':
+		case '>':               /* atomic */
+		case '|':               /* branch reset */
+			r->p++;
+			break;
+		case '=':
+		case '!':
+			r->p++;
+			zero_width = 1;
+			break;
+		case '<':
+			if (r->p + 1 < r->end &&
+			    (r->p[1] == '=' || r->p[1] == '!')) {
+				r->p += 2;
+				zero_width = 1;
+				break;
+			}
+			/* a named group (?<name>...) */
+			/* FALLTHROUGH */
+		case 'P':
+		case '\'': {
+			int close = *r->p == '\'' ? '\'' : '>';
+
+			if (*r->p == 'P') {
+				if (r->p + 1 >= r->end || r->p[1] != '<') {
+					r->bail = 1;
+					return info_none();
+				}
+				r->p++;
+			}
+			r->p++;
+			while (r->p < r->end && (is_alnum(*r->p) ||
+			    *r->p == '_'))
+				r->p++;
+			if (r->p >= r->end || *r->p != close) {
+				r->bail = 1;
+				return info_none();
+			}
+			r->p++;
+			break;
+		}
+		case '#':
+			while (r->p < r->end && *r->p != ')')
+				r->p++;
+			if (r->p >= r->end) {
+				r->bail = 1;
+				return info_none();
+			}
+			r->p++;
+			return info_exact1(r, "", 0);
+		default:
+			/* option letters: (?i) (?-i) (?i:...) (?^) */
+			while (r->p < r->end && (*r->p == 'i' ||
+			    *r->p == 'm' || *r->p == 's' || *r->p == 'n' ||
+			    *r->p == 'U' || *r->p == 'J' || *r->p == '-' ||
+			    *r->p == '^'))
+				r->p++;
+			if (r->p >= r->end) {
+				r->bail = 1;
+				return info_none();
+			}
+			if (*r->p == ')') {
+				r->p++;
+				return info_exact1(r, "", 0);
+			}
+			if (*r->p != ':') {
+				r->bail = 1;    /* x, digits, C, R, (, ... */
+				return info_none();
+			}
+			r->p++;
+			break;
+		}
+	}
+	if (++r->depth > DEPTH_MAX) {
+		r->bail = 1;
+		return info_none();
+	}
+	in = parse_alt(r);
+	r->depth--;
+	if (r->bail || r->nomem) {
+		info_free(&in);
+		return info_none();
+	}
+	if (r->p >= r->end || *r->p != ')') {
+		r->bail = 1;
+		info_free(&in);
+		return info_none();
+	}
+	r->p++;
+	if (zero_width) {
+		/* a lookaround consumes nothing of the match */
+		info_free(&in);
+		return info_exact1(r, "", 0);
+	}
+	return in;
+}
+
+/* Apply {min,max} (max -1: unbounded) to an atom's info. */
+static struct info
+quantify(struct reader *r, struct info in, long min, long max)
+{
+	if (min == 0) {
+		if (max == 1 && in.kind == I_EXACT && in.s.n < EXACT_MAX) {
+			if (sset_add(&in.s, "", 0) < 0) {
+				r->nomem = 1;
+				info_free(&in);
+			}
+			return in;
+		}
+		info_free(&in);
+		return in;
+	}
+	if (min == 1 && max == 1)
+		return in;
+	return as_req(in);
+}
+
+/* One atom and its quantifier. */
+static struct info
+parse_item(struct reader *r)
+{
+	struct info in;
+	long min, max;
+	size_t qlen;
+	int c = *r->p;
+	char lit;
+
+	switch (c) {
+	case '(':
+		r->p++;
+		in = parse_group(r);
+		break;
+	case '[':
+		r->p++;
+		skip_class(r);
+		in = info_none();
+		break;
+	case '.':
+		r->p++;
+		in = info_none();
+		break;
+	case '^':
+	case '$':
+		r->p++;
+		in = info_exact1(r, "", 0);
+		break;
+	case '\\':
+		in = parse_escape(r);
+		break;
+	case '*':
+	case '+':
+	case '?':
+		r->bail = 1;
+		return info_none();
+	case '{':
+		if (brace_quantifier(r, r->p, &min, &max, &qlen) || r->bail) {
+			r->bail = 1;    /* nothing to repeat */
+			return info_none();
+		}
+		/* not a quantifier: a literal brace */
+		/* FALLTHROUGH */
+	default:
+		if (c >= 0x80) {
+			r->bail = 1;
+			return info_none();
+		}
+		r->p++;
+		if (c == '\0')
+			in = info_none();
+		else {
+			lit = (char)fold(c);
+			in = info_exact1(r, &lit, 1);
+		}
+		break;
+	}
+	if (r->bail || r->nomem) {
+		info_free(&in);
+		return info_none();
+	}
+
+	/* quantifier, then an optional possessive/lazy mark */
+	if (r->p >= r->end)
+		return in;
+	c = *r->p;
+	if (c == '*' || c == '+' || c == '?') {
+		min = c == '+' ? 1 : 0;
+		max = c == '?' ? 1 : -1;
+		r->p++;
+	} else if (c == '{' && brace_quantifier(r, r->p, &min, &max, &qlen))
+		r->p += qlen;
+	else {
+		if (r->bail)
+			info_free(&in);
+		return in;
+	}
+	if (r->p < r->end && (*r->p == '+' || *r->p == '?'))
+		r->p++;
+	if (r->p < r->end && (*r->p == '*' || *r->p == '+' || *r->p == '?' ||
+	    (*r->p == '{' && (brace_quantifier(r, r->p, &min, &max, &qlen) ||
+	    r->bail)))) {
+		r->bail = 1;    /* stacked quantifiers: not worth reading */
+		info_free(&in);
+		return info_none();
+	}
+	return quantify(r, in, min, max);
+}
+
+/* A sequence of items up to '|', ')' or the end. */
+static struct info
+parse_concat(struct reader *r)
+{
+	struct info run, best = info_none(), item, joined;
+	int all_exact = 1, rc;
+
+	run = info_exact1(r, "", 0);
+	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
+	    *r->p != ')') {
+		item = parse_item(r);
+		if (r->bail || r->nomem) {
+			info_free(&item);
+			break;
+		}
+		if (item.kind == I_EXACT) {
+			rc = cross(&run, &item, &joined);
+			if (rc < 0) {
+				r->nomem = 1;
+				info_free(&item);
+				break;
+			}
+			if (rc > 0) {
+				info_free(&run);
+				info_free(&item);
+				run = joined;
+			} else {
+				/* too many or too long: close this run */
+				all_exact = 0;
+				best = better(best, as_req(run));
+				run = item;
+			}
+			continue;
+		}
+		all_exact = 0;
+		best = better(best, as_req(run));
+		best = better(best, item);
+		run = info_exact1(r, "", 0);
+	}
+	if (r->bail || r->nomem) {
+		info_free(&run);
+		info_free(&best);
+		return info_none();
+	}
+	if (all_exact)
+		return run;
+	return better(best, as_req(run));
+}
+
+/* Alternatives up to ')' or the end. */
+static struct info
+parse_alt(struct reader *r)
+{
+	struct info acc, branch;
+	size_t i;
+
+	acc = parse_concat(r);
+	while (!r->bail && !r->nomem && r->p < r->end && *r->p == '|') {
+		r->p++;
+		branch = parse_concat(r);
+		if (r->bail || r->nomem) {
+			info_free(&branch);
+			break;
+		}
+		if (acc.kind == I_EXACT && branch.kind == I_EXACT &&
+		    acc.s.n + branch.s.n <= EXACT_MAX) {
+			/* stays exact */
+		} else {
+			acc = as_req(acc);
+			branch = as_req(branch);
+			if (acc.kind == I_NONE || branch.kind == I_NONE ||
+			    acc.s.n + branch.s.n > UNION_MAX) {
+				info_free(&acc);
+				info_free(&branch);
+				/* keep reading: the syntax must still be
+				 * understood for the answer to hold */
+				acc = info_none();
+				continue;
+			}
+		}
+		for (i = 0; i < branch.s.n; i++)
+			if (sset_add(&acc.s, branch.s.v[i],
+			    strlen(branch.s.v[i])) < 0) {
+				r->nomem = 1;
+				break;
+			}
+		info_free(&branch);
+	}
+	if (r->bail || r->nomem) {
+		info_free(&acc);
+		return info_none();
+	}
+	return acc;
+}
+
+/*
+ * Note on the NONE branch above: once an alternation has lost all
+ * information, later branches are still read (to find the group's end and
+ * to bail on unsupported syntax), but `acc` stays NONE because as_req()
+ * of NONE is NONE.
+ */
+
+int
+pf_extract(const char *pattern, size_t len, struct pf_literals *out)
+{
+	struct reader r;
+	struct info in;
+
+	out->v = NULL;
+	out->n = 0;
+	memset(&r, 0, sizeof r);
+	r.p = (const unsigned char *)pattern;
+	r.end = r.p + len;
+	in = parse_alt(&r);
+	if (!r.bail && !r.nomem && r.p != r.end)
+		r.bail = 1;     /* an unbalanced ')' */
+	if (r.nomem) {
+		info_free(&in);
+		return -1;
+	}
+	if (r.bail) {
+		info_free(&in);
+		return 0;
+	}
+	in = as_req(in);
+	if (in.kind != I_REQ || in.s.n == 0 || sset_min_len(&in.s) == 0) {
+		info_free(&in);
+		return 0;
+	}
+	out->v = in.s.v;
+	out->n = in.s.n;
+	return 1;
+}
+
+void
+pf_literals_free(struct pf_literals *lits)
+{
+	size_t i;
+
+	if (lits == NULL)
+		return;
+	for (i = 0; i < lits->n; i++)
+		free(lits->v[i]);
+	free(lits->v);
+	lits->v = NULL;
+	lits->n = 0;
+}
+
+/* ---- Aho-Corasick ---- */
+
+/*
+ * The DFA works on byte classes: every character that occurs in some
+ * literal has its own class (upper and lower case share one), everything
+ * else is class 0, which sends every state back to the root and so skips
+ * the table.  States are numbered in BFS order so the shallow, hot ones
+ * sit together.  A delta entry is the target's row offset (state x
+ * nclasses) with the top bit set when the target reports literals; the
+ * table has 16-bit entries when the offsets fit, else 32-bit ones.
+ *
+ * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
+ * prefix of a required literal is required too, and short literals keep
+ * the table small enough to stay in the L1 cache.
+ */
+#define PF_ALPHABET 128
+#define PF_OUT_FLAG 0x80000000u
+#define PF_OUT_FLAG16 0x8000u
+#define PF_SCAN_PREFIX 8
+
+struct pf_automaton {
+	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
+	size_t nclasses;
+	size_t nstates;
+	uint32_t *delta;        /* nstates x nclasses, or NULL ... */
+	uint16_t *delta16;      /* ... when this one is used */
+	uint32_t *out_off;      /* per state: first entry in out_ids */
+	uint32_t *out_n;        /* per state: number of set ids */
+	uint32_t *out_ids;
+	size_t nsets;
+};
+
+struct builder {
+	size_t nclasses;
+	int32_t *go;            /* nstates x nclasses, -1 = no edge */
+	size_t nstates, cap;
+	uint32_t **out;         /* per state: set ids, merged along fail */
+	size_t *out_n, *out_cap;
+};
+
+static int
+builder_state(struct builder *b)
+{
+	size_t i;
+
+	if (b->nstates == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		int32_t *go;
+		uint32_t **out;
+		size_t *on, *oc;
+
+		if (cap * b->nclasses >= PF_OUT_FLAG)
+			return -1;
+		go = realloc(b->go, cap * b->nclasses * sizeof *go);
+		if (go == NULL)
+			return -1;
+		b->go = go;
+		out = realloc(b->out, cap * sizeof *out);
+		if (out == NULL)
+			return -1;
+		b->out = out;
+		on = realloc(b->out_n, cap * sizeof *on);
+		if (on == NULL)
+			return -1;
+		b->out_n = on;
+		oc = realloc(b->out_cap, cap * sizeof *oc);
+		if (oc == NULL)
+			return -1;
+		b->out_cap = oc;
+		b->cap = cap;
+	}
+	for (i = 0; i < b->nclasses; i++)
+		b->go[b->nstates * b->nclasses + i] = -1;
+	b->out[b->nstates] = NULL;
+	b->out_n[b->nstates] = 0;
+	b->out_cap[b->nstates] = 0;
+	return (int)b->nstates++;
+}
+
+static int
+builder_add_out(struct builder *b, size_t state, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < b->out_n[state]; i++)
+		if (b->out[state][i] == id)
+			return 0;
+	if (b->out_n[state] == b->out_cap[state]) {
+		size_t cap = b->out_cap[state] ? b->out_cap[state] * 2 : 2;
+		uint32_t *v = realloc(b->out[state], cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		b->out[state] = v;
+		b->out_cap[state] = cap;
+	}
+	b->out[state][b->out_n[state]++] = id;
+	return 0;
+}
+
+static void
+builder_free(struct builder *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nstates; i++)
+		free(b->out[i]);
+	free(b->go);
+	free(b->out);
+	free(b->out_n);
+	free(b->out_cap);
+}
+
+void
+pf_free(struct pf_automaton *a)
+{
+	if (a == NULL)
+		return;
+	free(a->delta);
+	free(a->delta16);
+	free(a->out_off);
+	free(a->out_n);
+	free(a->out_ids);
+	free(a);
+}
+
+struct pf_automaton *
+pf_build(const struct pf_literals *const *sets, size_t nsets)
+{
+	struct builder b;
+	struct pf_automaton *a;
+	uint32_t *fail = NULL, *order = NULL, *rank = NULL;
+	size_t i, j, k, head, tail, total, nc;
+
+	memset(&b, 0, sizeof b);
+	if (nsets > UINT32_MAX || (a = calloc(1, sizeof *a)) == NULL)
+		return NULL;
+	a->nsets = nsets;
+
+	/* byte classes */
+	nc = 1;
+	for (i = 0; i < nsets; i++)
+		for (j = 0; sets[i] != NULL && j < sets[i]->n; j++)
+			for (k = 0; sets[i]->v[j][k] != '\0'; k++) {
+				unsigned c = (unsigned char)sets[i]->v[j][k] &
+				    0x7f;
+
+				if (a->cls[c] == 0)
+					a->cls[c] = (uint8_t)nc++;
+			}
+	for (i = 'A'; i <= 'Z'; i++)
+		a->cls[i] = a->cls[i - 'A' + 'a'];
+	a->nclasses = b.nclasses = nc;
+	if (builder_state(&b) < 0)
+		goto fail;
+
+	/* the trie */
+	for (i = 0; i < nsets; i++) {
+		if (sets[i] == NULL)
+			continue;
+		for (j = 0; j < sets[i]->n; j++) {
+			const unsigned char *s =
+			    (const unsigned char *)sets[i]->v[j];
+			size_t st = 0;
+
+			for (k = 0; s[k] != '\0' && k < PF_SCAN_PREFIX; k++) {
+				size_t edge = st * nc + a->cls[s[k] & 0x7f];
+				int ns;
+
+				if (b.go[edge] < 0) {
+					if ((ns = builder_state(&b)) < 0)
+						goto fail;
+					b.go[edge] = ns;  /* go may have moved */
+				}
+				st = (size_t)b.go[edge];
+			}
+			if (builder_add_out(&b, st, (uint32_t)i) < 0)
+				goto fail;
+		}
+	}
+
+	/* failure links in BFS order; go[] becomes the full DFA */
+	fail = calloc(b.nstates, sizeof *fail);
+	order = malloc(b.nstates * sizeof *order);
+	rank = malloc(b.nstates * sizeof *rank);
+	if (fail == NULL || order == NULL || rank == NULL)
+		goto fail;
+	head = tail = 0;
+	order[tail++] = 0;
+	head = 1;
+	for (i = 0; i < nc; i++) {
+		int32_t t = b.go[i];
+
+		if (t <= 0)
+			b.go[i] = 0;
+		else
+			order[tail++] = (uint32_t)t;    /* fail = root */
+	}
+	while (head < tail) {
+		size_t s = order[head++];
+
+		for (k = 0; k < b.out_n[fail[s]]; k++)
+			if (builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
+				goto fail;
+		for (i = 0; i < nc; i++) {
+			int32_t t = b.go[s * nc + i];
+
+			if (t < 0)
+				b.go[s * nc + i] = b.go[fail[s] * nc + i];
+			else {
+				fail[t] = (uint32_t)b.go[fail[s] * nc + i];
+				order[tail++] = (uint32_t)t;
+			}
+		}
+	}
+	for (i = 0; i < b.nstates; i++)
+		rank[order[i]] = (uint32_t)i;
+
+	/* flatten in BFS order */
+	a->nstates = b.nstates;
+	if (b.nstates * nc <= PF_OUT_FLAG16 - 1)
+		a->delta16 = malloc(b.nstates * nc * sizeof *a->delta16);
+	else
+		a->delta = malloc(b.nstates * nc * sizeof *a->delta);
+	a->out_off = malloc(b.nstates * sizeof *a->out_off);
+	a->out_n = malloc(b.nstates * sizeof *a->out_n);
+	for (total = 0, i = 0; i < b.nstates; i++)
+		total += b.out_n[i];
+	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
+	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL || a->out_n == NULL ||
+	    a->out_ids == NULL || total > UINT32_MAX)
+		goto fail;
+	for (total = 0, i = 0; i < b.nstates; i++) {
+		size_t old = order[i];
+
+		a->out_off[i] = (uint32_t)total;
+		a->out_n[i] = (uint32_t)b.out_n[old];
+		for (k = 0; k < b.out_n[old]; k++)
+			a->out_ids[total++] = b.out[old][k];
+		for (k = 0; k < nc; k++) {
+			size_t t = (size_t)b.go[old * nc + k];
+
+			if (a->delta16 != NULL)
+				a->delta16[i * nc + k] = (uint16_t)(rank[t] *
+				    nc | (b.out_n[t] ? PF_OUT_FLAG16 : 0));
+			else
+				a->delta[i * nc + k] = (uint32_t)(rank[t] *
+				    nc) | (b.out_n[t] ? PF_OUT_FLAG : 0);
+		}
+	}
+	free(fail);
+	free(order);
+	free(rank);
+	builder_free(&b);
+	return a;
+fail:
+	free(fail);
+	free(order);
+	free(rank);
+	builder_free(&b);
+	pf_free(a);
+	return NULL;
+}
+
+size_t
+pf_hit_words(const struct pf_automaton *a)
+{
+	return a == NULL ? 0 : (a->nsets + 63) / 64;
+}
+
+/*
+ * The ASCII letter a non-ASCII character matches caselessly under PCRE2
+ * UTF+UCP (U+017F, U+212A) or Python's re (also U+0130, U+0131), or -1
+ * when it cannot be part of an ASCII literal.  *len gets its length.
+ */
+static int
+fold_non_ascii(const unsigned char *s, size_t n, size_t *len)
+{
+	uint32_t cp;
+
+	if (s[0] < 0xe0) {
+		*len = 2;
+		if (n < 2)
+			return -1;
+		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	} else if (s[0] < 0xf0) {
+		*len = 3;
+		if (n < 3)
+			return -1;
+		cp = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	} else {
+		*len = 4;
+		return -1;
+	}
+	switch (cp) {
+	case 0x017f:            /* LATIN SMALL LETTER LONG S */
+		return 's';
+	case 0x212a:            /* KELVIN SIGN */
+		return 'k';
+	case 0x0130:            /* LATIN CAPITAL LETTER I WITH DOT ABOVE */
+	case 0x0131:            /* LATIN SMALL LETTER DOTLESS I */
+		return 'i';
+	default:
+		return -1;
+	}
+}
+
+/* Set the bits of the sets reported by the state at row offset `row`. */
+static void
+report(const struct pf_automaton *a, size_t row, uint64_t *hits)
+{
+	size_t state = row / a->nclasses;
+	uint32_t j;
+
+	for (j = 0; j < a->out_n[state]; j++) {
+		uint32_t id = a->out_ids[a->out_off[state] + j];
+
+		hits[id >> 6] |= UINT64_C(1) << (id & 63);
+	}
+}
+
+/* The scan loop for either table width. */
+#define PF_SCAN_LOOP(table, flag)                                              \
+	do {                                                                   \
+		size_t st = 0;  /* row offset of the current state */          \
+		size_t i = 0;                                                  \
+                                                                               \
+		while (i < n) {                                                \
+			unsigned c = s[i], k, e;                               \
+                                                                               \
+			if (c < 0x80) {                                        \
+				i++;                                           \
+				k = cls[c];                                    \
+			} else {                                               \
+				size_t len;                                    \
+				int f = fold_non_ascii(s + i, n - i, &len);    \
+                                                                               \
+				i += len;                                      \
+				k = f < 0 ? 0 : cls[f];                        \
+			}                                                      \
+			if (k == 0) {                                          \
+				st = 0; /* in no literal: back to the root */  \
+				continue;                                      \
+			}                                                      \
+			e = (table)[st + k];                                   \
+			st = e & ~(unsigned)(flag);                            \
+			if (e & (flag))                                        \
+				report(a, st, hits);                           \
+		}                                                              \
+	} while (0)
+
+void
+pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits)
+{
+	const uint8_t *cls = a->cls;
+
+	if (a->delta16 != NULL)
+		PF_SCAN_LOOP(a->delta16, PF_OUT_FLAG16);
+	else
+		PF_SCAN_LOOP(a->delta, PF_OUT_FLAG);
+}

