@@ -7,7 +7,10 @@
  *
  * Command lines come from the real attacker lines of the golden set
  * ($TTPD_SHARED_DIR/golden/events.jsonl, command events), cycled to N
- * events with unique source ids.  Needs TTPD_BUILDDIR and TTPD_SHARED_DIR
+ * events with unique source ids: once with all of them (mean 520 bytes:
+ * the set deliberately includes long joined sessions), once with the
+ * lines of at most 128 bytes (mean 37 bytes: what a honeypot mostly
+ * sees).  Needs TTPD_BUILDDIR and TTPD_SHARED_DIR
  * (make bench sets them).
  */
 #include "config.h"
@@ -38,7 +41,7 @@ env(const char *name)
 
 /* The command_text payloads of the golden set's command events. */
 static char **
-load_pool(const char *path, size_t *n)
+load_pool(const char *path, size_t max_len, size_t *n)
 {
 	FILE *fp = fopen(path, "r");
 	char *line = NULL;
@@ -56,8 +59,11 @@ load_pool(const char *path, size_t *n)
 		const char *kind = jv_string(jv_object_get(v, "source_kind"));
 		const ttpd_value *p = jv_object_get(v, "payload");
 
+		const char *text_of = jv_string(jv_object_get(p,
+		    "command_text"));
+
 		if (kind != NULL && strcmp(kind, "command") == 0 &&
-		    jv_string(jv_object_get(p, "command_text")) != NULL) {
+		    text_of != NULL && strlen(text_of) <= max_len) {
 			char *text = jv_dump(p);
 
 			if (np == cp) {
@@ -188,20 +194,14 @@ main(int argc, char **argv)
 	    small[1024], label[64];
 	char **pool;
 	FILE *fp;
+	int corpus;
 
 	if (n == 0 || runs < 1 || runs > 31) {
 		fprintf(stderr, "usage: bench_replay [N] [runs<=31]\n");
 		return 2;
 	}
-	snprintf(path, sizeof path, "%s/golden/events.jsonl",
-	    env("TTPD_SHARED_DIR"));
-	pool = load_pool(path, &npool);
 	if (mkdtemp(dir) == NULL)
 		return 2;
-	snprintf(path, sizeof path, "%s/events.jsonl", dir);
-	write_events(path, n, pool, npool);
-	snprintf(small, sizeof small, "%s/events-quarter.jsonl", dir);
-	write_events(small, n / 4 > 0 ? n / 4 : 1, pool, npool);
 	snprintf(conf, sizeof conf, "%s/ttpd.conf", dir);
 	fp = fopen(conf, "w");
 	fprintf(fp, "store: { path = \"%s/bench.db\"; };\n"
@@ -211,12 +211,27 @@ main(int argc, char **argv)
 	    "log: { level = \"err\"; };\n", dir, env("TTPD_SHARED_DIR"),
 	    env("TTPD_BUILDDIR"));
 	fclose(fp);
-	printf("bench_replay: %zu events from %zu real command lines, DECNET "
-	    "rules, median of %d runs\n", n, npool, runs);
-	snprintf(label, sizeof label, "tag only (--dry-run) N/4");
-	bench(label, dir, conf, small, 1, runs);
-	bench("tag only (--dry-run) N", dir, conf, path, 1, runs);
-	bench("tag + SQLite store N", dir, conf, path, 0, runs);
+	for (corpus = 0; corpus < 2; corpus++) {
+		size_t max_len = corpus == 0 ? (size_t)-1 : 128, i;
+
+		snprintf(path, sizeof path, "%s/golden/events.jsonl",
+		    env("TTPD_SHARED_DIR"));
+		pool = load_pool(path, max_len, &npool);
+		snprintf(path, sizeof path, "%s/events.jsonl", dir);
+		write_events(path, n, pool, npool);
+		snprintf(small, sizeof small, "%s/events-quarter.jsonl", dir);
+		write_events(small, n / 4 > 0 ? n / 4 : 1, pool, npool);
+		printf("bench_replay: %zu events from %zu real command lines "
+		    "(%s), DECNET rules, median of %d runs\n", n, npool,
+		    corpus == 0 ? "all" : "<= 128 bytes", runs);
+		snprintf(label, sizeof label, "tag only (--dry-run) N/4");
+		bench(label, dir, conf, small, 1, runs);
+		bench("tag only (--dry-run) N", dir, conf, path, 1, runs);
+		bench("tag + SQLite store N", dir, conf, path, 0, runs);
+		for (i = 0; i < npool; i++)
+			free(pool[i]);
+		free(pool);
+	}
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	if (system(path) != 0)
 		return 1;
