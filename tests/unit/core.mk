@@ -9,6 +9,7 @@ tests_unit_check_tag_LDADD = $(test_ldadd)
 check_PROGRAMS += tests/unit/check_golden
 TESTS += tests/unit/check_golden
 tests_unit_check_golden_SOURCES = tests/unit/check_golden.c \
+	tests/unit/golden.c tests/unit/golden.h \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_golden_CFLAGS = $(test_cflags)
 tests_unit_check_golden_LDADD = $(test_ldadd)
