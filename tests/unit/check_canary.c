@@ -167,6 +167,66 @@ START_TEST(test_decnet_rules_rows)
 }
 END_TEST
 
+/*
+ * DECNET's rule-precision corpus for the canary cohort: every row fires
+ * exactly its expected_rule_ids (DECNET itself misses none of them).
+ */
+START_TEST(test_decnet_corpus)
+{
+	struct lfx fx;
+	struct tag_list tags;
+	char path[PATH_MAX], err[256], *text, *line, *save = NULL;
+	size_t rows_seen = 0, fired = 0;
+
+	open_decnet(&fx);
+	tag_list_init(&tags);
+	snprintf(path, sizeof path, "%s/reference/decnet/corpus/"
+	    "seed_canary.jsonl", tu_env("TTPD_SHARED_DIR"));
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "%s", path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ttpd_value *row;
+		const ttpd_value *want;
+		char *payload;
+		size_t i, k;
+
+		if (*line == '#')
+			continue;
+		row = jv_parse(line, strlen(line), err, sizeof err);
+		ck_assert_msg(row != NULL, "%s: %s", path, err);
+		ck_assert_str_eq(jv_string(jv_object_get(row, "source_kind")),
+		    CANARY);
+		payload = jv_dump(jv_object_get(row, "payload"));
+		ck_assert(payload != NULL);
+		lfx_run(&fx, CANARY, payload, &tags);
+		want = jv_object_get(row, "expected_rule_ids");
+		/* every tag is of an expected rule, every expected rule fired */
+		for (i = 0; i < tags.n; i++) {
+			int ok = 0;
+
+			for (k = 0; k < jv_array_size(want); k++)
+				ok |= strcmp(tags.v[i].rule_id, jv_string(
+				    jv_array_get(want, k))) == 0;
+			ck_assert_msg(ok, "%s: unexpected %s", line,
+			    tags.v[i].rule_id);
+		}
+		for (k = 0; k < jv_array_size(want); k++)
+			ck_assert_msg(lfx_count(&tags, jv_string(
+			    jv_array_get(want, k))) > 0, "%s: missed", line);
+		fired += tags.n;
+		rows_seen++;
+		free(payload);
+		jv_decref(row);
+	}
+	ck_assert_uint_eq(rows_seen, 7);
+	ck_assert_uint_eq(fired, 8);
+	free(text);
+	tag_list_free(&tags);
+	lfx_close(&fx);
+}
+END_TEST
+
 /* Every rule on one event, in rule order then emit order, with DECNET's
  * confidences and mitre_url. */
 START_TEST(test_all_rules_on_one_event)
@@ -401,6 +461,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, test_decnet_rules_rows);
+	tcase_add_test(tc, test_decnet_corpus);
 	tcase_add_test(tc, test_all_rules_on_one_event);
 	tcase_add_test(tc, test_rule_state_disabled_and_clipped);
 	tcase_add_test(tc, test_own_rules_and_catalogues);
