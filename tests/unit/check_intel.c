@@ -562,6 +562,46 @@ START_TEST(test_rule_states)
 }
 END_TEST
 
+/* ttpd's own pack (conf/rules): the intel lifter owns TD0301-TD0304. */
+START_TEST(test_own_rule_pack)
+{
+	struct fx fx;
+	char *dir;
+	const char *dirs[1];
+	const struct tag *t;
+
+	fx_open(&fx, NULL);
+	ck_assert(asprintf(&dir, "%s/conf/rules", tu_env("TTPD_SRCDIR")) > 0);
+	dirs[0] = dir;
+	ck_assert_int_eq(rules_load_dirs(dirs, 1, &fx.rules, report, NULL),
+	    0);
+	free(dir);
+	ck_assert_int_eq(registry_assign_rules(&fx.reg, &fx.rules, report,
+	    NULL), 0);
+	ck_assert_int_eq((int)fx.p->nrules, 4);
+	ck_assert_uint_eq(fx_run(&fx, "{\"abuseipdb_score\": 100, "
+	    "\"abuseipdb_categories\": [18, 14], \"greynoise_classification\":"
+	    " \"scanner\", \"greynoise_tags\": [\"web_crawler\"], "
+	    "\"feodo_listed\": true, "
+	    "\"threatfox_threat_types\": [\"payload_delivery\"]}"), 8);
+	ck_assert(find(&fx, "TD0301", "T1110") != NULL);
+	ck_assert(find(&fx, "TD0301", "T1046") != NULL);
+	ck_assert(find(&fx, "TD0301", "T1595") != NULL);
+	/* GreyNoise scanning is plain T1595 here, not T1595.002 */
+	t = find(&fx, "TD0302", "T1595");
+	ck_assert(t != NULL);
+	ck_assert_ptr_null(t->sub_technique_id);
+	expect(&fx, "TD0302", "T1595", 0.7, "{\"greynoise_classification\": "
+	    "\"scanner\", \"greynoise_tags\": [\"scanner\", "
+	    "\"web_crawler\"]}");
+	ck_assert(find(&fx, "TD0303", "T1071") != NULL);
+	ck_assert(find(&fx, "TD0303", "T1588") != NULL);
+	ck_assert(find(&fx, "TD0304", "T1105") != NULL);
+	ck_assert(find(&fx, "TD0304", "T1588") != NULL);
+	fx_close(&fx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ config */
 
 /* An owned rule of a kind the lifter does not know never fires; a rule
@@ -710,6 +750,7 @@ intel_suite(void)
 	tcase_add_test(tc, test_threatfox);
 	tcase_add_test(tc, test_all_providers_and_bump);
 	tcase_add_test(tc, test_rule_states);
+	tcase_add_test(tc, test_own_rule_pack);
 	tcase_add_test(tc, test_unknown_kind_and_sub_technique);
 	tcase_add_test(tc, test_config_tables);
 	tcase_add_test(tc, test_config_errors);
