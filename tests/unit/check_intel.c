@@ -232,6 +232,76 @@ START_TEST(test_golden_parity)
 }
 END_TEST
 
+/*
+ * The tables conf/ttpd.conf shows commented out are the built-in ones:
+ * uncommented, they must give the same golden tags.  A commented line is
+ * a table line when it starts with `name =` or a bracket; prose is not.
+ */
+static char *
+shipped_intel_entry(void)
+{
+	char *path, *text, *line, *save = NULL, *out, *p;
+	const char *start;
+	size_t cap, used = 0;
+	int in_config = 0;
+
+	ck_assert(asprintf(&path, "%s/conf/ttpd.conf",
+	    tu_env("TTPD_SRCDIR")) > 0);
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "%s", path);
+	free(path);
+	start = strstr(text, "name = \"intel\";");
+	ck_assert(start != NULL);
+	cap = strlen(text) + 64;
+	out = malloc(cap);
+	ck_assert(out != NULL);
+	used = (size_t)snprintf(out, cap, "{ name = \"intel\"; config = {\n");
+	for (line = strtok_r(text + (start - text), "\n", &save);
+	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		p = line + strspn(line, " \t");
+		if (!in_config) {
+			if (strncmp(p, "config = {", 10) == 0)
+				in_config = 1;
+			continue;
+		}
+		if (strcmp(p, "};") == 0)
+			break;
+		if (*p != '#')
+			continue;
+		p++;
+		p += strspn(p, " \t");
+		if (*p == '\0' || (strchr("{}()[]", *p) == NULL &&
+		    (strspn(p, "abcdefghijklmnopqrstuvwxyz_") == 0 ||
+		    strncmp(p + strspn(p, "abcdefghijklmnopqrstuvwxyz_"),
+		    " = ", 3) != 0)))
+			continue;
+		used += (size_t)snprintf(out + used, cap - used, "%s\n", p);
+		ck_assert(used < cap);
+	}
+	ck_assert(in_config);
+	snprintf(out + used, cap - used, "}; }");
+	free(text);
+	ck_assert_msg(strstr(out, "abuseipdb = (") != NULL &&
+	    strstr(out, "greynoise = {") != NULL &&
+	    strstr(out, "feodo = [") != NULL &&
+	    strstr(out, "threatfox = (") != NULL, "tables not found: %s", out);
+	return out;
+}
+
+START_TEST(test_golden_parity_shipped_tables)
+{
+	struct golden_result r;
+	char *entry = shipped_intel_entry();
+
+	golden_run(entry, 54, 58, &r);
+	free(entry);
+	ck_assert_uint_ge(r.expected, 40);
+	ck_assert_uint_eq(r.missing, 0);
+	ck_assert_uint_eq(r.extra, 0);
+	ck_assert_uint_eq(r.differ, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ AbuseIPDB */
 
 START_TEST(test_abuseipdb)
@@ -742,6 +812,7 @@ intel_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_golden_parity);
+	tcase_add_test(tc, test_golden_parity_shipped_tables);
 	tcase_add_test(tc, test_abuseipdb);
 	tcase_add_test(tc, test_abuseipdb_wrong_types);
 	tcase_add_test(tc, test_greynoise);
