@@ -302,6 +302,69 @@ START_TEST(test_golden_parity_shipped_tables)
 }
 END_TEST
 
+/*
+ * DECNET's rule-precision corpus for intel: every row fires exactly its
+ * expected_rule_ids, except the two ThreatFox rows DECNET itself misses
+ * because they use ioc_type (decnet-lifters.md 5.4), which fire nothing.
+ */
+START_TEST(test_decnet_corpus)
+{
+	static const char *const missed[] = {
+		"threatfox_botnet_cc", "threatfox_payload"
+	};
+	struct fx fx;
+	char *path, *text, *line, *save = NULL, err[256];
+	size_t rows = 0, i, k;
+
+	fx_open(&fx, NULL);
+	fx_load_decnet(&fx);
+	ck_assert(asprintf(&path, "%s/reference/decnet/corpus/"
+	    "seed_intel.jsonl", tu_env("TTPD_SHARED_DIR")) > 0);
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "%s", path);
+	free(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ttpd_value *row = jv_parse(line, strlen(line), err,
+		    sizeof err);
+		const ttpd_value *want;
+		const char *label;
+		char *payload, fired[64] = "", expected[64] = "";
+		int is_missed = 0;
+
+		ck_assert_msg(row != NULL, "%s", err);
+		label = jv_string(jv_object_get(row, "label"));
+		want = jv_object_get(row, "expected_rule_ids");
+		ck_assert(label != NULL);
+		for (k = 0; k < sizeof missed / sizeof missed[0]; k++)
+			if (strcmp(label, missed[k]) == 0)
+				is_missed = 1;
+		for (i = 0; !is_missed && i < jv_array_size(want); i++) {
+			strcat(expected, jv_string(jv_array_get(want, i)));
+			strcat(expected, ",");
+		}
+		payload = jv_dump(jv_object_get(row, "payload"));
+		ck_assert(payload != NULL);
+		fx_run(&fx, payload);
+		free(payload);
+		for (i = 0; i < fx.tags.n; i++) {
+			char id[8];
+
+			snprintf(id, sizeof id, "%s,", fx.tags.v[i].rule_id);
+			if (strstr(fired, id) == NULL)
+				strcat(fired, id);
+		}
+		ck_assert_msg(strcmp(fired, expected) == 0,
+		    "%s: fired '%s', expected '%s'", label, fired, expected);
+		jv_decref(row);
+		rows++;
+	}
+	free(text);
+	ck_assert_uint_eq(rows, 8);
+	fx_close(&fx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ AbuseIPDB */
 
 START_TEST(test_abuseipdb)
@@ -398,6 +461,17 @@ START_TEST(test_abuseipdb_wrong_types)
 	for (i = 0; i < sizeof none / sizeof none[0]; i++)
 		ck_assert_msg(fx_run(&fx, none[i]) == 0, "fired on %s",
 		    none[i]);
+	/* huge scores: the host clamps confidence to [0, 1] */
+	ck_assert_uint_eq(fx_run(&fx, "{\"abuseipdb_score\": 1e300, "
+	    "\"abuseipdb_categories\": [18]}"), 1);
+	ck_assert(fx.tags.v[0].confidence == 1.0);
+	ck_assert_uint_eq(fx_run(&fx, "{\"abuseipdb_score\": -1e300, "
+	    "\"abuseipdb_categories\": [18]}"), 1);
+	ck_assert(fx.tags.v[0].confidence == 0.0);
+	ck_assert_uint_eq(fx_run(&fx, "{\"abuseipdb_score\": "
+	    "9223372036854775807, \"abuseipdb_categories\": [18]}"), 1);
+	ck_assert(strstr(fx.tags.v[0].evidence,
+	    "\"abuse_confidence_score\":9223372036854775807") != NULL);
 	/* a real score is truncated for abuse_confidence_score */
 	ck_assert_uint_eq(fx_run(&fx, "{\"abuseipdb_score\": 95.5, "
 	    "\"abuseipdb_categories\": [18], \"x\": \"\u00e9\"}"), 1);
@@ -813,6 +887,7 @@ intel_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_golden_parity);
 	tcase_add_test(tc, test_golden_parity_shipped_tables);
+	tcase_add_test(tc, test_decnet_corpus);
 	tcase_add_test(tc, test_abuseipdb);
 	tcase_add_test(tc, test_abuseipdb_wrong_types);
 	tcase_add_test(tc, test_greynoise);
