@@ -7,3 +7,4 @@ include tests/unit/rulepack.mk
 include tests/unit/json.mk
 include tests/unit/engine.mk
 include tests/unit/canary.mk
+include tests/unit/intel.mk
