@@ -27,7 +27,16 @@
  *                      >= 1
  *   tftp_router_config tftp_filename searched with filename_patterns
  *
+ * Absent thresholds default as DECNET's (0 and 1.0 for beaconing); for
+ * exfil_over_web and db_mass_read, whose defaults the reference does not
+ * give, to DECNET's rule values (1048576 and 50; 10000 and 5242880).  An
+ * absent list never fires.  With require_btc_or_xmr false and no address
+ * in the text, btc_address is null.
+ *
  * Regexes are Python re.search semantics: PCRE2 with UTF|UCP, unanchored.
+ * Keywords are compared as Python's lower()-substring test would, with a
+ * PCRE2 caseless literal search (Unicode simple case folding; the rare
+ * full-folding differences, e.g. final sigma, are accepted).
  * A firing rule emits every emits entry with the evidence_fields evidence
  * overlaid with the predicate's extra keys.
  *

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,65 @@ START_TEST(test_rule_state)
 }
 END_TEST
 
+/*
+ * Next to the rule engine, through pipeline_event(): one http_request
+ * gets the engine's tags and the lifter's, each plugin its own rules.
+ */
+START_TEST(test_with_rule_engine)
+{
+	struct plugin_conf pc;
+	struct pipeline pl;
+	ttpd_value *payload;
+	ttpd_event ev;
+	struct fx fx;
+	char err[1024], *dir, got[512];
+	const char *json = "{\"user_agent\": \"sqlmap/1.7.2#stable\", "
+	    "\"raw_url\": \"/index.php?id=/../../etc/passwd\", "
+	    "\"request_path\": \"/.env\", \"headers\": {\"Host\": \"x\"}}";
+
+	memset(&fx, 0, sizeof fx);
+	log_set_level(TTPD_LOG_ERR);
+	registry_init(&fx.reg);
+	ruleset_init(&fx.rules);
+	ck_assert(asprintf(&dir, "%s/plugins/.libs",
+	    tu_env("TTPD_BUILDDIR")) > 0);
+	memset(&pc, 0, sizeof pc);
+	pc.origin = (char *)"check_behavioral:1";
+	pc.name = (char *)"rule_engine";
+	ck_assert_msg(loader_load(&fx.reg, dir, &pc, err, sizeof err) == 0,
+	    "%s", err);
+	pc.name = (char *)"behavioral";
+	ck_assert_msg(loader_load(&fx.reg, dir, &pc, err, sizeof err) == 0,
+	    "%s", err);
+	free(dir);
+	registry_finish(&fx.reg);
+	fx_load_decnet(&fx);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	ck_assert_int_eq((int)registry_find(&fx.reg, "rule_engine")->nrules,
+	    23);
+	ck_assert_int_eq((int)registry_find(&fx.reg, "behavioral")->nrules,
+	    10);
+
+	pipeline_init(&pl, &fx.reg, NULL);
+	pl.batch_size = SIZE_MAX;       /* never flush: we read the batch */
+	payload = jv_parse(json, strlen(json), err, sizeof err);
+	ck_assert_msg(payload != NULL, "%s", err);
+	memset(&ev, 0, sizeof ev);
+	ev.size = sizeof ev;
+	ev.source_kind = "http_request";
+	ev.source_id = "check-both";
+	ev.attacker_uuid = "att-check";
+	ev.payload = payload;
+	ck_assert_int_eq(pipeline_event(&pl, &ev), 0);
+	ck_assert_str_eq(rule_ids(&pl.batch, got, sizeof got),
+	    "R0007,R0007,R0009,R0036");
+	ck_assert_uint_eq(pl.st.plugin_errors, 0);
+	jv_decref(payload);
+	pipeline_free(&pl);
+	fx_close(&fx);
+}
+END_TEST
+
 /* ---- rule validation ---- */
 
 static const char rule_head[] =
@@ -782,6 +842,7 @@ behavioral_suite(void)
 	    (int)(sizeof evidence_cases / sizeof evidence_cases[0]));
 	tcase_add_test(tc, test_several_rules_one_event);
 	tcase_add_test(tc, test_rule_state);
+	tcase_add_test(tc, test_with_rule_engine);
 	tcase_add_loop_test(tc, test_bad_rules_rejected, 0,
 	    (int)(sizeof bad_rules / sizeof bad_rules[0]));
 	tcase_add_test(tc, test_operator_rules);
