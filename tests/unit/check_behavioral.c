@@ -537,6 +537,61 @@ START_TEST(test_with_rule_engine)
 }
 END_TEST
 
+/*
+ * Every field the lifter reads, with every JSON type (control characters,
+ * huge numbers, nested containers, astral characters), on every kind it
+ * handles: handle() never fails, and a value of the wrong type never
+ * fires.
+ */
+START_TEST(test_junk_values)
+{
+	static const char *const fields[] = {
+		"beacon_interval_s", "beacon_jitter_pct", "op_text",
+		"command_text", "body_text", "note_text", "bytes_out",
+		"request_count", "rows_read", "bytes_read", "matched_path",
+		"request_path", "path", "signals", "llmnr_poisoned",
+		"llmnr_poison_count", "tftp_filename",
+	};
+	static const char *const junk[] = {
+		"null", "true", "false", "0", "-1", "1e308", "-1e308",
+		"9223372036854775807", "-9223372036854775808", "\"\"",
+		"\"x\\u0001FLUSHALL\"", "[]", "{}", "[null, [], {}]",
+		"{\"a\": [1]}", "\"\\ud83d\\ude00\"",
+	};
+	static const char *const kinds[] = {
+		"session", "email", "http_request"
+	};
+	struct tag_list tags;
+	struct fx fx;
+	char payload[256];
+	size_t f, j, k, fired = 0;
+
+	fx_open(&fx, NULL);
+	fx_load_decnet(&fx);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	tag_list_init(&tags);
+	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+		for (f = 0; f < sizeof fields / sizeof fields[0]; f++)
+			for (j = 0; j < sizeof junk / sizeof junk[0]; j++) {
+				snprintf(payload, sizeof payload,
+				    "{\"%s\": %s}", fields[f], junk[j]);
+				tag_list_truncate(&tags, 0);
+				fx_run(&fx, kinds[k], payload, &tags);
+				fired += tags.n;
+			}
+	/*
+	 * Only on sessions, and only right types: bytes_out (1e308, the
+	 * largest int), request_count and rows_read (the largest int),
+	 * bytes_read (1e308, the largest int), llmnr_poisoned (true),
+	 * llmnr_poison_count (the largest int), op_text and command_text
+	 * (the string with FLUSHALL).
+	 */
+	ck_assert_uint_eq(fired, 2 + 1 + 1 + 2 + 1 + 1 + 1 + 1);
+	tag_list_free(&tags);
+	fx_close(&fx);
+}
+END_TEST
+
 /* ---- rule validation ---- */
 
 static const char rule_head[] =
@@ -843,6 +898,7 @@ behavioral_suite(void)
 	tcase_add_test(tc, test_several_rules_one_event);
 	tcase_add_test(tc, test_rule_state);
 	tcase_add_test(tc, test_with_rule_engine);
+	tcase_add_test(tc, test_junk_values);
 	tcase_add_loop_test(tc, test_bad_rules_rejected, 0,
 	    (int)(sizeof bad_rules / sizeof bad_rules[0]));
 	tcase_add_test(tc, test_operator_rules);
