@@ -4,3 +4,4 @@ include plugins/rule_engine/local.mk
 include plugins/canary/local.mk
 include plugins/ipv6_leak/local.mk
 include plugins/intel/local.mk
+include plugins/behavioral/local.mk

@@ -8,3 +8,4 @@ include tests/unit/json.mk
 include tests/unit/engine.mk
 include tests/unit/canary.mk
 include tests/unit/intel.mk
+include tests/unit/behavioral.mk
