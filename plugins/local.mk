@@ -1,3 +1,5 @@
 # In-tree lifters. Every plugin .so lands in plugins/.libs/ so a built tree
 # can run with plugins.dir = "../plugins/.libs" (conf/ttpd-dev.conf).
 include plugins/rule_engine/local.mk
+include plugins/credential/local.mk
+include plugins/identity/local.mk

@@ -6,3 +6,5 @@ include tests/unit/store.mk
 include tests/unit/rulepack.mk
 include tests/unit/json.mk
 include tests/unit/engine.mk
+include tests/unit/credential.mk
+include tests/unit/identity.mk
