@@ -42,6 +42,22 @@ START_TEST(test_golden_parity_r0004_r0006)
 }
 END_TEST
 
+/* The default pack's TD0701, TD0702, TD0704-TD0706 decide like DECNET's
+ * rules on every golden event. */
+START_TEST(test_pack_rules_agree_with_decnet)
+{
+	static const char *const decnet[] = {
+		"R0001", "R0002", "R0004", "R0005", "R0006", NULL
+	};
+	static const char *const pack[] = {
+		"TD0701", "TD0702", "TD0704", "TD0705", "TD0706", NULL
+	};
+
+	ck_assert_uint_ge(lfx_assert_pack_agrees("credential", 1, 6, decnet,
+	    pack), 20);
+}
+END_TEST
+
 /* DECNET's R0001, R0002, R0004-R0006 loaded into the credential lifter. */
 static void
 open_decnet(struct lfx *fx)
@@ -424,6 +440,7 @@ credential_suite(void)
 	tcase_add_loop_test(tc, test_fires_exactly_when_specified, 0,
 	    (int)(sizeof fire_cases / sizeof fire_cases[0]));
 	tcase_add_test(tc, test_evidence);
+	tcase_add_test(tc, test_pack_rules_agree_with_decnet);
 	tcase_add_test(tc, test_extra_appended_after_fields);
 	tcase_add_test(tc, test_several_rules_on_one_event);
 	tcase_add_test(tc, test_rule_state);

@@ -28,6 +28,18 @@ START_TEST(test_golden_parity)
 }
 END_TEST
 
+/* The default pack's TD0703 decides like DECNET's R0003 on every golden
+ * event. */
+START_TEST(test_pack_rule_agrees_with_decnet)
+{
+	static const char *const decnet[] = { "R0003", NULL };
+	static const char *const pack[] = { "TD0703", NULL };
+
+	ck_assert_uint_ge(lfx_assert_pack_agrees("identity", 1, 6, decnet,
+	    pack), 2);
+}
+END_TEST
+
 static void
 open_decnet(struct lfx *fx)
 {
@@ -205,6 +217,7 @@ identity_suite(void)
 	tcase_add_loop_test(tc, test_fires_exactly_when_specified, 0,
 	    (int)(sizeof fire_cases / sizeof fire_cases[0]));
 	tcase_add_test(tc, test_tag_belongs_to_the_identity);
+	tcase_add_test(tc, test_pack_rule_agrees_with_decnet);
 	tcase_add_test(tc, test_several_rules_and_state);
 	tcase_add_loop_test(tc, test_bad_threshold_rejected, 0,
 	    (int)(sizeof bad_thresholds / sizeof bad_thresholds[0]));

@@ -174,12 +174,13 @@ evidence_ok(const struct rule *r, const char *field)
 	return i == r->pub.n_evidence_fields;
 }
 
+static void check_emits(const struct rule *r, struct failures *f);
+
 static void
 check_conventions(const struct rule *r, struct failures *f)
 {
 	const char *id = r->pub.rule_id, *field, *kind;
 	char want_file[32];
-	size_t i;
 
 	snprintf(want_file, sizeof want_file, "%s.yaml", id);
 	if (!is_pack_id(id))
@@ -193,8 +194,16 @@ check_conventions(const struct rule *r, struct failures *f)
 		failure(f, "%s: name is not snake_case", id);
 	if (r->description == NULL || strlen(r->description) < 40)
 		failure(f, "%s: description missing or too short", id);
-	if (r->pub.kind != NULL)
-		failure(f, "%s: match.kind set; the pack is for rule_engine", id);
+	if (r->pub.kind != NULL) {
+		/* a lifter's rule: its lifter decides, no pattern or field */
+		if (strncmp(r->pub.kind, "lifter:", 7) != 0)
+			failure(f, "%s: match.kind %s is not a lifter's", id,
+			    r->pub.kind);
+		if (match_string(r, "pattern") != NULL)
+			failure(f, "%s: match.pattern on a lifter rule", id);
+		check_emits(r, f);
+		return;
+	}
 	if (match_string(r, "pattern") == NULL)
 		failure(f, "%s: no match.pattern", id);
 	if (r->pub.n_applies_to != 1) {
@@ -213,6 +222,15 @@ check_conventions(const struct rule *r, struct failures *f)
 		    field);
 	else if (!evidence_ok(r, field))
 		failure(f, "%s: evidence_fields do not follow the convention", id);
+	check_emits(r, f);
+}
+
+static void
+check_emits(const struct rule *r, struct failures *f)
+{
+	const char *id = r->pub.rule_id;
+	size_t i;
+
 	if (r->pub.n_emits == 0)
 		failure(f, "%s: no emits", id);
 	for (i = 0; i < r->pub.n_emits; i++) {
@@ -502,6 +520,21 @@ install_plugin(const char *dir)
 	free(bytes);
 }
 
+/* Keep the rule engine's rules only: lifter rules (match.kind set) have
+ * no pattern and no examples; their lifters' own suites test them. */
+static void
+drop_lifter_rules(struct ruleset *rs)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i]->pub.kind != NULL)
+			rule_free(rs->v[i]);
+		else
+			rs->v[o++] = rs->v[i];
+	rs->n = o;
+}
+
 /* jit: the plugin's "jit" setting; both matchers must agree on the pack
  * (the plugin falls back to the interpreter when the JIT stack runs out). */
 static void
@@ -531,6 +564,7 @@ harness_init(struct harness *h, int jit)
 
 	load_pack(&h->rules, &f);
 	assert_no_failures(&f, "load problems");
+	drop_lifter_rules(&h->rules);
 	ck_assert_int_eq(registry_assign_rules(&h->reg, &h->rules,
 	    collect_problem, &f), 0);
 	assert_no_failures(&f, "rules the plugin refused");

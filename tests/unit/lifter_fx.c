@@ -184,3 +184,111 @@ lfx_assert_evidence(const struct lfx *fx, const char *rule_id,
 	free(dump);
 	jv_decref(want);
 }
+
+void
+lfx_add_pack(struct lfx *fx, const char *rule_id)
+{
+	char path[1024], err[512];
+	struct rule *r;
+
+	snprintf(path, sizeof path, "%s/conf/rules/%s.yaml",
+	    tu_env("TTPD_SRCDIR"), rule_id);
+	r = rules_parse_file(path, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ruleset_push(&fx->rules, r);
+}
+
+/* The tags of rule_id in the last run, in order. */
+static size_t
+tags_of(const struct lfx *fx, const char *rule_id, const struct tag **out,
+    size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < fx->tags.n; i++)
+		if (strcmp(fx->tags.v[i].rule_id, rule_id) == 0 && n < max)
+			out[n++] = &fx->tags.v[i];
+	return n;
+}
+
+static int
+str_eq_null(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+size_t
+lfx_assert_pack_agrees(const char *name, int lo, int hi,
+    const char *const *decnet, const char *const *pack)
+{
+	struct tag_settings ts = { "v15.1" };
+	const struct tag *a[8], *b[8];
+	char path[1024], *text, *line, *save = NULL;
+	struct lfx fx;
+	size_t i, k, na, nb, fired = 0, lineno = 0;
+
+	lfx_open(&fx, name, NULL);
+	lfx_add_decnet(&fx, lo, hi);
+	for (i = 0; pack[i] != NULL; i++)
+		lfx_add_pack(&fx, pack[i]);
+	ck_assert_int_eq(lfx_assign(&fx), 0);
+	for (i = 0; pack[i] != NULL; i++)
+		ck_assert_msg(lfx_rule(&fx, pack[i])->owner == fx.p,
+		    "%s is not owned by %s", pack[i], name);
+
+	snprintf(path, sizeof path, "%s/golden/events.jsonl",
+	    tu_env("TTPD_SHARED_DIR"));
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lineno++) {
+		ttpd_value *e = jv_parse(line, strlen(line), NULL, 0);
+		const char *kind;
+		ttpd_event ev;
+
+		ck_assert(e != NULL);
+		kind = jv_string(jv_object_get(e, "source_kind"));
+		if (kind == NULL || jv_type(jv_object_get(e, "payload")) !=
+		    TTPD_VT_OBJECT) {
+			jv_decref(e);
+			continue;
+		}
+		memset(&ev, 0, sizeof ev);
+		ev.size = sizeof ev;
+		ev.source_kind = kind;
+		ev.source_id = jv_string(jv_object_get(e, "source_id"));
+		ev.attacker_uuid = jv_string(jv_object_get(e,
+		    "attacker_uuid"));
+		ev.identity_uuid = jv_string(jv_object_get(e,
+		    "identity_uuid"));
+		ev.payload = jv_object_get(e, "payload");
+		tag_list_free(&fx.tags);
+		tag_list_init(&fx.tags);
+		ck_assert_int_eq(hostapi_run(fx.p, &ev, &ts, now_ns(),
+		    &fx.tags), TTPD_OK);
+		for (i = 0; decnet[i] != NULL; i++) {
+			na = tags_of(&fx, decnet[i], a, 8);
+			nb = tags_of(&fx, pack[i], b, 8);
+			ck_assert_msg(na == nb, "event %zu: %s gave %zu tags, "
+			    "%s %zu", lineno, decnet[i], na, pack[i], nb);
+			fired += na;
+			for (k = 0; k < na; k++) {
+				ck_assert_str_eq(a[k]->evidence,
+				    b[k]->evidence);
+				ck_assert_str_eq(a[k]->technique_id,
+				    b[k]->technique_id);
+				ck_assert(str_eq_null(a[k]->sub_technique_id,
+				    b[k]->sub_technique_id));
+				ck_assert_str_eq(a[k]->tactic, b[k]->tactic);
+				ck_assert(str_eq_null(a[k]->attacker_uuid,
+				    b[k]->attacker_uuid));
+				ck_assert_double_eq_tol(a[k]->confidence,
+				    b[k]->confidence, 1e-12);
+			}
+		}
+		jv_decref(e);
+	}
+	free(text);
+	lfx_close(&fx);
+	return fired;
+}

@@ -49,4 +49,18 @@ size_t lfx_count(const struct lfx *fx, const char *rule_id);
 void lfx_assert_evidence(const struct lfx *fx, const char *rule_id,
     const char *evidence_json);
 
+/* Add the default pack's rule conf/rules/<rule_id>.yaml. */
+void lfx_add_pack(struct lfx *fx, const char *rule_id);
+
+/*
+ * The default pack's rules decide like DECNET's: load DECNET's R<lo>..R<hi>
+ * and the pack rules `pack[i]` standing for `decnet[i]` (NULL-terminated)
+ * into plugin `name`, replay every golden event of the plugin's source
+ * kinds, and assert each pair fires on the same events with the same
+ * evidence, techniques and confidences.  Returns how many tags the DECNET
+ * rules gave (so a caller can see the comparison was not vacuous).
+ */
+size_t lfx_assert_pack_agrees(const char *name, int lo, int hi,
+    const char *const *decnet, const char *const *pack);
+
 #endif
