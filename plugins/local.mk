@@ -3,3 +3,4 @@
 include plugins/rule_engine/local.mk
 include plugins/credential/local.mk
 include plugins/identity/local.mk
+include plugins/http_fingerprint/local.mk

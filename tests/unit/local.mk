@@ -8,3 +8,4 @@ include tests/unit/json.mk
 include tests/unit/engine.mk
 include tests/unit/credential.mk
 include tests/unit/identity.mk
+include tests/unit/http_fingerprint.mk
