@@ -6,6 +6,8 @@ include tests/unit/store.mk
 include tests/unit/rulepack.mk
 include tests/unit/json.mk
 include tests/unit/engine.mk
+include tests/unit/canary.mk
+include tests/unit/intel.mk
 include tests/unit/credential.mk
 include tests/unit/identity.mk
 include tests/unit/http_fingerprint.mk
