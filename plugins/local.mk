@@ -5,3 +5,6 @@ include plugins/canary/local.mk
 include plugins/ipv6_leak/local.mk
 include plugins/intel/local.mk
 include plugins/behavioral/local.mk
+include plugins/credential/local.mk
+include plugins/identity/local.mk
+include plugins/http_fingerprint/local.mk

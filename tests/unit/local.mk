@@ -9,3 +9,6 @@ include tests/unit/engine.mk
 include tests/unit/canary.mk
 include tests/unit/intel.mk
 include tests/unit/behavioral.mk
+include tests/unit/credential.mk
+include tests/unit/identity.mk
+include tests/unit/http_fingerprint.mk
