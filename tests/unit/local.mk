@@ -6,3 +6,4 @@ include tests/unit/store.mk
 include tests/unit/rulepack.mk
 include tests/unit/json.mk
 include tests/unit/engine.mk
+include tests/unit/email.mk
