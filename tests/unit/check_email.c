@@ -548,6 +548,58 @@ START_TEST(test_custom_rules)
 }
 END_TEST
 
+/* The pack's own email rules (conf/rules/TD0401-TD0408) load, belong to
+ * this lifter and fire on what their descriptions promise. */
+START_TEST(test_td_pack)
+{
+	static const struct fires_case td_cases[] = {
+		{ "{\"rcpt_count\":10,\"from_domain\":\"a.example\","
+		  "\"mail_from_domain\":\"b.example\"}", "TD0401,TD0405" },
+		{ "{\"rcpt_count\":30,\"body_simhash\":\"ab\"}", "TD0402" },
+		{ "{\"x_mailer\":\"X\",\"matched_kit\":\"k\"}", "TD0403" },
+		{ "{\"urls\":[\"https://xn--pple-43d.com/login\"]}",
+		  "TD0404" },
+		{ "{\"attachment_extensions\":[\".iso\"]}", "TD0406" },
+		{ "{\"subject\":\"Invoice\",\"body_text\":\"transfer\"}",
+		  "TD0407" },
+		{ "{\"body_text\":\"x\",\"body_base64_bytes\":5000}",
+		  "TD0408" },
+		{ "{\"rcpt_count\":1,\"from_domain\":\"a.example\","
+		  "\"mail_from_domain\":\"a.example\",\"x_mailer\":"
+		  "\"Thunderbird\",\"urls\":[\"https://example.com/\"],"
+		  "\"attachment_extensions\":[\"pdf\"],\"subject\":"
+		  "\"lunch\",\"body_text\":\"see you\",\"dkim_signed\":"
+		  "true,\"spf_pass\":true}", "" },
+	};
+	char err[256], *dir;
+	const char *dirs[1];
+	size_t i, owned = 0;
+
+	ck_assert_msg(fx_load(NULL, err, sizeof err) == 0, "%s", err);
+	ck_assert(asprintf(&dir, "%s/conf/rules", tu_env("TTPD_SRCDIR")) > 0);
+	dirs[0] = dir;
+	ck_assert_int_eq(rules_load_dirs(dirs, 1, &fx.rules, fx_report, &fx),
+	    0);
+	free(dir);
+	ck_assert_int_eq(fx.nreports, 0);
+	ck_assert_int_eq(registry_assign_rules(&fx.reg, &fx.rules, fx_report,
+	    &fx), 0);
+	for (i = 0; i < fx.rules.n; i++)
+		if (fx.rules.v[i]->owner == fx.p) {
+			ck_assert(fx.rules.v[i]->prepared);
+			owned++;
+		}
+	ck_assert_uint_eq(owned, 8);
+	for (i = 0; i < sizeof td_cases / sizeof td_cases[0]; i++) {
+		run(td_cases[i].payload);
+		ck_assert_msg(strcmp(fired(), td_cases[i].fired) == 0,
+		    "%s: fired [%s], want [%s]", td_cases[i].payload, fired(),
+		    td_cases[i].fired);
+	}
+	teardown();
+}
+END_TEST
+
 START_TEST(test_config)
 {
 	char err[512];
@@ -593,6 +645,7 @@ email_suite(void)
 	tc = tcase_create("setup");
 	tcase_add_test(tc, test_rule_state);
 	tcase_add_test(tc, test_custom_rules);
+	tcase_add_test(tc, test_td_pack);
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 	return s;
