@@ -471,6 +471,56 @@ START_TEST(test_encoded_scan)
 }
 END_TEST
 
+/* Every payload key the lifter reads, with every JSON type and some
+ * hostile values: handle() never fails and never crashes. */
+START_TEST(test_hostile_values)
+{
+	static const char *const keys[] = {
+		"rcpt_count", "rcpt_domains", "from_domain", "from",
+		"mail_from_domain", "mail_from", "return_path_domain",
+		"body_simhash", "x_mailer", "matched_kit", "xmailer_kit_match",
+		"urls", "dkim_signed", "spf_pass", "attachment_macros",
+		"attachment_password_protected", "html_smuggling",
+		"mal_hash_match", "attachment_extensions", "attachment_sha256s",
+		"subject", "body_text", "body_base64_bytes", "body_sha256",
+		"stored_as", "decky_id",
+	};
+	static const char *const values[] = {
+		"null", "true", "false", "0", "-1", "9223372036854775807",
+		"-9223372036854775808", "1e308", "-0.0", "\"\"", "\"@\"",
+		"\" a\\u00e9@B\\u00c9\\u3000\"", "\"\\u0130\\u212a\\u212b@X\"",
+		"\"https://\"", "\"xn--\"", "\"../../etc/passwd\"", "[]",
+		"[null,true,1,\"A\",[\"x\"],{}]", "{}", "{\"a\":[1]}",
+		"[\"https://xn--/\",\"http://xn--a\"]", "\"====\"",
+	};
+	char payload[512];
+	size_t k, v;
+
+	for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		for (v = 0; v < sizeof values / sizeof values[0]; v++) {
+			/* rcpt_count 40 and a body keep the other rules
+			 * evaluating past their first test */
+			snprintf(payload, sizeof payload, "{\"rcpt_count\":40,"
+			    "\"body_text\":\"send\",\"subject\":\"urgent\","
+			    "\"%s\":%s}", keys[k], values[v]);
+			run(payload);
+		}
+	/* a body of base64 runs, '=' and separators in every order */
+	{
+		size_t n = 200000, i;
+		char *big = malloc(n + 64), *p;
+
+		ck_assert(big != NULL);
+		p = big + sprintf(big, "{\"body_text\":\"");
+		for (i = 0; i < n; i++)
+			*p++ = "A=+/ \x7e"[i * 7 % 6];
+		strcpy(p, "\"}");
+		run(big);
+		free(big);
+	}
+}
+END_TEST
+
 START_TEST(test_several_rules)
 {
 	run("{\"rcpt_count\":40,\"from_domain\":\"a.example\","
@@ -640,6 +690,7 @@ email_suite(void)
 	tcase_add_test(tc, test_evidence_bec_body_hash);
 	tcase_add_test(tc, test_encoded_scan);
 	tcase_add_test(tc, test_several_rules);
+	tcase_add_test(tc, test_hostile_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("setup");
