@@ -393,9 +393,9 @@ rcpt_at_least(const struct email_event *e, const ttpd_rule *rule,
 {
 	int64_t n;
 
-	if (e->h->value_type(e->h->object_get(e->p, "rcpt_count")) !=
-	    TTPD_VT_INT ||
-	    e->h->get_int(e->h->object_get(e->p, "rcpt_count"), &n) != TTPD_OK)
+	/* get_int() takes integers only: booleans and reals never count. */
+	if (e->h->get_int(e->h->object_get(e->p, "rcpt_count"), &n) !=
+	    TTPD_OK)
 		return 0;
 	return (double)n >= spec_number(e, rule, "rcpt_threshold", dflt);
 }
@@ -745,7 +745,7 @@ b64_char(unsigned char c)
 static int64_t
 scan_base64(const char *body, size_t len, double min)
 {
-	size_t i = 0, start, n, pads;
+	size_t i = 0, start, n, pads, decoded;
 
 	while (i < len) {
 		if (!b64_char((unsigned char)body[i])) {
@@ -763,9 +763,9 @@ scan_base64(const char *body, size_t len, double min)
 		if (n % 4 == 1 || (n % 4 == 2 && pads < 2) ||
 		    (n % 4 == 3 && pads < 1))
 			continue;
-		if ((double)(n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1)) >= min)
-			return (int64_t)(n / 4 * 3 + (n % 4 == 0 ? 0 :
-			    n % 4 - 1));
+		decoded = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
+		if ((double)decoded >= min)
+			return (int64_t)decoded;
 	}
 	return -1;
 }
@@ -782,10 +782,9 @@ p_encoded_payload(struct email_event *e, const ttpd_rule *rule)
 
 	if (!load_body(e, &body, &blen) || blen == 0)
 		return TTPD_OK;
-	if (e->h->value_type(v) == TTPD_VT_INT &&
-	    e->h->get_int(v, &count) == TTPD_OK && (double)count >= min)
-		;
-	else
+	/* A producer-computed count wins when it reaches the minimum. */
+	if (e->h->value_type(v) != TTPD_VT_INT ||
+	    e->h->get_int(v, &count) != TTPD_OK || (double)count < min)
 		count = scan_base64(body, blen, min);
 	if (count < 0)
 		return TTPD_OK;
