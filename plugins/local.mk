@@ -8,3 +8,4 @@ include plugins/behavioral/local.mk
 include plugins/credential/local.mk
 include plugins/identity/local.mk
 include plugins/http_fingerprint/local.mk
+include plugins/email/local.mk

@@ -12,3 +12,4 @@ include tests/unit/behavioral.mk
 include tests/unit/credential.mk
 include tests/unit/identity.mk
 include tests/unit/http_fingerprint.mk
+include tests/unit/email.mk
