@@ -33,6 +33,25 @@ START_TEST(test_golden_rule_engine_parity)
 }
 END_TEST
 
+/* All nine plugins together, as a composite: every DECNET rule. */
+START_TEST(test_golden_all_rules_all_plugins)
+{
+	struct golden_result r;
+
+	golden_run("{ name = \"rule_engine\"; }, { name = \"behavioral\"; }, "
+	    "{ name = \"intel\"; }, { name = \"canary\"; }, "
+	    "{ name = \"email\"; }, { name = \"identity\"; }, "
+	    "{ name = \"credential\"; }, { name = \"http_fingerprint\"; }, "
+	    "{ name = \"ipv6_leak\"; }", 1, 59, &r);
+	ck_assert_msg(r.expected > 3000, "expected set suspiciously small: "
+	    "%zu", r.expected);
+	ck_assert_uint_eq(r.missing, 0);
+	ck_assert_uint_eq(r.extra, 0);
+	ck_assert_uint_eq(r.differ, 0);
+	ck_assert_int_eq(r.second_run_inserted, 0);
+}
+END_TEST
+
 /* The uuids of every tag in a --tags-out file, sorted, one per line. */
 static char *
 uuid_list(const char *path, size_t *count)
@@ -128,6 +147,7 @@ main(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_golden_rule_engine_parity);
+	tcase_add_test(tc, test_golden_all_rules_all_plugins);
 	tcase_add_test(tc, test_prefilter_is_exact);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
