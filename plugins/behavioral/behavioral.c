@@ -64,6 +64,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 #define DEFAULT_MATCH_LIMIT 1000000
 #define DEFAULT_DEPTH_LIMIT 100000
 #define DEFAULT_HEAP_LIMIT_KIB 20000
@@ -137,32 +139,6 @@ struct kind_entry {
 
 /* ---- values ---- */
 
-/* Python truthiness; absent is false. */
-static int
-truthy(const ttpd_host *h, const ttpd_value *v)
-{
-	const char *s;
-	size_t len;
-	double d;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	default:
-		return 0;
-	}
-}
-
 /* The first truthy payload member of `keys` (NULL-terminated), or NULL. */
 static const ttpd_value *
 first_truthy(const ttpd_host *h, const ttpd_value *payload,
@@ -171,7 +147,7 @@ first_truthy(const ttpd_host *h, const ttpd_value *payload,
 	const ttpd_value *v;
 
 	for (; *keys != NULL; keys++)
-		if (truthy(h, v = h->object_get(payload, *keys)))
+		if (py_truthy(h, v = h->object_get(payload, *keys)))
 			return v;
 	return NULL;
 }

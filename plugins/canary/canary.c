@@ -38,6 +38,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 /* DECNET hard-codes this threshold instead of reading it from the rule. */
 #define TZ_ZONES_THRESHOLD 3
 
@@ -71,35 +73,6 @@ is_true(const struct canary *c, const ttpd_value *payload, const char *key)
 
 	return c->host->get_bool(c->host->object_get(payload, key), &b) ==
 	    TTPD_OK && b;
-}
-
-/* Python truthiness of a JSON value; absent and null are false. */
-static int
-truthy(const struct canary *c, const ttpd_value *v)
-{
-	const ttpd_host *h = c->host;
-	const char *s;
-	size_t len;
-	int64_t i;
-	double d;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-		return h->get_int(v, &i) == TTPD_OK && i != 0;
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	default:
-		return 0;
-	}
 }
 
 static int
@@ -143,10 +116,10 @@ pred_automation_hash(const struct canary *c, const ttpd_rule *rule,
 	const char *s;
 	size_t len;
 
-	if (!truthy(c, m))
+	if (!py_truthy(c->host, m))
 		m = h->object_get(payload, "matched_tool");
 	/* a falsy or non-string first value never fires */
-	if (!truthy(c, m) || h->get_string(m, &s, &len) != TTPD_OK ||
+	if (!py_truthy(c->host, m) || h->get_string(m, &s, &len) != TTPD_OK ||
 	    !in_catalogue(c, rule, s, len))
 		return 0;
 	out->metric = "canvas_audio_hash";

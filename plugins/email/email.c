@@ -23,6 +23,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 #include "pyfold.h"
 #include "sha256.h"
 
@@ -90,35 +92,6 @@ is_false(const struct email_event *e, const char *key)
 	    !b;
 }
 
-/* Python truthiness of a payload value. */
-static int
-truthy(const struct email_event *e, const ttpd_value *v)
-{
-	const ttpd_host *h = e->h;
-	const char *s;
-	size_t len;
-	int64_t i;
-	double d;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-		return h->get_int(v, &i) == TTPD_OK && i != 0;
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return get_str(e, v, &s, &len) && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	default:
-		return 0;
-	}
-}
-
 /* A numeric match parameter, or dflt when absent or not a number. */
 static double
 spec_number(const struct email_event *e, const ttpd_rule *rule,
@@ -171,7 +144,7 @@ domain_first_truthy(const struct email_event *e, const char *k1,
 {
 	const ttpd_value *v = e->h->object_get(e->p, k1);
 
-	if (!truthy(e, v))
+	if (!py_truthy(e->h, v))
 		v = e->h->object_get(e->p, k2);
 	return domain_of(e, v);
 }
@@ -411,7 +384,7 @@ p_open_relay(struct email_event *e, const ttpd_rule *rule)
 	if (!rcpt_at_least(e, rule, 10))
 		return TTPD_OK;
 	req = e->h->object_get(rule->match, "require_foreign_from");
-	if (req == NULL || truthy(e, req)) {
+	if (req == NULL || py_truthy(e->h, req)) {
 		fd = domain_first_truthy(e, "from_domain", "from");
 		md = domain_first_truthy(e, "mail_from_domain", "mail_from");
 		hit = domains_differ(fd, md) && fd[0] != '\0' &&

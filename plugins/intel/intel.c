@@ -38,6 +38,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 /* Techniques one signal may map to. */
 #define MAX_TECHNIQUES 8
 
@@ -416,31 +418,6 @@ intel_init(const ttpd_host *host, ttpd_ctx *ctx, void **state,
 
 /* ------------------------------------------------------------ helpers */
 
-/* Python truthiness of a payload value (absent counts as None). */
-static int
-truthy(const ttpd_host *h, const ttpd_value *v)
-{
-	double d;
-	size_t len;
-	const char *s;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	}
-	return 0;
-}
-
 /* payload[a] if truthy, else payload[b] (DECNET's `a or b`). */
 static const ttpd_value *
 first_truthy(const ttpd_host *h, const ttpd_value *payload, const char *a,
@@ -448,7 +425,7 @@ first_truthy(const ttpd_host *h, const ttpd_value *payload, const char *a,
 {
 	const ttpd_value *v = h->object_get(payload, a);
 
-	return truthy(h, v) ? v : h->object_get(payload, b);
+	return py_truthy(h, v) ? v : h->object_get(payload, b);
 }
 
 static int
@@ -499,7 +476,7 @@ string_list(const ttpd_host *h, ttpd_sink *sink, const ttpd_value *v,
 	size_t i, n;
 
 	if (h->value_type(v) == TTPD_VT_STRING) {
-		if (!allow_string || !truthy(h, v))
+		if (!allow_string || !py_truthy(h, v))
 			return NULL;
 		out = h->new_array(sink);
 		if (out != NULL)
@@ -717,7 +694,7 @@ do_feodo(struct intel *in, const ttpd_event *evt, ttpd_sink *sink,
 		return TTPD_OK;
 	family = first_truthy(h, evt->payload, "feodo_malware_family",
 	    "malware_family");
-	if (h->value_type(family) != TTPD_VT_STRING || !truthy(h, family))
+	if (h->value_type(family) != TTPD_VT_STRING || !py_truthy(h, family))
 		family = NULL;
 	for (ei = 0; ei < r->n_emits; ei++) {
 		struct extra extra[2];

@@ -40,6 +40,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 #define LINK_LOCAL_KIND "lifter:ipv6_link_local_leak"
 
 /* Longest textual IPv6 address (with an embedded dotted quad) is 45. */
@@ -64,34 +66,6 @@ static const struct {
 	{ "vector", "" },
 	{ "on_iface", "" },
 };
-
-/* Python truthiness of a JSON value; absent and null are false. */
-static int
-truthy(const ttpd_host *h, const ttpd_value *v)
-{
-	const char *s;
-	size_t len;
-	int64_t i;
-	double d;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-		return h->get_int(v, &i) == TTPD_OK && i != 0;
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	default:
-		return 0;
-	}
-}
 
 /* A zone id: non-empty, printable ASCII, no space and no second '%'. */
 static int
@@ -169,9 +143,9 @@ build_evidence(const ttpd_host *h, ttpd_sink *sink,
 			return NULL;
 	}
 	v = h->object_get(payload, "attacker_v4");
-	if (!truthy(h, v))
+	if (!py_truthy(h, v))
 		v = h->object_get(payload, "attacker_ip");
-	if (!truthy(h, v) && (v = h->new_string(sink, "", 0)) == NULL)
+	if (!py_truthy(h, v) && (v = h->new_string(sink, "", 0)) == NULL)
 		return NULL;
 	if (h->object_set(ev, "attacker_v4", v) != TTPD_OK)
 		return NULL;
@@ -197,7 +171,7 @@ ipv6_handle(void *state, const ttpd_event *ev, ttpd_sink *sink,
 	int rc;
 
 	addr = h->object_get(ev->payload, "addr");
-	if (!truthy(h, addr))
+	if (!py_truthy(h, addr))
 		addr = h->object_get(ev->payload, "src_ip");
 	/* DECNET raised on a non-string here and emitted nothing */
 	if (h->get_string(addr, &text, &len) != TTPD_OK ||

@@ -47,6 +47,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/pyvalue.h"
+
 #include "prefilter.h"
 
 #define DEFAULT_MATCH_LIMIT 1000000
@@ -383,32 +385,6 @@ fail:
 	return rc;
 }
 
-/* Python truthiness of a value; an absent value is false. */
-static int
-value_truthy(const ttpd_host *h, const ttpd_value *v)
-{
-	const char *s;
-	size_t len;
-	double d;
-	int b;
-
-	switch (h->value_type(v)) {
-	case TTPD_VT_BOOL:
-		return h->get_bool(v, &b) == TTPD_OK && b;
-	case TTPD_VT_INT:
-	case TTPD_VT_REAL:
-		return h->get_number(v, &d) == TTPD_OK && d != 0.0;
-	case TTPD_VT_STRING:
-		return h->get_string(v, &s, &len) == TTPD_OK && len > 0;
-	case TTPD_VT_ARRAY:
-		return h->array_size(v) > 0;
-	case TTPD_VT_OBJECT:
-		return h->object_size(v) > 0;
-	default:
-		return 0;
-	}
-}
-
 /*
  * Give the rule a filter id when its pattern has required literals; a
  * pattern without them is simply always searched.  -1: out of memory.
@@ -516,7 +492,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	field_v = h->object_get(rule->match, "field");
 	field = NULL;
 	field_len = 0;
-	if (value_truthy(h, field_v) &&
+	if (py_truthy(h, field_v) &&
 	    h->get_string(field_v, &field, &field_len) != TTPD_OK) {
 		ttpd_err_set(err, "field: must be a string");
 		return TTPD_EINVAL;
