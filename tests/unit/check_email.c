@@ -650,22 +650,49 @@ START_TEST(test_td_pack)
 }
 END_TEST
 
-START_TEST(test_config)
+/* Load with a config that must be refused, mentioning `want`. */
+static void
+config_refused(const char *config_json, const char *want)
 {
 	char err[512];
 
-	ck_assert_int_ne(fx_load("{\"artifacts_root\": \"/tmp\"}", err,
-	    sizeof err), 0);
-	ck_assert_msg(strstr(err, "artifacts_root") != NULL, "%s", err);
+	ck_assert_msg(fx_load(config_json, err, sizeof err) != 0,
+	    "%s was accepted", config_json);
+	ck_assert_msg(strstr(err, want) != NULL, "%s: %s", config_json, err);
 	registry_free(&fx.reg);
 	ruleset_free(&fx.rules);
-	ck_assert_int_ne(fx_load("{\"artifacts_root\": 3}", err, sizeof err),
-	    0);
+}
+
+static void
+config_accepted(const char *config_json)
+{
+	char err[512];
+
+	ck_assert_msg(fx_load(config_json, err, sizeof err) == 0, "%s: %s",
+	    config_json, err);
 	registry_free(&fx.reg);
 	ruleset_free(&fx.rules);
-	ck_assert_int_ne(fx_load("{\"bogus\": 3}", err, sizeof err), 0);
-	registry_free(&fx.reg);
-	ruleset_free(&fx.rules);
+}
+
+START_TEST(test_config)
+{
+	config_accepted("{\"artifacts_root\": \"/tmp\"}");
+	config_accepted("{\"artifacts_root\": \"/tmp\", "
+	    "\"max_message_bytes\": 1}");
+	config_accepted("{\"max_message_bytes\": 1073741824}");
+	config_refused("{\"artifacts_root\": 3}", "artifacts_root");
+	config_refused("{\"artifacts_root\": \"tmp\"}", "absolute");
+	config_refused("{\"artifacts_root\": \"\"}", "absolute");
+	config_refused("{\"artifacts_root\": \"/nonexistent-ttpd-root\"}",
+	    "No such file");
+	config_refused("{\"artifacts_root\": \"/dev/null\"}",
+	    "not a directory");
+	config_refused("{\"max_message_bytes\": 0}", "max_message_bytes");
+	config_refused("{\"max_message_bytes\": 1073741825}",
+	    "max_message_bytes");
+	config_refused("{\"max_message_bytes\": \"8M\"}",
+	    "max_message_bytes");
+	config_refused("{\"bogus\": 3}", "bogus");
 }
 END_TEST
 
