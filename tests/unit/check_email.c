@@ -1473,9 +1473,13 @@ START_TEST(test_disk_bad_names)
 	/* files a traversal would reach, so a bug would show as a tag */
 	write_bytes(p, SEND_MSG, sizeof SEND_MSG - 1);
 	free(p);
+	make_dir(outside, "smtp");
+	p = path_of(outside, "smtp/" NAME);
+	write_bytes(p, SEND_MSG, sizeof SEND_MSG - 1);
+	free(p);
 	put_msg(DECKY, NAME, SEND_MSG, sizeof SEND_MSG - 1);
 	reload();
-	expect_refused("\"" DECKY "\"", "\"../../outside/x.eml\"",
+	expect_refused("\"" DECKY "\"", "\"../../../outside/x.eml\"",
 	    "refused_name", "stored_as is not a valid");
 	reload();
 	expect_refused("\"" DECKY "\"", "\"/etc/passwd\"", "refused_name",
