@@ -113,6 +113,8 @@ static const struct spec schema[] = {
 	  .flags = F_EMPTY_OK, .offset = OFF(attack_bundle) },
 	{ .section = "attack", .name = "release", .kind = K_STRING,
 	  .offset = OFF(attack_release), .def_str = "v15.1" },
+	{ .section = "attack", .name = "sha256", .kind = K_STRING,
+	  .flags = F_EMPTY_OK, .offset = OFF(attack_sha256) },
 	{ .section = "log", .name = "level", .kind = K_ENUM,
 	  .offset = OFF(log_level), .names = level_names,
 	  .def_int = TTPD_LOG_INFO },
@@ -1433,6 +1435,9 @@ config_load(const char *path, const char *const *overrides,
 	set_defaults(out);
 	if (validate(&ld) < 0)
 		goto done;
+	/* Unset, the release comes from the bundle (host/attack.c). */
+	out->attack_release_set = config_lookup(&ld.cfg, "attack.release") !=
+	    NULL;
 	rc = 0;
 done:
 	free(seen);

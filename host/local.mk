@@ -1,6 +1,7 @@
 # The daemon. Modules live in a convenience library so tests can link them.
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
+	host/attack.c host/attack.h \
 	host/config.c host/conf.h \
 	host/dispatch.c host/plugin.h \
 	host/event.c host/event.h \
