@@ -66,9 +66,9 @@ char *attack_tactics_of(const struct attack *a, const char *id);
 
 /*
  * Check every emits entry of every rule: tactic, technique and
- * sub-technique known, neither revoked nor deprecated; technique_id not a
- * sub-technique; the sub-technique a child of technique_id and listed
- * under the entry's tactic.  One `report` call per problem,
+ * sub-technique known, neither revoked nor deprecated; the sub-technique
+ * listed under the entry's tactic (its parent is technique_id: the rule
+ * loader checks that).  One `report` call per problem,
  * "file:line: rule R: ..."; a plain technique listed under other tactics
  * only is logged as a warning (DECNET's own pack pairs T1029 with
  * TA0011).  Returns the number of problems.
