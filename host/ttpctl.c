@@ -193,9 +193,12 @@ parse_since(const char *s, char out[TAG_TIME_LEN + 1])
 	}
 	if (*end != '\0')
 		return -1;
-	if ((t = timegm(&tm)) == (time_t)-1)
+	/* straight from the broken-down time: years past 2262 do not fit
+	 * tag_format_time()'s nanoseconds */
+	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, TAG_TIME_LEN + 1, "%Y-%m-%d %H:%M:%S.000000",
+	    &tm) == 0)
 		return -1;
-	tag_format_time((int64_t)t * INT64_C(1000000000), out);
 	return 0;
 }
 

@@ -5,3 +5,10 @@ tests_unit_check_attack_SOURCES = tests/unit/check_attack.c \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_attack_CFLAGS = $(test_cflags)
 tests_unit_check_attack_LDADD = $(test_ldadd)
+
+check_PROGRAMS += tests/unit/check_ttpctl
+TESTS += tests/unit/check_ttpctl
+tests_unit_check_ttpctl_SOURCES = tests/unit/check_ttpctl.c \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_unit_check_ttpctl_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS)
+tests_unit_check_ttpctl_LDADD = $(test_ldadd) $(SQLITE_LIBS)
