@@ -311,7 +311,7 @@ else
 
 	# Every "x.y" item of ttpd.conf.5 must be a setting of the sample.
 	extra=""
-	for item in $(sed -n 's/^\.It Cm \([a-z_]*\.[a-z_]*\).*/\1/p' "$conf5"); do
+	for item in $(sed -n 's/^\.It Cm \([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\).*/\1/p' "$conf5"); do
 		case " $groups " in
 		*" ${item%%.*} "*) ;;
 		*) continue ;;
