@@ -4,7 +4,7 @@
  * `ttpd -t` (a fragment without store/rules/plugins gets the smallest
  * valid ones in front), and every `ttpd -o ...` example line is applied
  * as overrides to the smallest configuration.  So the examples cannot
- * drift from the code.
+ * drift from the code.  Also the systemd unit as built.
  */
 #include "config.h"
 
@@ -256,6 +256,37 @@ START_TEST(test_broken_example_fails)
 }
 END_TEST
 
+/* The systemd unit as built: ttpd -f, hardened, no placeholder left. */
+START_TEST(test_unit_file)
+{
+	static const char *const want[] = {
+		"\nType=simple\n", "/ttpd -f -c ", "/ttpd -t -c ",
+		"\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n",
+		"\nProtectHome=yes\n", "\nPrivateTmp=yes\n",
+		"\nReadWritePaths=-/", "/lib/ttpd\n", "\nCapabilityBoundingSet=\n",
+		"\nExecReload=/bin/kill -HUP $MAINPID\n",
+	};
+	char path[1024], *text;
+	size_t i;
+
+	snprintf(path, sizeof path, "%s/conf/ttpd.service",
+	    tu_env("TTPD_BUILDDIR"));
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "%s is not built", path);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++)
+		ck_assert_msg(strstr(text, want[i]) != NULL, "%s lacks %s",
+		    path, want[i]);
+	ck_assert_msg(strchr(text, '@') == NULL || strstr(text, "@sbindir@") ==
+	    NULL, "placeholder left in %s", path);
+	ck_assert_ptr_null(strstr(text, "@sysconfdir@"));
+	ck_assert_ptr_null(strstr(text, "@localstatedir@"));
+	/* only the database directory is writable */
+	ck_assert_ptr_null(strstr(strstr(text, "\nReadWritePaths=") + 1,
+	    "\nReadWritePaths="));
+	free(text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -266,6 +297,7 @@ main(void)
 
 	tcase_add_test(tc, test_examples_parse);
 	tcase_add_test(tc, test_broken_example_fails);
+	tcase_add_test(tc, test_unit_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

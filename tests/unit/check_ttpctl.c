@@ -893,6 +893,57 @@ END_TEST
 
 /* --------------------------------------------------------------- help */
 
+/*
+ * Every command and every long option the --help texts mention is in
+ * ttpctl(8) (as "Cm name" / "Fl \\-name"), so the page cannot fall behind.
+ */
+static void
+help_in_man(struct env *e)
+{
+	static const char *const cmds[] = { "rules", "rule", "tags",
+	    "navigator", "backfill" };
+	char page[1024], *man, opt[128], esc[256], *all = strdup("");
+	const char *p;
+	size_t i, k, n;
+
+	snprintf(page, sizeof page, "%s/man/ttpctl.8", tu_env("TTPD_SRCDIR"));
+	man = tu_read_file(page, NULL);
+	ck_assert_ptr_nonnull(man);
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		snprintf(esc, sizeof esc, ".Cm %s", cmds[i]);
+		ck_assert_msg(strstr(man, esc) != NULL, "ttpctl.8 lacks %s",
+		    esc);
+		ck_assert_int_eq(CTL(e, cmds[i], "--help"), 0);
+		all = realloc(all, strlen(all) + strlen(e->out) + 1);
+		strcat(all, e->out);
+	}
+	ck_assert_int_eq(CTL(e, "--help"), 0);
+	all = realloc(all, strlen(all) + strlen(e->out) + 1);
+	strcat(all, e->out);
+	for (p = all, n = 0; (p = strstr(p, "--")) != NULL; p += 2) {
+		for (k = 0; k < sizeof opt - 1 && (p[2 + k] == '-' ||
+		    (p[2 + k] >= 'a' && p[2 + k] <= 'z')); k++)
+			opt[k] = p[2 + k];
+		opt[k] = '\0';
+		if (k == 0)
+			continue;
+		/* "Fl \\-since\\-days" */
+		strcpy(esc, "Fl \\-");
+		for (k = 0, i = strlen(esc); opt[k] != '\0'; k++) {
+			if (opt[k] == '-')
+				esc[i++] = '\\';
+			esc[i++] = opt[k];
+		}
+		esc[i] = '\0';
+		ck_assert_msg(strstr(man, esc) != NULL, "ttpctl.8 lacks --%s "
+		    "(%s)", opt, esc);
+		n++;
+	}
+	ck_assert_uint_ge(n, 10);
+	free(all);
+	free(man);
+}
+
 START_TEST(test_help)
 {
 	static const char *const cmds[][3] = {
@@ -912,6 +963,7 @@ START_TEST(test_help)
 		    0, "%s: %s", cmds[i][0], e.out);
 	}
 	ck_assert_int_eq(CTL(&e, "rule", "clip", "X", "--help"), 0);
+	help_in_man(&e);
 	ck_assert_int_eq(CTL(&e, "--help"), 0);
 	ck_assert_msg(strstr(e.out, "Exit status: 0 success, 1 error") != NULL,
 	    "%s", e.out);
