@@ -459,8 +459,9 @@ static const char rule_help[] =
 "  --reason TEXT  stored in ttp_rule_state.reason\n"
 "\n"
 "The state is written to ttp_rule_state (DECNET's table) with set_by =\n"
-"the invoking user ($SUDO_USER under sudo) and set_at = now; a running\n"
-"ttpd picks it up.  Exit status 3 when no rule has that id.\n";
+"the invoking user ($SUDO_USER under sudo) and set_at = now; ttpd reads\n"
+"ttp_rule_state at start-up (a running daemon re-reads it, see ttpd(8)).\n"
+"Exit status 3 when no rule has that id.\n";
 
 static void
 print_emits(const struct ctl *c, const struct rule *r)
