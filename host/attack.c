@@ -9,6 +9,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -418,6 +421,11 @@ attack_load(const char *path, const char *sha256, char *err, size_t errlen)
 		add_object(a, obj, &tcap, &acap);
 	}
 	jv_decref(root);
+#ifdef __GLIBC__
+	/* MITRE's full bundle parses into ~200 MB of small blocks: give
+	 * them back rather than keep them for the life of the daemon */
+	malloc_trim(0);
+#endif
 	if (a->version == NULL)
 		a->version = version_from_name(path);
 	if (a->ntechniques == 0 || a->ntactics == 0) {
