@@ -353,12 +353,6 @@ ctl_free(struct ctl *c)
 
 /* -------------------------------------------------------- subcommands */
 
-/* Sub-command option parsing: long options only, plus -o for navigator. */
-struct sub {
-	const char *name;
-	const char *help;
-};
-
 static int
 want_help(int argc, char **argv)
 {
@@ -1217,9 +1211,8 @@ static const char backfill_help[] =
 "inserted=I dry_run=B elapsed_s=S\n";
 
 struct backfill {
-	struct ctl *c;
 	struct pipeline *pl;
-	uint64_t rows, commands, skipped;
+	uint64_t rows, commands;
 	int failed;
 };
 
@@ -1303,10 +1296,8 @@ backfill_attacker(void *ud, const char *uuid, const char *identity_id,
 			if (jv_string(tv) != NULL && *jv_string(tv) != '\0')
 				text = jv_string(tv);
 		}
-		if (text == NULL) {
-			b->skipped++;
-			continue;
-		}
+		if (text == NULL)
+			continue; /* counted, as DECNET does */
 		sid = NULL;
 		for (k = 0; k < 3 && sid == NULL; k++)
 			sid = id_string(jv_object_get(entry, id_keys[k]));
@@ -1468,7 +1459,6 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 		if (strcmp(source, "all") != 0 && strcmp(source, name) != 0)
 			continue;
 		memset(&b, 0, sizeof b);
-		b.c = c;
 		b.pl = &pl;
 		ins0 = pl.st.inserted;
 		tags0 = pl.st.tags;
