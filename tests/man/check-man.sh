@@ -14,7 +14,7 @@ export LC_ALL
 srcdir=${TTPD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${TTPD_BUILDDIR:-$srcdir}
 man=$srcdir/man
-pages="ttpd.8 ttpd.conf.5 ttpd-plugin.3"
+pages="ttpd.8 ttpd.conf.5 ttpd-plugin.3 ttpctl.8"
 ttpd=$builddir/host/ttpd
 failures=0
 checks=0

@@ -169,6 +169,28 @@ START_TEST(test_sha256_pin)
 }
 END_TEST
 
+/* Our SHA-256 agrees with sha256sum(1) on the 2.8 MB core bundle. */
+START_TEST(test_sha256_of_core_bundle)
+{
+	char cmd[1200], digest[128] = "", err[1024];
+	struct attack *a;
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "sha256sum '%s'", bundle);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(digest, sizeof digest, p));
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_msg(strlen(digest) > 64 && digest[64] == ' ', "%s", digest);
+	digest[64] = '\0';
+	a = attack_load(bundle, digest, err, sizeof err);
+	ck_assert_msg(a != NULL, "%s", err);
+	attack_free(a);
+	digest[0] = digest[0] == '0' ? '1' : '0';
+	ck_assert_ptr_null(attack_load(bundle, digest, err, sizeof err));
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
 	char *dir = tu_mkdtemp(), path[1024], err[1024], want[2048];
@@ -661,6 +683,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_sha256_pin);
+	tcase_add_test(tc, test_sha256_of_core_bundle);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_packs_accepted);
 	tcase_add_test(tc, test_rule_problems);
