@@ -384,8 +384,8 @@ attack_load(const char *path, const char *sha256, char *err, size_t errlen)
 	if (sha256 != NULL && *sha256 != '\0') {
 		sha256_hex(buf, len, digest);
 		if (strcasecmp(digest, sha256) != 0) {
-			snprintf(err, errlen, "attack.bundle %s: sha256 is %s but"
-			    " attack.sha256 pins %s: refusing it (fetch the "
+			snprintf(err, errlen, "attack.bundle %s: sha256 is %s "
+			    "but attack.sha256 pins %s: refusing it (fetch the "
 			    "pinned release or update the pin)", path, digest,
 			    sha256);
 			free(buf);
@@ -719,10 +719,10 @@ attack_setup(struct config *cfg, const struct ruleset *rs,
 	problems = attack_check_rules(a, rs, report, ud);
 	if (!cfg->attack_release_set) {
 		if (a->version == NULL) {
-			snprintf(err, sizeof err, "attack.bundle %s: cannot tell "
-			    "its ATT&CK release (no x-mitre-collection version,"
-			    " none in the file name): set attack.release",
-			    a->path);
+			snprintf(err, sizeof err, "attack.bundle %s: cannot "
+			    "tell its ATT&CK release (no x-mitre-collection "
+			    "version, none in the file name): set "
+			    "attack.release", a->path);
 			report(ud, err);
 			problems++;
 		} else {

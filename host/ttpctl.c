@@ -631,8 +631,8 @@ cmd_rule(struct ctl *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(action, "enable") == 0 && (for_s || max_s)) {
-		errx_msg("rule enable: --for and --max do not apply (an enabled "
-		    "rule has no expiry or ceiling)");
+		errx_msg("rule enable: --for and --max do not apply (an "
+		    "enabled rule has no expiry or ceiling)");
 		return EXIT_USAGE;
 	}
 	if (strcmp(action, "disable") == 0 && max_s != NULL) {
@@ -909,7 +909,8 @@ cmd_tags(struct ctl *c, int argc, char **argv)
 			o = jv_new_object();
 			jv_object_set_new(o, "technique_id",
 			    str_or_null(r->technique_id));
-			jv_object_set_new(o, "technique_name", str_or_null(name));
+			jv_object_set_new(o, "technique_name",
+			    str_or_null(name));
 			jv_object_set_new(o, "sub_technique_id",
 			    str_or_null(r->sub_technique_id));
 			jv_object_set_new(o, "sub_technique_name",
@@ -1397,8 +1398,9 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 		switch (ch) {
 		case OPT_SINCE_DAYS:
 			if (parse_int(optarg, 1, 3650, &days) < 0) {
-				errx_msg("backfill: --since-days '%s': expected "
-				    "a whole number from 1 to 3650", optarg);
+				errx_msg("backfill: --since-days '%s': "
+				    "expected a whole number from 1 to 3650",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1417,8 +1419,9 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 			break;
 		case OPT_BATCH_SIZE:
 			if (parse_int(optarg, 1, 100000, &batch) < 0) {
-				errx_msg("backfill: --batch-size '%s': expected "
-				    "a whole number from 1 to 100000", optarg);
+				errx_msg("backfill: --batch-size '%s': "
+				    "expected a whole number from 1 to 100000",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1497,8 +1500,8 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 			    (unsigned long long)(pl.st.inserted - ins0),
 			    dry ? "true" : "false", elapsed_s(&t0));
 		else
-			printf("source=canary rows=%llu tags=%llu inserted=%llu "
-			    "dry_run=%s elapsed_s=%.2f\n",
+			printf("source=canary rows=%llu tags=%llu "
+			    "inserted=%llu dry_run=%s elapsed_s=%.2f\n",
 			    (unsigned long long)b.rows,
 			    (unsigned long long)(pl.st.tags - tags0),
 			    (unsigned long long)(pl.st.inserted - ins0),
