@@ -412,6 +412,7 @@ START_TEST(test_state_honoured_by_replay)
 {
 	struct env e;
 	char db2[1100], db3[1100], ov2[1200], ov3[1200], *tags;
+	char db4[1100], ov4[1200];
 	double maxc;
 	int base, n;
 
@@ -443,6 +444,22 @@ START_TEST(test_state_honoured_by_replay)
 	n = count_rule(tags, "TD0019", &maxc);
 	ck_assert_int_eq(n, base);
 	ck_assert_double_le(maxc, 0.5);
+	free(tags);
+
+	/* disabled with an expiry that has passed: the rule is back */
+	snprintf(db4, sizeof db4, "%s/4.db", e.dir);
+	snprintf(ov4, sizeof ov4, "store.path=\"%s\"", db4);
+	ck_assert_msg(CTL(&e, "-o", ov4, "rule", "disable", "TD0019", "--for",
+	    "1h") == 0, "%s", e.err);
+	{
+		sqlite3 *db = db_open(db4);
+
+		db_exec(db, "UPDATE ttp_rule_state SET expires_at="
+		    "'2000-01-01 00:00:00.000000'");
+		sqlite3_close(db);
+	}
+	tags = replay_into(&e, db4);
+	ck_assert_int_eq(count_rule(tags, "TD0019", &maxc), base);
 	free(tags);
 	env_free(&e);
 }
