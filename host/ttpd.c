@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "conf.h"
 #include "json.h"
 #include "loader.h"
@@ -139,6 +140,7 @@ setup(struct ttpd *t, int with_store)
 
 	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
 	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
+	attack_setup(&t->cfg, &t->rules, report_problem, t, NULL);
 
 	if (with_store) {
 		if ((t->store = open_store(&t->cfg)) == NULL)
