@@ -34,4 +34,18 @@ void hostapi_ctx_free(ttpd_ctx *ctx);
 int hostapi_run(struct plugin *p, const ttpd_event *ev,
     const struct tag_settings *ts, int64_t now_ns, struct tag_list *out);
 
+/*
+ * The ttpd_err buffers handed to plugins (init, rule_prepare, handle).
+ * hostapi_err_prepare() fills one with the fill byte (0 unless
+ * hostapi_set_err_fill() changed it: ttpd-plugin-check uses a non-zero
+ * byte so that a message without its NUL shows).  hostapi_err_finish()
+ * runs after the call: 0 when the buffer holds a NUL; 1 when the plugin
+ * did not touch it (now ""); -1 when it wrote a message without a NUL
+ * (now cut at the last byte).  Both cases are counted.
+ */
+void hostapi_set_err_fill(int byte);
+void hostapi_err_prepare(ttpd_err *err);
+int hostapi_err_finish(ttpd_err *err);
+void hostapi_err_counts(unsigned long *unterminated, unsigned long *unset);
+
 #endif

@@ -2,6 +2,8 @@
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
 	host/config.c host/conf.h \
+	host/crash.c host/crash.h \
+	host/probe.c host/probe.h \
 	host/dispatch.c host/plugin.h \
 	host/event.c host/event.h \
 	host/hostapi.c host/hostapi.h \

@@ -11,11 +11,13 @@
 #include <string.h>
 
 #include "conf.h"
+#include "crash.h"
 #include "json.h"
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "probe.h"
 #include "rules.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -346,6 +348,9 @@ main(int argc, char **argv)
 	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
 	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
 
+	crash_install("ttpd");
+	if (test)
+		t.problems += probe_plugins(&t.cfg); /* crash-safe -t */
 	if (setup(&t, !test) != 0) {
 		if (test)
 			print_report(&t, stdout);
