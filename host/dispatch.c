@@ -21,6 +21,12 @@ static const char *const known_kinds[] = {
 	"http_fingerprint", "ipv6_leak", NULL
 };
 
+const char *const *
+source_kinds_known(void)
+{
+	return known_kinds;
+}
+
 int
 source_kind_known(const char *kind)
 {
@@ -237,7 +243,7 @@ registry_assign_rules(struct registry *reg, struct ruleset *rs,
 			rc = p->desc->rule_prepare(p->state, &r->pub, &prep,
 			    &err);
 			crash_leave(&cs);
-			hostapi_err_finish(&err);
+			hostapi_err_finish(&err, rc < 0);
 			if (rc < 0) {
 				char *msg = xasprintf("%s:%u: rule %s: "
 				    "rejected by plugin %s: %s", r->pub.path,

@@ -428,7 +428,7 @@ hostapi_err_prepare(ttpd_err *err)
 }
 
 int
-hostapi_err_finish(ttpd_err *err)
+hostapi_err_finish(ttpd_err *err, int failed)
 {
 	size_t i;
 
@@ -440,7 +440,8 @@ hostapi_err_finish(ttpd_err *err)
 		if ((unsigned char)err->msg[i] != err_fill)
 			break;
 	if (i == sizeof err->msg) {
-		n_unset++;
+		if (failed)
+			n_unset++;
 		err->msg[0] = '\0';
 		return 1;
 	}
@@ -489,6 +490,18 @@ hostapi_ctx_free(ttpd_ctx *ctx)
 	free(ctx);
 }
 
+/* The last handle() message of this thread, for ttpd-plugin-check. */
+static _Thread_local char last_err[sizeof(((ttpd_err *)0)->msg)];
+static _Thread_local int last_err_state;
+
+const char *
+hostapi_last_handle_error(int *state)
+{
+	if (state != NULL)
+		*state = last_err_state;
+	return last_err;
+}
+
 int
 hostapi_run(struct plugin *p, const ttpd_event *ev,
     const struct tag_settings *ts, int64_t now_ns, struct tag_list *out)
@@ -514,7 +527,8 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	rc = p->desc->handle(p->state, ev, sink, &err);
 	p->counters.ns_spent += (uint64_t)(mono_ns() - t0);
 	crash_leave(&cs);
-	hostapi_err_finish(&err);
+	last_err_state = hostapi_err_finish(&err, rc < 0);
+	memcpy(last_err, err.msg, sizeof last_err);
 	p->counters.events++;
 
 	for (i = 0; i < sink->nvals; i++)

@@ -486,7 +486,7 @@ loader_load(struct registry *reg, const char *dir,
 	crash_enter(&cs, p->name, p->path, "init", NULL);
 	rc = d.init(hostapi_table(), p->ctx, &p->state, &ierr);
 	crash_leave(&cs);
-	hostapi_err_finish(&ierr);
+	hostapi_err_finish(&ierr, rc != TTPD_OK);
 	if (rc != TTPD_OK) {
 		refuse(&at, "correct what the plugin reports (often its "
 		    "config group in ttpd.conf)", "init failed: %s",

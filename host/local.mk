@@ -25,3 +25,8 @@ host_ttpd_SOURCES = host/ttpd.c
 host_ttpd_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"' \
 	-DTTPD_PLUGINSDIR='"$(pluginsdir)"'
 host_ttpd_LDADD = host/libttpdhost.la
+
+# The conformance checker for plugin authors, installed with the SDK.
+bin_PROGRAMS += host/ttpd-plugin-check
+host_ttpd_plugin_check_SOURCES = host/plugincheck.c
+host_ttpd_plugin_check_LDADD = host/libttpdhost.la
