@@ -95,8 +95,8 @@ tests_checker_crash_handle_la_CFLAGS = $(plugin_cflags) \
 	-DFIXTURE_NAME='"crash_handle"' -DMISBEHAVE_CRASH_HANDLE
 tests_checker_crash_handle_la_LDFLAGS = $(fixture_ldflags)
 
-TESTS += tests/checker/check-plugin-check.sh
-EXTRA_DIST += tests/checker/check-plugin-check.sh \
+TESTS += tests/checker/check-plugin-check.sh tests/checker/check-crash.sh
+EXTRA_DIST += tests/checker/check-plugin-check.sh tests/checker/check-crash.sh \
 	$(checker_rules)
 checker_rules = \
 	tests/checker/rules/CK_crash_handle.yaml \
