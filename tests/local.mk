@@ -7,3 +7,4 @@ include tests/loader/local.mk
 include tests/plugins/local.mk
 include tests/man/local.mk
 include tests/checker/local.mk
+include tests/abi/local.mk
