@@ -135,4 +135,30 @@ fi
 "$checker" -u "$tmp/plugins/good.so" > /dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: -u without -d: exit status not 2"; failed=1; }
 
+# The manual: lint it, and its OPTIONS against -h.
+page="$TTPD_SRCDIR/man/ttpd-plugin-check.1"
+linted=0
+if command -v mandoc > /dev/null 2>&1; then
+	linted=1
+	out=$(mandoc -T lint -W warning "$page" 2>&1)
+	[ -z "$out" ] || { echo "FAIL: mandoc -T lint: $out"; failed=1; }
+fi
+if command -v groff > /dev/null 2>&1; then
+	linted=1
+	out=$(groff -mandoc -Tutf8 -ww -z "$page" 2>&1)
+	[ -z "$out" ] || { echo "FAIL: groff -ww: $out"; failed=1; }
+fi
+[ $linted -eq 1 ] || { echo "FAIL: neither mandoc nor groff to lint" \
+    "the manual"; failed=1; }
+"$checker" -h | sed -n 's/^  *-\([A-Za-z]\) .*/\1/p' | sort > "$tmp/help-opts"
+awk '/^\.Sh OPTIONS|^\.Sh DESCRIPTION/ { on = 1; next } /^\.Sh / { on = 0 }
+    on && /^\.It Fl [A-Za-z]/ { print $3 }' "$page" | sort > "$tmp/man-opts"
+if [ -s "$tmp/help-opts" ] && cmp -s "$tmp/help-opts" "$tmp/man-opts"; then
+	echo "ok: ttpd-plugin-check(1) documents exactly the options of -h"
+else
+	echo "FAIL: options of -h ($(tr '\n' ' ' < "$tmp/help-opts")) and" \
+	    "of the manual ($(tr '\n' ' ' < "$tmp/man-opts")) differ"
+	failed=1
+fi
+
 exit $failed
