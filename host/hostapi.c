@@ -528,7 +528,10 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	p->counters.ns_spent += (uint64_t)(mono_ns() - t0);
 	crash_leave(&cs);
 	last_err_state = hostapi_err_finish(&err, rc < 0);
-	memcpy(last_err, err.msg, sizeof last_err);
+	if (rc < 0)	/* only errors are asked for; keep the hot path cheap */
+		memcpy(last_err, err.msg, sizeof last_err);
+	else
+		last_err[0] = '\0';
 	p->counters.events++;
 
 	for (i = 0; i < sink->nvals; i++)

@@ -48,8 +48,8 @@ void hostapi_set_err_fill(int byte);
 void hostapi_err_prepare(ttpd_err *err);
 int hostapi_err_finish(ttpd_err *err, int failed);
 void hostapi_err_counts(unsigned long *unterminated, unsigned long *unset);
-/* The message of this thread's last handle() call and, in *state, what
- * hostapi_err_finish() said about it. */
+/* The error message of this thread's last handle() call ("" when it did
+ * not fail) and, in *state, what hostapi_err_finish() said about it. */
 const char *hostapi_last_handle_error(int *state);
 
 #endif

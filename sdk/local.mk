@@ -7,7 +7,8 @@ pkgconfig_DATA = sdk/ttpd-sdk.pc
 EXTRA_DIST += sdk/ttpd-sdk.pc.in
 
 # `make install-sdk`: only what a plugin author needs (header, .pc,
-# ttpd-plugin-check), e.g. for a -dev package or a staged DESTDIR.
+# ttpd-plugin-check, the example), e.g. for a -dev package or a staged
+# DESTDIR.
 install-sdk: install-ttpdincludeHEADERS install-pkgconfigDATA \
     host/ttpd-plugin-check$(EXEEXT)
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
@@ -16,15 +17,25 @@ install-sdk: install-ttpdincludeHEADERS install-pkgconfigDATA \
 	    '$(DESTDIR)$(bindir)/ttpd-plugin-check$(EXEEXT)'
 .PHONY: install-sdk
 
-# The example lifter, built against an installed SDK by its own Makefile
-# (sdk/test-example.sh does that from a staged `make install-sdk`).
-sdk_example_files = \
-	sdk/example/Makefile \
-	sdk/example/README \
-	sdk/example/dlexec.c \
-	sdk/example/rules/XD0001.yaml \
-	sdk/example/rules/XD0002.yaml \
-	sdk/example/events/sessions.jsonl \
-	sdk/example/expected/sessions.jsonl
-EXTRA_DIST += $(sdk_example_files) sdk/test-example.sh
+# The example lifter, installed with the SDK so that a third party without
+# the source tree can copy it and build it with its own Makefile
+# (pkg-config --variable=exampledir ttpd-sdk).  sdk/test-example.sh does
+# exactly that from a staged `make install-sdk`.
+sdkexampledir = $(pkgdatadir)/sdk-example
+dist_sdkexample_DATA = sdk/example/Makefile sdk/example/README \
+	sdk/example/dlexec.c
+sdkexamplerulesdir = $(sdkexampledir)/rules
+dist_sdkexamplerules_DATA = sdk/example/rules/XD0001.yaml \
+	sdk/example/rules/XD0002.yaml
+sdkexampleeventsdir = $(sdkexampledir)/events
+dist_sdkexampleevents_DATA = sdk/example/events/sessions.jsonl
+sdkexampleexpecteddir = $(sdkexampledir)/expected
+dist_sdkexampleexpected_DATA = sdk/example/expected/sessions.jsonl
+install-sdk-example: install-dist_sdkexampleDATA \
+    install-dist_sdkexamplerulesDATA install-dist_sdkexampleeventsDATA \
+    install-dist_sdkexampleexpectedDATA
+install-sdk: install-sdk-example
+.PHONY: install-sdk-example
+
+EXTRA_DIST += sdk/test-example.sh
 TESTS += sdk/test-example.sh

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The SDK as a third party gets it: `make install-sdk` into a temporary
-# DESTDIR, then the example lifter (sdk/example) is built out of tree with
-# nothing but pkg-config pointed at that staging area, checked with the
-# installed ttpd-plugin-check, installed into the SDK's plugindir, loaded
-# into the real ttpd and its tags checked.
+# DESTDIR; the installed example lifter (pkg-config --variable=exampledir)
+# is copied to a directory of its own and built there with its own
+# Makefile and nothing but pkg-config pointed at that staging area (no
+# source tree), checked with the installed ttpd-plugin-check, installed
+# into the SDK's plugindir, loaded into the real ttpd and its tags checked.
 set -u
 : "${TTPD_BUILDDIR:?}" "${TTPD_SRCDIR:?}"
 umask 022
@@ -11,7 +12,6 @@ tmp=$(mktemp -d /tmp/ttpd-test.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 stage="$tmp/root"
-example="$TTPD_SRCDIR/sdk/example"
 pkg_config=${PKG_CONFIG:-pkg-config}
 
 die() {
@@ -51,18 +51,28 @@ case "$plugindir" in
 *) die "plugindir '$plugindir' is not absolute" ;;
 esac
 
-# 3. Build, check and install out of tree with the example's own Makefile.
-mkdir "$tmp/build"
+exampledir=$($pkg_config --variable=exampledir ttpd-sdk)
+case "$exampledir" in
+"$stage"/*) ;;
+/*) exampledir="$stage$exampledir" ;;
+*) die "exampledir '$exampledir' is not absolute" ;;
+esac
+[ -f "$exampledir/Makefile" ] && [ -f "$exampledir/dlexec.c" ] ||
+    die "the example is not installed in $exampledir"
+
+# 3. Copy the installed example, build, check and install it with its own
+#    Makefile.
+cp -R "$exampledir" "$tmp/dlexec" || exit 99
+example="$tmp/dlexec"
 ex_make() {
-	MAKEFLAGS= MFLAGS= ${MAKE:-make} -C "$tmp/build" \
-	    -f "$example/Makefile" srcdir="$example" PKG_CONFIG="$pkg_config" \
-	    CFLAGS="-O2 -g -Werror" "$@"
+	MAKEFLAGS= MFLAGS= ${MAKE:-make} -C "$example" \
+	    PKG_CONFIG="$pkg_config" CFLAGS="-O2 -g -Werror" "$@"
 }
 ex_make > "$tmp/build.log" 2>&1 || die "building the example" "$tmp/build.log"
-[ -f "$tmp/build/dlexec.so" ] || die "no dlexec.so built" "$tmp/build.log"
+[ -f "$example/dlexec.so" ] || die "no dlexec.so built" "$tmp/build.log"
 grep -q -- "-I$stage" "$tmp/build.log" ||
     die "the example was not compiled with the staged SDK" "$tmp/build.log"
-echo "ok: example built out of tree"
+echo "ok: the installed example built in a directory of its own"
 ex_make check TTPD_PLUGIN_CHECK="$checker" > "$tmp/check.log" 2>&1 ||
     die "make check of the example (ttpd-plugin-check)" "$tmp/check.log"
 grep -q '^summary: 16 passed, 0 failed, 0 skipped' "$tmp/check.log" ||
