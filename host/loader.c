@@ -433,7 +433,10 @@ loader_load(struct registry *reg, const char *dir,
 		goto out;
 
 	dlerror();
+	/* its constructors run here: plugin code too */
+	crash_enter(&cs, pc->name, real, "dlopen", NULL);
 	dl = dlopen(real, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	crash_leave(&cs);
 	if (dl == NULL) {
 		const char *e = dlerror();
 

@@ -189,7 +189,8 @@ describe_status(int status, int timeout_s, char *buf, size_t len)
 		snprintf(buf, len, "stopped");
 }
 
-/* Quiet children: no core files, no plugin chatter unless -v. */
+/* Quiet children: no core files, no plugin chatter unless -v (the
+ * report on stdout is the parent's alone). */
 static void
 child_setup(int timeout_s)
 {
@@ -197,8 +198,11 @@ child_setup(int timeout_s)
 	int fd;
 
 	(void)setrlimit(RLIMIT_CORE, &no_core);
-	if (!opt.verbose && (fd = open("/dev/null", O_WRONLY)) != -1) {
+	if (opt.verbose)
+		(void)dup2(STDERR_FILENO, STDOUT_FILENO);
+	else if ((fd = open("/dev/null", O_WRONLY)) != -1) {
 		(void)dup2(fd, STDERR_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}

@@ -12,7 +12,7 @@ ulimit -c 0 2>/dev/null	# the crashes are expected: no core files
 tmp=$(mktemp -d /tmp/ttpd-test.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/plugins"
-for p in crash_init crash_handle good; do
+for p in crash_init crash_handle crash_ctor good; do
 	cp "$TTPD_BUILDDIR/tests/checker/.libs/$p.so" "$tmp/plugins/" || exit 99
 done
 failed=0
@@ -90,6 +90,27 @@ elif [ "$(grep -cF "$line" "$tmp/h.err")" -ne 1 ]; then
 	bad "crash in handle: not exactly one line '$line'" "$tmp/h.err"
 else
 	echo "ok: a crash in handle() is attributed with the event kind"
+fi
+
+# 3b. Code of the plugin that runs inside dlopen() (a constructor) too.
+conf "$tmp/ctor.conf" crash_ctor
+"$ttpd" -c "$tmp/ctor.conf" --replay "$tmp/empty.jsonl" > "$tmp/ctor.out" \
+    2> "$tmp/ctor.err"
+status=$?
+line="ttpd: fatal signal 11 (SIGSEGV) in plugin crash_ctor ($tmp/plugins/crash_ctor.so) during dlopen()"
+if [ $status -ne 139 ] || [ "$(grep -cF "$line" "$tmp/ctor.err")" -ne 1 ]
+then
+	bad "crash in a constructor: exit $status, or not one line '$line'" \
+	    "$tmp/ctor.err"
+else
+	echo "ok: a crash in a constructor is attributed"
+fi
+"$ttpd" -t -c "$tmp/ctor.conf" > "$tmp/ct.out" 2> "$tmp/ct.err"
+status=$?
+if [ $status -ne 1 ] || ! grep -qF "plugin crash_ctor ($tmp/plugins/crash_ctor.so): crashed during init: signal 11 (SIGSEGV)" "$tmp/ct.err"; then
+	bad "ttpd -t with a crashing constructor: exit $status" "$tmp/ct.err"
+else
+	echo "ok: ttpd -t reports a crash while loading"
 fi
 
 # 4. The same plugins without the crashing event: no crash, no line.

@@ -19,7 +19,8 @@ checker_fixtures = \
 	tests/checker/err_unterminated.la \
 	tests/checker/slow.la \
 	tests/checker/crash_init.la \
-	tests/checker/crash_handle.la
+	tests/checker/crash_handle.la \
+	tests/checker/crash_ctor.la
 check_LTLIBRARIES += $(checker_fixtures)
 
 tests_checker_good_la_SOURCES = tests/checker/misbehave.c
@@ -94,6 +95,10 @@ tests_checker_crash_handle_la_SOURCES = tests/checker/misbehave.c
 tests_checker_crash_handle_la_CFLAGS = $(plugin_cflags) \
 	-DFIXTURE_NAME='"crash_handle"' -DMISBEHAVE_CRASH_HANDLE
 tests_checker_crash_handle_la_LDFLAGS = $(fixture_ldflags)
+tests_checker_crash_ctor_la_SOURCES = tests/checker/misbehave.c
+tests_checker_crash_ctor_la_CFLAGS = $(plugin_cflags) \
+	-DFIXTURE_NAME='"crash_ctor"' -DMISBEHAVE_CRASH_CTOR
+tests_checker_crash_ctor_la_LDFLAGS = $(fixture_ldflags)
 
 TESTS += tests/checker/check-plugin-check.sh tests/checker/check-crash.sh
 EXTRA_DIST += tests/checker/check-plugin-check.sh tests/checker/check-crash.sh \

@@ -41,6 +41,15 @@ crash(void)
 	*p = 1;
 }
 
+#ifdef MISBEHAVE_CRASH_CTOR
+/* Runs inside dlopen(), before the host ever calls the plugin. */
+static void __attribute__((constructor))
+crash_at_load(void)
+{
+	crash();
+}
+#endif
+
 #if defined(MISBEHAVE_KIND_UNHANDLED) || defined(MISBEHAVE_CRASH_HANDLE)
 static const char *const fx_kinds[] = { "command", "session", NULL };
 #else
