@@ -2,8 +2,6 @@
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
 	host/config.c host/conf.h \
-	host/crash.c host/crash.h \
-	host/probe.c host/probe.h \
 	host/dispatch.c host/plugin.h \
 	host/event.c host/event.h \
 	host/hostapi.c host/hostapi.h \
@@ -20,13 +18,16 @@ host_libttpdhost_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
 host_libttpdhost_la_LIBADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(YAML_LIBS)
 
+# Crash attribution and the forked plugin probe of ttpd -t; the
+# conformance checker for plugin authors, installed with the SDK.
+host_libttpdhost_la_SOURCES += host/crash.c host/crash.h \
+	host/probe.c host/probe.h
+bin_PROGRAMS += host/ttpd-plugin-check
+host_ttpd_plugin_check_SOURCES = host/plugincheck.c
+host_ttpd_plugin_check_LDADD = host/libttpdhost.la
+
 sbin_PROGRAMS += host/ttpd
 host_ttpd_SOURCES = host/ttpd.c
 host_ttpd_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"' \
 	-DTTPD_PLUGINSDIR='"$(pluginsdir)"'
 host_ttpd_LDADD = host/libttpdhost.la
-
-# The conformance checker for plugin authors, installed with the SDK.
-bin_PROGRAMS += host/ttpd-plugin-check
-host_ttpd_plugin_check_SOURCES = host/plugincheck.c
-host_ttpd_plugin_check_LDADD = host/libttpdhost.la

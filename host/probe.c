@@ -112,3 +112,18 @@ probe_plugins(struct config *cfg)
 	}
 	return removed;
 }
+
+int
+probe_guard_plugins(struct config *cfg, int probe)
+{
+	static int installed;
+
+	if (!installed) {
+		if (crash_install("ttpd") != 0)
+			log_warn("cannot install the fatal-signal handler: "
+			    "%s; a crashing plugin will not be named",
+			    strerror(errno));
+		installed = 1;
+	}
+	return probe ? probe_plugins(cfg) : 0;
+}

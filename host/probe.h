@@ -22,4 +22,11 @@
  */
 int probe_plugins(struct config *cfg);
 
+/*
+ * What ttpd does before any plugin code runs: install the crash
+ * attribution handler (crash_install(), once) and, with `probe` (ttpd -t),
+ * probe_plugins().  Returns the number of plugins probe_plugins() removed.
+ */
+int probe_guard_plugins(struct config *cfg, int probe);
+
 #endif

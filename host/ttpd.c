@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "conf.h"
-#include "crash.h"
 #include "json.h"
 #include "loader.h"
 #include "log.h"
@@ -130,6 +129,8 @@ setup(struct ttpd *t, int with_store)
 
 	registry_init(&t->reg);
 	ruleset_init(&t->rules);
+	/* crash attribution; -t: crash-safe probe of every plugin first */
+	t->problems += probe_guard_plugins(&t->cfg, !with_store);
 	for (i = 0; i < t->cfg.nplugins; i++)
 		if (loader_load(&t->reg, t->cfg.plugins_dir,
 		    &t->cfg.plugins[i], err, sizeof err) != 0)
@@ -348,9 +349,6 @@ main(int argc, char **argv)
 	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
 	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
 
-	crash_install("ttpd");
-	if (test)
-		t.problems += probe_plugins(&t.cfg); /* crash-safe -t */
 	if (setup(&t, !test) != 0) {
 		if (test)
 			print_report(&t, stdout);

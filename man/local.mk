@@ -1,2 +1,1 @@
 dist_man_MANS += man/ttpd.8 man/ttpd.conf.5 man/ttpd-plugin.3
-dist_man_MANS += man/ttpd-plugin-check.1

@@ -39,3 +39,10 @@ install-sdk: install-sdk-example
 
 EXTRA_DIST += sdk/test-example.sh
 TESTS += sdk/test-example.sh
+
+# Its manual, and the suites that keep it honest: the conformance checker
+# against misbehaving fixtures (tests/checker) and ABI compatibility
+# (tests/abi).
+dist_man_MANS += man/ttpd-plugin-check.1
+include tests/checker/local.mk
+include tests/abi/local.mk

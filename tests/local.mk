@@ -6,5 +6,3 @@ include tests/unit/local.mk
 include tests/loader/local.mk
 include tests/plugins/local.mk
 include tests/man/local.mk
-include tests/checker/local.mk
-include tests/abi/local.mk
