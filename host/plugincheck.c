@@ -296,7 +296,7 @@ run_case(const char *kind, const ttpd_value *payload, struct case_out *co,
 	}
 	if (pid == 0) {
 		struct tag_list tags;
-		struct tag_settings ts = { "v15.1" };
+		struct tag_settings ts = { .attack_release = "v15.1" };
 		unsigned long u0, s0, u1, s1;
 		ttpd_event ev;
 		int64_t t0;
@@ -1617,8 +1617,8 @@ static char *
 replay_file(const char *path, unsigned long *nevents, char *err,
     size_t errlen)
 {
-	struct tag_settings ts = { "v15.1" };
-	struct anchor_policy anchors = { NULL, NULL, 0 };
+	struct tag_settings ts = { .attack_release = "v15.1" };
+	struct anchor_policy anchors = { .lookup_ip = NULL };
 	struct event_list events;
 	struct tag_list tags;
 	FILE *fp;

@@ -201,7 +201,7 @@ run_sample(const char *version_tag, const char *built)
 	struct registry reg;
 	struct ruleset rs;
 	struct tag_list tags;
-	struct tag_settings ts = { "v15.1" };
+	struct tag_settings ts = { .attack_release = "v15.1" };
 	struct plugin *p;
 	ttpd_value *config, *payload;
 	ttpd_event ev;

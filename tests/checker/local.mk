@@ -115,3 +115,10 @@ checker_fixture_files = \
 	tests/checker/fixtures-bad/events/commands.jsonl \
 	tests/checker/fixtures-bad/expected/commands.jsonl
 EXTRA_DIST += tests/checker/misbehave.c $(checker_fixture_files)
+
+# host/crash.c on its own: the line, the scopes, a real fault.
+check_PROGRAMS += tests/checker/check_crash
+TESTS += tests/checker/check_crash
+tests_checker_check_crash_SOURCES = tests/checker/check_crash.c
+tests_checker_check_crash_CFLAGS = $(test_cflags)
+tests_checker_check_crash_LDADD = $(test_ldadd)
