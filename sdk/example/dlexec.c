@@ -61,17 +61,35 @@ struct dlexec {
 /* One simple command of a command line. */
 struct stage {
 	char **argv;
-	size_t argc;
+	size_t argc, cap;
 	int piped;		/* its stdin is the previous stage's stdout */
 	size_t command;		/* index of the command it came from */
 };
 
 struct parsed {
 	struct stage *v;
-	size_t n;
+	size_t n, cap;
 	char **words;		/* every word, for freeing */
-	size_t nwords;
+	size_t nwords, capwords;
 };
+
+/* The array with room for one more element (NULL: out of memory).
+ * Arrays double, so an attacker's megabyte of words costs linear time. */
+static void *
+grow(void *array, size_t n, size_t *cap, size_t elem)
+{
+	void *nv;
+	size_t ncap;
+
+	if (n < *cap)
+		return array;
+	ncap = *cap == 0 ? 8 : *cap * 2;
+	if (ncap > SIZE_MAX / elem || (nv = realloc(array, ncap * elem)) ==
+	    NULL)
+		return NULL;
+	*cap = ncap;
+	return nv;
+}
 
 /* --- parsing -------------------------------------------------------------- */
 
@@ -84,13 +102,15 @@ push_word(struct parsed *p, struct stage *st, const char *w, size_t len)
 		return -1;
 	memcpy(s, w, len);
 	s[len] = '\0';
-	if ((nw = realloc(p->words, (p->nwords + 1) * sizeof *nw)) == NULL) {
+	if ((nw = grow(p->words, p->nwords, &p->capwords,
+	    sizeof *p->words)) == NULL) {
 		free(s);
 		return -1;
 	}
 	p->words = nw;
 	p->words[p->nwords++] = s;
-	if ((na = realloc(st->argv, (st->argc + 1) * sizeof *na)) == NULL)
+	if ((na = grow(st->argv, st->argc, &st->cap, sizeof *st->argv)) ==
+	    NULL)
 		return -1;
 	st->argv = na;
 	st->argv[st->argc++] = s;
@@ -103,7 +123,7 @@ end_stage(struct parsed *p, struct stage *st, int next_piped)
 	struct stage *nv;
 
 	if (st->argc > 0) {
-		if ((nv = realloc(p->v, (p->n + 1) * sizeof *nv)) == NULL)
+		if ((nv = grow(p->v, p->n, &p->cap, sizeof *p->v)) == NULL)
 			return -1;
 		p->v = nv;
 		p->v[p->n++] = *st;
@@ -111,6 +131,7 @@ end_stage(struct parsed *p, struct stage *st, int next_piped)
 		free(st->argv);
 	st->argv = NULL;
 	st->argc = 0;
+	st->cap = 0;
 	st->piped = next_piped;
 	return 0;
 }
@@ -119,7 +140,7 @@ end_stage(struct parsed *p, struct stage *st, int next_piped)
 static int
 parse_line(struct parsed *p, const char *text, size_t len, size_t command)
 {
-	struct stage st = { NULL, 0, 0, command };
+	struct stage st = { NULL, 0, 0, 0, command };
 	char *word;
 	size_t i = 0, wl = 0;
 	int in_word = 0, rc = 0;

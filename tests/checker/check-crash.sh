@@ -4,6 +4,10 @@
 # dies of the signal (core dump); `ttpd -t` probes plugins in a child and
 # reports a crash at init instead of dying.
 set -u
+# Built with --enable-sanitizers, the fatal signals still belong to the
+# code under test (its handler, or the default action), not to ASan's.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0:handle_abort=0"
+export ASAN_OPTIONS
 : "${TTPD_BUILDDIR:?}" "${TTPD_SRCDIR:?}"
 ttpd="$TTPD_BUILDDIR/host/ttpd"
 rules="$TTPD_SRCDIR/tests/checker/rules"
