@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash.h"
 #include "hostapi.h"
 #include "log.h"
 #include "plugin.h"
@@ -19,6 +20,12 @@ static const char *const known_kinds[] = {
 	"credential", "auth_attempt", "payload", "session", "http_request",
 	"http_fingerprint", "ipv6_leak", NULL
 };
+
+const char *const *
+source_kinds_known(void)
+{
+	return known_kinds;
+}
 
 int
 source_kind_known(const char *kind)
@@ -225,14 +232,18 @@ registry_assign_rules(struct registry *reg, struct ruleset *rs,
 			continue;
 		}
 		if (p->desc->rule_prepare != NULL) {
+			struct crash_scope cs;
 			ttpd_err err;
 			void *prep = NULL;
 			int rc;
 
-			memset(&err, 0, sizeof err);
+			hostapi_err_prepare(&err);
+			crash_enter(&cs, p->name, p->path, "rule_prepare",
+			    NULL);
 			rc = p->desc->rule_prepare(p->state, &r->pub, &prep,
 			    &err);
-			err.msg[sizeof err.msg - 1] = '\0';
+			crash_leave(&cs);
+			hostapi_err_finish(&err, rc < 0);
 			if (rc < 0) {
 				char *msg = xasprintf("%s:%u: rule %s: "
 				    "rejected by plugin %s: %s", r->pub.path,
@@ -277,10 +288,15 @@ plugin_release_rules(struct plugin *p)
 
 	for (i = 0; i < p->nrules; i++) {
 		struct rule *r = p->rules[i];
+		struct crash_scope cs;
 
-		if (p->desc->rule_release != NULL)
+		if (p->desc->rule_release != NULL) {
+			crash_enter(&cs, p->name, p->path, "rule_release",
+			    NULL);
 			p->desc->rule_release(p->state, &r->pub,
 			    r->pub.prepared);
+			crash_leave(&cs);
+		}
 		r->pub.prepared = NULL;
 		r->owner = NULL;
 		r->prepared = 0;
@@ -314,8 +330,11 @@ registry_free(struct registry *reg)
 	registry_release_rules(reg);
 	for (i = 0; i < reg->nplugins; i++) {
 		struct plugin *p = reg->plugins[i];
+		struct crash_scope cs;
 
+		crash_enter(&cs, p->name, p->path, "destroy", NULL);
 		p->desc->destroy(p->state);
+		crash_leave(&cs);
 		hostapi_ctx_free(p->ctx);
 		free(p->name);
 		free(p->path);

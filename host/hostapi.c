@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crash.h"
 #include "hostapi.h"
 #include "json.h"
 #include "log.h"
@@ -409,6 +410,55 @@ static const ttpd_host host_table = {
 	.now_ns = h_now_ns,
 };
 
+/* --- error buffers ------------------------------------------------------ */
+
+static int err_fill;	/* 0: a plugin that writes nothing left "" */
+static unsigned long n_unterminated, n_unset;
+
+void
+hostapi_set_err_fill(int byte)
+{
+	err_fill = byte & 0xff;
+}
+
+void
+hostapi_err_prepare(ttpd_err *err)
+{
+	memset(err->msg, err_fill, sizeof err->msg);
+}
+
+int
+hostapi_err_finish(ttpd_err *err, int failed)
+{
+	size_t i;
+
+	if (memchr(err->msg, '\0', sizeof err->msg) != NULL)
+		return 0;
+	/* Never trust an unterminated message; tell the untouched buffer
+	 * apart from a written one for ttpd-plugin-check. */
+	for (i = 0; i < sizeof err->msg; i++)
+		if ((unsigned char)err->msg[i] != err_fill)
+			break;
+	if (i == sizeof err->msg) {
+		if (failed)
+			n_unset++;
+		err->msg[0] = '\0';
+		return 1;
+	}
+	n_unterminated++;
+	err->msg[sizeof err->msg - 1] = '\0';
+	return -1;
+}
+
+void
+hostapi_err_counts(unsigned long *unterminated, unsigned long *unset)
+{
+	if (unterminated != NULL)
+		*unterminated = n_unterminated;
+	if (unset != NULL)
+		*unset = n_unset;
+}
+
 const ttpd_host *
 hostapi_table(void)
 {
@@ -440,12 +490,25 @@ hostapi_ctx_free(ttpd_ctx *ctx)
 	free(ctx);
 }
 
+/* The last handle() message of this thread, for ttpd-plugin-check. */
+static _Thread_local char last_err[sizeof(((ttpd_err *)0)->msg)];
+static _Thread_local int last_err_state;
+
+const char *
+hostapi_last_handle_error(int *state)
+{
+	if (state != NULL)
+		*state = last_err_state;
+	return last_err;
+}
+
 int
 hostapi_run(struct plugin *p, const ttpd_event *ev,
     const struct tag_settings *ts, int64_t now_ns, struct tag_list *out)
 {
 	ttpd_sink *sink = &p->ctx->sink;
 	size_t start = out->n, i;
+	struct crash_scope cs;
 	ttpd_err err;
 	int64_t t0;
 	int rc;
@@ -457,11 +520,18 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	sink->created_at[0] = '\0';
 	sink->nvals = 0;
 	sink->nrules = 0;
-	err.msg[0] = '\0';
+	hostapi_err_prepare(&err);
 
+	crash_enter(&cs, p->name, p->path, "handle", ev->source_kind);
 	t0 = mono_ns();
 	rc = p->desc->handle(p->state, ev, sink, &err);
 	p->counters.ns_spent += (uint64_t)(mono_ns() - t0);
+	crash_leave(&cs);
+	last_err_state = hostapi_err_finish(&err, rc < 0);
+	if (rc < 0)	/* only errors are asked for; keep the hot path cheap */
+		memcpy(last_err, err.msg, sizeof last_err);
+	else
+		last_err[0] = '\0';
 	p->counters.events++;
 
 	for (i = 0; i < sink->nvals; i++)
@@ -471,7 +541,6 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	sink->out = NULL;
 
 	if (rc < 0) {
-		err.msg[sizeof err.msg - 1] = '\0';
 		tag_list_truncate(out, start);
 		p->counters.errors++;
 		log_limited(&p->ctx->errlog, TTPD_LOG_WARNING,

@@ -34,4 +34,22 @@ void hostapi_ctx_free(ttpd_ctx *ctx);
 int hostapi_run(struct plugin *p, const ttpd_event *ev,
     const struct tag_settings *ts, int64_t now_ns, struct tag_list *out);
 
+/*
+ * The ttpd_err buffers handed to plugins (init, rule_prepare, handle).
+ * hostapi_err_prepare() fills one with the fill byte (0 unless
+ * hostapi_set_err_fill() changed it: ttpd-plugin-check uses a non-zero
+ * byte so that a message without its NUL shows).  hostapi_err_finish()
+ * runs after the call (`failed`: the call returned an error): 0 when the
+ * buffer holds a NUL; 1 when the plugin did not touch it (now ""; counted
+ * when failed); -1 when it wrote a message without a NUL (now cut at the
+ * last byte; always counted).
+ */
+void hostapi_set_err_fill(int byte);
+void hostapi_err_prepare(ttpd_err *err);
+int hostapi_err_finish(ttpd_err *err, int failed);
+void hostapi_err_counts(unsigned long *unterminated, unsigned long *unset);
+/* The error message of this thread's last handle() call ("" when it did
+ * not fail) and, in *state, what hostapi_err_finish() said about it. */
+const char *hostapi_last_handle_error(int *state);
+
 #endif

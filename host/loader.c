@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "crash.h"
 #include "hostapi.h"
 #include "loader.h"
 #include "log.h"
@@ -396,6 +397,7 @@ loader_load(struct registry *reg, const char *dir,
 	struct attempt at = { .path = "(unnamed)", .abi = ABI_NOT_READ,
 	    .err = err, .errlen = errlen };
 	ttpd_lifter_entry_fn entry;
+	struct crash_scope cs;
 	const ttpd_lifter *desc;
 	ttpd_lifter d;
 	ttpd_err ierr;
@@ -431,7 +433,10 @@ loader_load(struct registry *reg, const char *dir,
 		goto out;
 
 	dlerror();
+	/* its constructors run here: plugin code too */
+	crash_enter(&cs, pc->name, real, "dlopen", NULL);
 	dl = dlopen(real, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	crash_leave(&cs);
 	if (dl == NULL) {
 		const char *e = dlerror();
 
@@ -450,7 +455,9 @@ loader_load(struct registry *reg, const char *dir,
 		    "lifter");
 		goto out;
 	}
+	crash_enter(&cs, pc->name, real, TTPD_LIFTER_ENTRY_SYMBOL, NULL);
 	desc = entry(TTPD_ABI_MAJOR, TTPD_ABI_MINOR);
+	crash_leave(&cs);
 	if (desc == NULL) {
 		refuse(&at, "see the plugin's documentation; it may need a "
 		    "newer ttpd", "the plugin declined to load (entry "
@@ -478,10 +485,12 @@ loader_load(struct registry *reg, const char *dir,
 	p->desc = desc;
 	p->desc_size = d.size < sizeof d ? d.size : (uint32_t)sizeof d;
 	p->ctx = hostapi_ctx_new(p, pc->config);
-	memset(&ierr, 0, sizeof ierr);
+	hostapi_err_prepare(&ierr);
+	crash_enter(&cs, p->name, p->path, "init", NULL);
 	rc = d.init(hostapi_table(), p->ctx, &p->state, &ierr);
+	crash_leave(&cs);
+	hostapi_err_finish(&ierr, rc != TTPD_OK);
 	if (rc != TTPD_OK) {
-		ierr.msg[sizeof ierr.msg - 1] = '\0';
 		refuse(&at, "correct what the plugin reports (often its "
 		    "config group in ttpd.conf)", "init failed: %s",
 		    ierr.msg[0] != '\0' ? ierr.msg : "no reason given");

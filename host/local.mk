@@ -19,6 +19,14 @@ host_libttpdhost_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
 host_libttpdhost_la_LIBADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(YAML_LIBS)
 
+# Crash attribution and the forked plugin probe of ttpd -t; the
+# conformance checker for plugin authors, installed with the SDK.
+host_libttpdhost_la_SOURCES += host/crash.c host/crash.h \
+	host/probe.c host/probe.h
+bin_PROGRAMS += host/ttpd-plugin-check
+host_ttpd_plugin_check_SOURCES = host/plugincheck.c
+host_ttpd_plugin_check_LDADD = host/libttpdhost.la
+
 sbin_PROGRAMS += host/ttpd
 host_ttpd_SOURCES = host/ttpd.c
 host_ttpd_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"' \

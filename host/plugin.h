@@ -68,6 +68,8 @@ void registry_free(struct registry *reg);
 
 /* The source kinds ttpd knows (DECNET's KNOWN_SOURCE_KINDS). */
 int source_kind_known(const char *kind);
+/* All of them, NULL-terminated. */
+const char *const *source_kinds_known(void);
 
 /* The match.kind owner of a rule among loaded plugins, or NULL: an exact
  * rule_kinds entry wins over a prefix, a longer prefix over a shorter one;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "probe.h"
 #include "rules.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -129,6 +130,8 @@ setup(struct ttpd *t, int with_store)
 
 	registry_init(&t->reg);
 	ruleset_init(&t->rules);
+	/* crash attribution; -t: crash-safe probe of every plugin first */
+	t->problems += probe_guard_plugins(&t->cfg, !with_store);
 	for (i = 0; i < t->cfg.nplugins; i++)
 		if (loader_load(&t->reg, t->cfg.plugins_dir,
 		    &t->cfg.plugins[i], err, sizeof err) != 0)
