@@ -1,7 +1,9 @@
 # The daemon. Modules live in a convenience library so tests can link them.
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
+	host/bus.c host/bus.h \
 	host/config.c host/conf.h \
+	host/daemon.c host/daemon.h \
 	host/dispatch.c host/plugin.h \
 	host/event.c host/event.h \
 	host/hostapi.c host/hostapi.h \
@@ -14,9 +16,9 @@ host_libttpdhost_la_SOURCES = \
 	host/tag.c host/tag.h \
 	host/xmalloc.c host/xmalloc.h
 host_libttpdhost_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
-	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS)
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS) $(NATS_CFLAGS)
 host_libttpdhost_la_LIBADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS) $(YAML_LIBS)
+	$(SQLITE_LIBS) $(YAML_LIBS) $(NATS_LIBS)
 
 sbin_PROGRAMS += host/ttpd
 host_ttpd_SOURCES = host/ttpd.c
