@@ -312,7 +312,9 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 	} else if (s != NATS_OK) {
 		nats_error(err, errlen, "bus: cannot connect", s);
 		goto fail;
-	}
+	} else
+		/* the connected callback only runs for a late connect */
+		on_connected(b->nc, b);
 	natsOptions_Destroy(o);
 	return b;
 fail:

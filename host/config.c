@@ -1113,10 +1113,10 @@ set_pathlist(struct loader *ld, const struct spec *sp,
 	if (!config_setting_is_list(s) && !config_setting_is_array(s))
 		return fail_type(ld, s, "list of strings");
 	n = config_setting_length(s);
-	if (n == 0) {
+	/* an empty verbatim list means "the default" */
+	if (n == 0 && !(sp->flags & F_VERBATIM)) {
 		p = path_of(s);
-		fail(ld, s, "%s: must name at least one %s", p,
-		    (sp->flags & F_VERBATIM) ? "entry" : "directory");
+		fail(ld, s, "%s: must name at least one directory", p);
 		free(p);
 		return -1;
 	}

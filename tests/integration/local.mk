@@ -12,3 +12,16 @@ tests_integration_check_bus_core_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
 	$(NATS_CFLAGS)
 tests_integration_check_bus_core_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
 	$(NATS_LIBS)
+
+check_PROGRAMS += tests/integration/check_bus_js
+TESTS += tests/integration/check_bus_js
+tests_integration_check_bus_js_SOURCES = \
+	tests/integration/check_bus_js.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_bus_js_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_bus_js_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
+	$(NATS_CFLAGS)
+tests_integration_check_bus_js_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)

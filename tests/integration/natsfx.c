@@ -122,7 +122,7 @@ fx_write_conf(struct fx *f, const char *bus_extra, const char *extra)
 
 	snprintf(path, sizeof path, "%s/ttpd.conf", f->dir);
 	ck_assert(asprintf(&text,
-	    "store: { path = \"%s/ttpd.db\"; batch_size = 1000; };\n"
+	    "store: { path = \"%s/ttpd.db\"; batch_size = 1000; %s };\n"
 	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
 	    "plugins: { dir = \"%s/plugins/.libs\";"
 	    " load = ( { name = \"rule_engine\"; } ); };\n"
@@ -130,7 +130,8 @@ fx_write_conf(struct fx *f, const char *bus_extra, const char *extra)
 	    "daemon: { pidfile = \"%s/ttpd.pid\"; };\n"
 	    "bus: { servers = [ \"%s\" ]; heartbeat_s = 1;"
 	    " reconnect_wait_ms = 100; reconnect_max_wait_ms = 500;\n%s\n};\n"
-	    "%s\n", f->dir, f->dir, tu_env("TTPD_BUILDDIR"), f->dir,
+	    "%s\n", f->dir, f->store_extra != NULL ? f->store_extra : "",
+	    f->dir, tu_env("TTPD_BUILDDIR"), f->dir,
 	    f->url, bus_extra != NULL ? bus_extra : "",
 	    extra != NULL ? extra : "") > 0);
 	tu_write_file(path, text);

@@ -24,6 +24,7 @@ struct fx {
 	char url[128];
 	pid_t ttpd_pid[FX_MAX_TTPD];
 	char *conf;                /* <dir>/ttpd.conf */
+	const char *store_extra;   /* more settings of the store group */
 	natsConnection *nc;        /* the test's own connection */
 	natsSubscription *out;     /* ttp.> and system.ttp.health */
 	natsSubscription *health;

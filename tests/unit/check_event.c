@@ -229,9 +229,9 @@ lookup_found(void *ud, const char *ip, char *o, size_t n)
 
 START_TEST(test_anchor_resolution)
 {
-	struct anchor_policy lookup = { lookup_found, NULL, 0 };
-	struct anchor_policy derive = { NULL, NULL, 1 };
-	struct anchor_policy drop = { NULL, NULL, 0 };
+	struct anchor_policy lookup = { .lookup_ip = lookup_found };
+	struct anchor_policy derive = { .derive = 1 };
+	struct anchor_policy drop = { .derive = 0 };
 	char want[37];
 
 	/* payload anchors win, no lookup needed */
@@ -335,6 +335,114 @@ START_TEST(test_fan_out)
 }
 END_TEST
 
+/* Bus bodies: each malformed class has its own reason. */
+START_TEST(test_decode_bus)
+{
+	static const struct {
+		const char *subject, *body;
+		enum event_reason want;
+	} cases[] = {
+		{ "attacker.observed", "{\"payload\":{}}", EVR_OK },
+		{ "canary.t1.triggered", "{\"v\":1,\"id\":\"x\",\"type\":null,"
+		  "\"ts\":1,\"payload\":null}", EVR_OK },
+		{ "attacker.observed", "{nope", EVR_JSON },
+		{ "attacker.observed", "\"str\"", EVR_NOT_OBJECT },
+		{ "attacker.observed", "[]", EVR_NOT_OBJECT },
+		{ "attacker.observed", "{\"v\":1}", EVR_MISSING },
+		{ "attacker.observed", "{\"v\":2,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"v\":1.5,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"id\":7,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"type\":[],\"payload\":{}}",
+		  EVR_TYPE },
+		{ "attacker.observed", "{\"ts\":\"now\",\"payload\":{}}",
+		  EVR_TYPE },
+		{ "attacker.observed", "{\"payload\":[1]}", EVR_TYPE },
+		{ "attacker.observed", "{\"payload\":{\"a\":\"\xc3\x28\"}}",
+		  EVR_UTF8 },
+		{ "attacker.nope", "{\"payload\":{}}", EVR_UNKNOWN_TOPIC },
+		{ "canary.", "{\"payload\":{}}", EVR_UNKNOWN_TOPIC },
+	};
+	ttpd_value *env;
+	size_t i;
+	char big[100];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum event_reason r = event_decode_bus(cases[i].subject,
+		    cases[i].body, strlen(cases[i].body), 1024, &env, err,
+		    sizeof err);
+
+		ck_assert_msg(r == cases[i].want, "case %zu (%s): %s, not %s: "
+		    "%s", i, cases[i].body, event_reason_name(r),
+		    event_reason_name(cases[i].want), err);
+		ck_assert((r == EVR_OK) == (env != NULL));
+		if (env != NULL) {
+			/* the transport topic replaces the body's */
+			ck_assert_str_eq(jv_string(jv_object_get(env,
+			    "topic")), cases[i].subject);
+			jv_decref(env);
+		}
+	}
+	memset(big, ' ', sizeof big);
+	ck_assert_int_eq(event_decode_bus("attacker.observed", big,
+	    sizeof big, 99, &env, err, sizeof err), EVR_OVERSIZED);
+	ck_assert(env == NULL);
+	ck_assert_str_eq(event_reason_name(EVR_UTF8), "invalid_utf8");
+	ck_assert_str_eq(event_reason_name(EVR_UNKNOWN_TOPIC),
+	    "unknown_topic");
+}
+END_TEST
+
+static int intel_calls;
+
+static ttpd_value *
+intel_row(void *ud, const char *attacker_uuid)
+{
+	ttpd_value *o;
+
+	intel_calls++;
+	if (strcmp(attacker_uuid, "att-1") != 0)
+		return NULL;
+	o = jv_new_object();
+	jv_object_set_new(o, "attacker_uuid", jv_new_string("att-1", 5));
+	jv_object_set_new(o, "abuseipdb_score", jv_new_int(90));
+	return o;
+}
+
+/* A session of an attacker with an attacker_intel row also yields an
+ * intel event (decnet-host.md 2.2 step 4); other topics do not. */
+START_TEST(test_intel_catch_up)
+{
+	struct anchor_policy ap = { .intel_lookup = intel_row };
+	int64_t score;
+
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"session_id\":\"s1\",\"attacker_uuid\":\"att-1\","
+	    "\"commands\":[\"id\"]}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 3);
+	ck_assert_str_eq(ev(2)->source_kind, "intel");
+	ck_assert_str_eq(ev(2)->source_id, "intel-catchup:s1");
+	ck_assert_str_eq(ev(2)->attacker_uuid, "att-1");
+	ck_assert_str_eq(ev(2)->session_id, "s1");
+	ck_assert(jv_get_int(jv_object_get(ev(2)->payload,
+	    "abuseipdb_score"), &score) == TTPD_OK && score == 90);
+	/* no session id: keyed by the attacker */
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"attacker_uuid\":\"att-1\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_str_eq(ev(1)->source_id, "intel-catchup:att-1");
+	/* no row: nothing appended */
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"attacker_uuid\":\"att-2\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 1);
+	/* not on attacker.observed */
+	intel_calls = 0;
+	ck_assert_int_eq(build("{\"topic\":\"attacker.observed\","
+	    "\"payload\":{\"attacker_uuid\":\"att-1\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 1);
+	ck_assert_int_eq(intel_calls, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -351,6 +459,8 @@ main(void)
 	tcase_add_test(tc, test_source_id_priority);
 	tcase_add_test(tc, test_anchor_resolution);
 	tcase_add_test(tc, test_fan_out);
+	tcase_add_test(tc, test_decode_bus);
+	tcase_add_test(tc, test_intel_catch_up);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
