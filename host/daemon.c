@@ -409,25 +409,25 @@ on_commit(void *ud, int ok, const struct tag_list *batch,
 	size_t i, from = 0, n;
 
 	for (i = 0; i < nunits; i++) {
-		struct bus_msg *m = units[i].cookie;
+		struct bus_msg *m = units[i].cookie; /* NULL in core mode */
 
 		if (ok) {
 			for (n = from; n < units[i].end; n++)
 				if (inserted[n])
 					BUMP(d->c.tags_inserted);
 			publish_tags(d, batch, inserted, from, units[i].end);
-			if (d->js) {
-				if (bus_msg_ack(m) == 0)
-					BUMP(d->c.acked);
-			}
+			if (m != NULL && bus_msg_ack(m) == 0)
+				BUMP(d->c.acked);
 		} else {
 			BUMP(d->c.store_failures);
-			if (d->js && (int64_t)bus_msg_delivered(m) >=
+			if (m == NULL)
+				; /* core: lost; the writer logged why */
+			else if ((int64_t)bus_msg_delivered(m) >=
 			    d->max_deliver)
 				dead_letter(d, m, "store_failed", "its tags "
 				    "could not be stored (see the daemon "
 				    "log)");
-			else if (d->js) {
+			else {
 				bus_msg_nak(m, NAK_DELAY_MS);
 				BUMP(d->c.redelivered);
 			}
@@ -561,6 +561,12 @@ process(struct daemon *d, struct bus_msg *m)
 	}
 	event_list_clear(&pl->events);
 	jv_decref(env);
+	/* core messages need no ack: only JetStream ones wait for the
+	 * commit, so the batch holds tags, not message bodies */
+	if (!d->js) {
+		bus_msg_free(m);
+		m = NULL;
+	}
 	pipeline_mark(pl, m);
 	if (pipeline_pending_units(pl) >= d->max_units)
 		pipeline_flush(pl);
@@ -831,8 +837,7 @@ daemon_run(struct daemon_env *env)
 	d.max_deliver = cfg->bus_max_deliver;
 	d.dead_letter = xstrdup(cfg->bus_dead_letter);
 	d.max_units = d.js ? (size_t)cfg->bus_fetch_batch + 1 :
-	    (size_t)(cfg->store_batch_size < 4096 ? cfg->store_batch_size :
-	    4096);
+	    (size_t)cfg->store_batch_size;
 	pthread_mutex_init(&d.lock, NULL);
 	d.drop_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 1);
 	d.bad_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 10);
