@@ -34,22 +34,35 @@ struct core_sub {
 	void *ud;
 };
 
+/*
+ * Connection state written by libnats threads.  Its callbacks may still
+ * run after natsConnection_Destroy() returns, so this part outlives the
+ * bus: it is freed by bus_library_cleanup(), after nats_CloseAndWait().
+ */
+struct bus_cbstate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int closing;          /* bus_close() started: callbacks stay quiet */
+	int ever_connected;
+	int down;             /* an outage was logged and has not ended */
+	int64_t down_since_ms;
+	int64_t reconnect_wait_ms, reconnect_max_wait_ms;
+	atomic_uint_fast64_t slow_consumer_errors;
+	struct log_ratelimit errlog;
+	struct bus_cbstate *next_retired;
+};
+
 struct bus {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *pull;
 	struct core_sub **subs;
 	size_t nsubs;
-	int64_t reconnect_wait_ms, reconnect_max_wait_ms;
-	/* connection state, written by libnats threads */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int ever_connected;
-	int down;             /* an outage was logged and has not ended */
-	int64_t down_since_ms;
-	atomic_uint_fast64_t slow_consumer_errors;
-	struct log_ratelimit errlog;
+	struct bus_cbstate *cb;
 };
+
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bus_cbstate *retired;
 
 static _Thread_local char last_error[512];
 
@@ -117,7 +130,7 @@ connected_url(natsConnection *nc, char *out, size_t outlen)
 static void
 on_connected(natsConnection *nc, void *closure)
 {
-	struct bus *b = closure;
+	struct bus_cbstate *b = closure;
 	char url[512];
 
 	connected_url(nc, url, sizeof url);
@@ -136,12 +149,11 @@ on_connected(natsConnection *nc, void *closure)
 static void
 on_disconnected(natsConnection *nc, void *closure)
 {
-	struct bus *b = closure;
+	struct bus_cbstate *b = closure;
 
 	pthread_mutex_lock(&b->lock);
 	/* once per outage, however many attempts fail */
-	if (!b->down && b->ever_connected &&
-	    !natsConnection_IsClosed(nc)) {
+	if (!b->down && b->ever_connected && !b->closing) {
 		b->down = 1;
 		b->down_since_ms = now_ms();
 		log_warn("bus: connection lost; reconnecting (every %lld ms, "
@@ -154,7 +166,7 @@ on_disconnected(natsConnection *nc, void *closure)
 static void
 on_reconnected(natsConnection *nc, void *closure)
 {
-	struct bus *b = closure;
+	struct bus_cbstate *b = closure;
 	char url[512];
 
 	connected_url(nc, url, sizeof url);
@@ -168,10 +180,21 @@ on_reconnected(natsConnection *nc, void *closure)
 }
 
 static void
+on_closed(natsConnection *nc, void *closure)
+{
+	struct bus_cbstate *b = closure;
+
+	pthread_mutex_lock(&b->lock);
+	b->closing = 2;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void
 on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
     void *closure)
 {
-	struct bus *b = closure;
+	struct bus_cbstate *b = closure;
 
 	if (err == NATS_SLOW_CONSUMER) {
 		atomic_fetch_add(&b->slow_consumer_errors, 1);
@@ -193,7 +216,7 @@ on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 static int64_t
 reconnect_delay(natsConnection *nc, int attempts, void *closure)
 {
-	struct bus *b = closure;
+	struct bus_cbstate *b = closure;
 	int64_t d = b->reconnect_wait_ms;
 	int i;
 
@@ -202,6 +225,16 @@ reconnect_delay(natsConnection *nc, int attempts, void *closure)
 	if (d > b->reconnect_max_wait_ms)
 		d = b->reconnect_max_wait_ms;
 	return d + (int64_t)(rand() % (int)(d / 10 + 1));
+}
+
+/* Freed only by bus_library_cleanup(): see struct bus_cbstate. */
+static void
+retire(struct bus_cbstate *cb)
+{
+	pthread_mutex_lock(&retired_lock);
+	cb->next_retired = retired;
+	retired = cb;
+	pthread_mutex_unlock(&retired_lock);
 }
 
 #define TRY(call, what)                                                    \
@@ -220,6 +253,7 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 	const char *const *servers = (const char *const *)cfg->bus_servers;
 	size_t nservers = cfg->bus_nservers;
 	natsOptions *o = NULL;
+	struct bus_cbstate *cb;
 	struct bus *b;
 	natsStatus s;
 
@@ -228,12 +262,14 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 		nservers = 1;
 	}
 	b = xcalloc(1, sizeof *b);
-	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->cond, NULL);
-	b->reconnect_wait_ms = cfg->bus_reconnect_wait_ms;
-	b->reconnect_max_wait_ms = cfg->bus_reconnect_max_wait_ms;
-	b->errlog = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
-	atomic_init(&b->slow_consumer_errors, 0);
+	cb = xcalloc(1, sizeof *cb);
+	b->cb = cb;
+	pthread_mutex_init(&cb->lock, NULL);
+	pthread_cond_init(&cb->cond, NULL);
+	cb->reconnect_wait_ms = cfg->bus_reconnect_wait_ms;
+	cb->reconnect_max_wait_ms = cfg->bus_reconnect_max_wait_ms;
+	cb->errlog = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
+	atomic_init(&cb->slow_consumer_errors, 0);
 
 	TRY(natsOptions_Create(&o), "bus: cannot create options");
 	TRY(natsOptions_SetServers(o, (const char **)servers,
@@ -281,18 +317,19 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 	TRY(natsOptions_SetMaxReconnect(o, -1), "bus: reconnect");
 	TRY(natsOptions_SetReconnectWait(o, cfg->bus_reconnect_wait_ms),
 	    "bus.reconnect_wait_ms");
-	TRY(natsOptions_SetCustomReconnectDelay(o, reconnect_delay, b),
+	TRY(natsOptions_SetCustomReconnectDelay(o, reconnect_delay, cb),
 	    "bus: reconnect");
 	/* keep publishes made during an outage (bounded: 8 MiB) */
 	TRY(natsOptions_SetReconnectBufSize(o, 8 * 1024 * 1024),
 	    "bus: reconnect buffer");
-	TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b),
+	TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, cb),
 	    "bus: connect");
-	TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, b),
+	TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, cb),
 	    "bus: callbacks");
-	TRY(natsOptions_SetReconnectedCB(o, on_reconnected, b),
+	TRY(natsOptions_SetReconnectedCB(o, on_reconnected, cb),
 	    "bus: callbacks");
-	TRY(natsOptions_SetErrorHandler(o, on_error, b), "bus: callbacks");
+	TRY(natsOptions_SetClosedCB(o, on_closed, cb), "bus: callbacks");
+	TRY(natsOptions_SetErrorHandler(o, on_error, cb), "bus: callbacks");
 	/* one delivery thread for all subscriptions, in arrival order */
 	TRY(natsOptions_UseGlobalMessageDelivery(o, true), "bus: delivery");
 	/* a faster PING than the 2-minute default notices a dead server */
@@ -303,26 +340,25 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 		log_warn("bus: cannot reach %s%s yet; retrying in the "
 		    "background", servers[0], nservers > 1 ? " (or the other "
 		    "bus.servers)" : "");
-		pthread_mutex_lock(&b->lock);
-		if (!b->ever_connected) {
-			b->down = 1;
-			b->down_since_ms = now_ms();
+		pthread_mutex_lock(&cb->lock);
+		if (!cb->ever_connected) {
+			cb->down = 1;
+			cb->down_since_ms = now_ms();
 		}
-		pthread_mutex_unlock(&b->lock);
+		pthread_mutex_unlock(&cb->lock);
 	} else if (s != NATS_OK) {
 		nats_error(err, errlen, "bus: cannot connect", s);
 		goto fail;
 	} else
 		/* the connected callback only runs for a late connect */
-		on_connected(b->nc, b);
+		on_connected(b->nc, cb);
 	natsOptions_Destroy(o);
 	return b;
 fail:
 	natsOptions_Destroy(o);
 	if (b->nc != NULL)
 		natsConnection_Destroy(b->nc);
-	pthread_mutex_destroy(&b->lock);
-	pthread_cond_destroy(&b->cond);
+	retire(cb);
 	free(b);
 	return NULL;
 }
@@ -347,12 +383,13 @@ bus_wait_connected(struct bus *b, int timeout_ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(&b->lock);
+	pthread_mutex_lock(&b->cb->lock);
 	while (!(ok = bus_connected(b)))
-		if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) != 0)
+		if (pthread_cond_timedwait(&b->cb->cond, &b->cb->lock, &ts) !=
+		    0)
 			break;
 	ok = bus_connected(b);
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_unlock(&b->cb->lock);
 	return ok;
 }
 
@@ -507,19 +544,32 @@ bus_close(struct bus *b, int timeout_ms)
 		natsConnection_FlushTimeout(b->nc, timeout_ms);
 	if (b->js != NULL)
 		jsCtx_Destroy(b->js);
+	pthread_mutex_lock(&b->cb->lock);
+	b->cb->closing = 1;
+	pthread_mutex_unlock(&b->cb->lock);
 	if (b->nc != NULL) {
 		natsConnection_Close(b->nc);
 		natsConnection_Destroy(b->nc);
 	}
-	pthread_mutex_destroy(&b->lock);
-	pthread_cond_destroy(&b->cond);
+	retire(b->cb);
 	free(b);
 }
 
 void
 bus_library_cleanup(void)
 {
+	struct bus_cbstate *cb;
+
+	/* every library thread has ended after this: callbacks too */
 	nats_CloseAndWait(2000);
+	pthread_mutex_lock(&retired_lock);
+	while ((cb = retired) != NULL) {
+		retired = cb->next_retired;
+		pthread_mutex_destroy(&cb->lock);
+		pthread_cond_destroy(&cb->cond);
+		free(cb);
+	}
+	pthread_mutex_unlock(&retired_lock);
 }
 
 /* ------------------------------------------------------------ JetStream */
@@ -646,11 +696,11 @@ bus_js_fetch(struct bus *b, struct bus_msg **out, int max, int timeout_ms)
 	}
 	if (s != NATS_OK) {
 		natsMsgList_Destroy(&list);
-		pthread_mutex_lock(&b->lock);
-		log_limited(&b->errlog, TTPD_LOG_WARNING, "bus: JetStream "
+		pthread_mutex_lock(&b->cb->lock);
+		log_limited(&b->cb->errlog, TTPD_LOG_WARNING, "bus: JetStream "
 		    "fetch failed: %s (server error %d)",
 		    natsStatus_GetText(s), (int)jerr);
-		pthread_mutex_unlock(&b->lock);
+		pthread_mutex_unlock(&b->cb->lock);
 		return -1;
 	}
 	for (i = 0; i < list.Count && n < max; i++) {

@@ -589,6 +589,9 @@ heartbeat(struct daemon *d)
 	(int64_t)atomic_load(&(ctr))))
 	PUT("received", d->c.received);
 	PUT("queue_dropped", d->c.queue_dropped);
+	/* dropped by the client library before reaching our queue */
+	jv_object_set_new(p, "library_dropped",
+	    jv_new_int((int64_t)bus_dropped(d->bus)));
 	jv_object_set_new(p, "queue_depth",
 	    jv_new_int((int64_t)queue_depth(&d->q)));
 	PUT("no_anchor", d->c.no_anchor);

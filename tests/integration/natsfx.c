@@ -318,6 +318,23 @@ fx_ttpd_log(struct fx *f, int i)
 	return text != NULL ? text : strdup("");
 }
 
+int
+fx_wait_log(struct fx *f, int i, const char *text, int timeout_s)
+{
+	int64_t end = now_ms() + (int64_t)timeout_s * 1000;
+	char *log;
+	int found;
+
+	for (;;) {
+		log = fx_ttpd_log(f, i);
+		found = strstr(log, text) != NULL;
+		free(log);
+		if (found || now_ms() > end)
+			return found;
+		msleep(50);
+	}
+}
+
 /* Wait for a heartbeat from pid (or any, pid 0). */
 static int
 wait_heartbeat(struct fx *f, pid_t pid, int timeout_ms)

@@ -55,6 +55,8 @@ int fx_ttpd_stop(struct fx *f, int i, int sig);
 int fx_ttpd_alive(struct fx *f, int i);
 /* Its log (stderr), malloc'd. */
 char *fx_ttpd_log(struct fx *f, int i);
+/* Wait up to timeout_s for text in the log of ttpd #i: 1 found, 0 not. */
+int fx_wait_log(struct fx *f, int i, const char *text, int timeout_s);
 
 /* Publish on the test connection and flush. */
 void fx_pub(struct fx *f, const char *subject, const char *data, size_t len);
