@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,135 @@ START_TEST(test_daemon_mode_pidfile)
 }
 END_TEST
 
+/*
+ * DECNET's database: attacker_ip is looked up in `attackers`, and a
+ * session of an attacker with an `attacker_intel` row also yields an
+ * intel event.  Only rule_engine is loaded, so the catch-up event shows
+ * as the (once per kind) "no plugin handles 'intel'" warning; its
+ * contents are checked in check_event.
+ */
+START_TEST(test_core_decnet_database)
+{
+	struct fx f;
+	char path[1024], *log;
+	sqlite3 *db;
+
+	fx_setup(&f, NULL, NULL);
+	snprintf(path, sizeof path, "%s/ttpd.db", f.dir);
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ck_assert(sqlite3_exec(db,
+	    "CREATE TABLE attackers (uuid VARCHAR PRIMARY KEY, ip VARCHAR);"
+	    "INSERT INTO attackers VALUES ('att-db-1', '203.0.113.5');"
+	    "CREATE TABLE attacker_intel (attacker_uuid VARCHAR PRIMARY KEY,"
+	    " attacker_ip VARCHAR, aggregate_verdict VARCHAR,"
+	    " abuseipdb_score INTEGER, greynoise_tags VARCHAR,"
+	    " other_column VARCHAR);"
+	    "INSERT INTO attacker_intel VALUES ('att-db-1', '203.0.113.5',"
+	    " 'malicious', 95, '[\"ssh_bruteforcer\"]', 'x');",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	fx_ttpd_start(&f, 0, 1);
+	/* by IP: known, unknown */
+	fx_pub_str(&f, "attacker.session.ended",
+	    "{\"payload\":{\"session_id\":\"s-db\",\"attacker_ip\":"
+	    "\"203.0.113.5\",\"commands\":[\"wget http://x/1\"]}}");
+	fx_pub_str(&f, "attacker.session.ended",
+	    "{\"payload\":{\"session_id\":\"s-db2\",\"attacker_ip\":"
+	    "\"203.0.113.99\",\"commands\":[\"wget http://x/2\"]}}");
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert_int_eq(fx_count(&f, "SELECT count(*) FROM ttp_tag WHERE "
+	    "attacker_uuid='att-db-1' AND session_id='s-db'"), 1);
+	ck_assert_int_eq(fx_health(&f, "no_anchor"), 1);
+	/* the catch-up intel event was built and routed (to no plugin) */
+	ck_assert(fx_wait_log(&f, 0, "source kind 'intel'", 10));
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	log = fx_ttpd_log(&f, 0);
+	ck_assert_msg(strstr(log, "intel catch-up") == NULL, "%s", log);
+	free(log);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* No server at start: ttpd waits, connects when it comes, logs the
+ * outage once when it starts and once when it ends. */
+START_TEST(test_core_server_late_and_outage)
+{
+	struct fx f;
+	char *env, *log;
+	const char *p;
+
+	fx_setup(&f, NULL, NULL);
+	/* the test connection reconnects by itself later */
+	fx_nats_stop(&f, SIGTERM);
+	fx_ttpd_start(&f, 0, 0);
+	ck_assert(fx_wait_log(&f, 0, "yet; retrying in the background", 20));
+	ck_assert(fx_ttpd_alive(&f, 0));
+	fx_nats_start(&f);
+	ck_assert(fx_wait_log(&f, 0, "bus: connected to nats://127.0.0.1:",
+	    30));
+	fx_health(&f, "received"); /* both connections are back */
+	env = fx_session_env(7);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	/* an outage in the middle */
+	fx_nats_stop(&f, SIGKILL);
+	ck_assert(fx_wait_log(&f, 0, "bus: connection lost", 20));
+	fx_nats_start(&f);
+	ck_assert(fx_wait_log(&f, 0, "bus: reconnected to", 30));
+	fx_health(&f, "received");
+	free(env);
+	env = fx_session_env(8);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 2, 20), 2);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	log = fx_ttpd_log(&f, 0);
+	p = strstr(log, "bus: connection lost");
+	ck_assert_msg(p != NULL &&
+	    strstr(p + 1, "bus: connection lost") == NULL, "%s", log);
+	free(log);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A queue of 16 under a burst: drops are counted and logged, the rest is
+ * tagged, and nothing is both. */
+START_TEST(test_core_queue_full_drops)
+{
+	enum { N = 5000 };
+	struct fx f;
+	char *env, *beat;
+	long received, dropped, rows;
+	int i;
+
+	fx_setup(&f, "queue_size = 16;", NULL);
+	fx_ttpd_start(&f, 0, 1);
+	for (i = 0; i < N; i++) {
+		env = fx_session_env(i);
+		fx_pub(&f, "attacker.session.ended", env, strlen(env));
+		free(env);
+	}
+	fx_flush(&f);
+	/* settle: two beats with the same count */
+	do {
+		beat = fx_beat(&f);
+		received = fx_beat_int(beat, "received");
+		free(beat);
+		beat = fx_beat(&f);
+	} while (fx_beat_int(beat, "received") != received);
+	dropped = fx_beat_int(beat, "queue_dropped");
+	ck_assert_int_eq(fx_beat_int(beat, "queue_depth"), 0);
+	free(beat);
+	rows = fx_wait_count(&f, ROWS, received - dropped, 20);
+	ck_assert_msg(dropped > 0, "no drop with a queue of 16");
+	ck_assert_int_eq(rows, received - dropped);
+	ck_assert(fx_wait_log(&f, 0, "bus: queue full (bus.queue_size 16)",
+	    5));
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -441,6 +571,9 @@ main(void)
 	tcase_add_test(tc, test_core_sigterm_drains);
 	tcase_add_test(tc, test_core_sighup_reload);
 	tcase_add_test(tc, test_daemon_mode_pidfile);
+	tcase_add_test(tc, test_core_decnet_database);
+	tcase_add_test(tc, test_core_server_late_and_outage);
+	tcase_add_test(tc, test_core_queue_full_drops);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
