@@ -467,10 +467,15 @@ run(const char *mode, int n, int rate, int run_no)
 		char *env = session_env(i);
 
 		if (rate > 0) {
+			/* sleep, not spin: the daemon needs the cores */
 			int64_t due = t0 + (int64_t)i * 1000000000 / rate;
+			int64_t ahead = due - now_ns();
 
-			while (now_ns() < due)
-				;
+			if (ahead > 0) {
+				struct timespec ts = { 0, (long)ahead };
+
+				nanosleep(&ts, NULL);
+			}
 		}
 		pub_ns[i] = now_ns();
 		if (js_mode)
