@@ -322,7 +322,7 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 	/* keep publishes made during an outage (bounded: 8 MiB) */
 	TRY(natsOptions_SetReconnectBufSize(o, 8 * 1024 * 1024),
 	    "bus: reconnect buffer");
-	TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, cb),
+	TRY(natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL),
 	    "bus: connect");
 	TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, cb),
 	    "bus: callbacks");
@@ -335,7 +335,19 @@ bus_open(const struct config *cfg, char *err, size_t errlen)
 	/* a faster PING than the 2-minute default notices a dead server */
 	TRY(natsOptions_SetPingInterval(o, 20000), "bus: ping");
 
+	/*
+	 * First a plain attempt: a refused password or certificate is a
+	 * configuration error to report now, not something to retry
+	 * silently.  Only an unreachable server is waited for.
+	 */
 	s = natsConnection_Connect(&b->nc, o);
+	if (s == NATS_NO_SERVER || s == NATS_TIMEOUT ||
+	    s == NATS_CONNECTION_DISCONNECTED || s == NATS_IO_ERROR) {
+		b->nc = NULL;
+		TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected,
+		    cb), "bus: connect");
+		s = natsConnection_Connect(&b->nc, o);
+	}
 	if (s == NATS_NOT_YET_CONNECTED) {
 		log_warn("bus: cannot reach %s%s yet; retrying in the "
 		    "background", servers[0], nservers > 1 ? " (or the other "

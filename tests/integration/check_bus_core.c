@@ -555,6 +555,89 @@ START_TEST(test_core_queue_full_drops)
 }
 END_TEST
 
+/* Authentication: user/password, token; TLS with a private CA. */
+START_TEST(test_core_auth_user_password)
+{
+	static const char *const args[] = { "--user", "ttpd", "--pass",
+		"s3cret", NULL };
+	struct fx_client c = { .user = "ttpd", .password = "s3cret" };
+	struct fx f;
+	char *env;
+
+	fx_setup_with(&f, args, &c, "user = \"ttpd\"; password = \"s3cret\";",
+	    NULL);
+	fx_ttpd_start(&f, 0, 1);
+	env = fx_session_env(3);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	/* a wrong password is a clear error, not a silent retry loop */
+	fx_write_conf(&f, "user = \"ttpd\"; password = \"wrong\";", NULL);
+	fx_ttpd_start(&f, 0, 0);
+	ck_assert(fx_wait_log(&f, 0, "bus: cannot connect: Authentication "
+	    "Violation", 20));
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, 0), 1);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_core_auth_token)
+{
+	static const char *const args[] = { "--auth", "tok123", NULL };
+	struct fx_client c = { .token = "tok123" };
+	struct fx f;
+	char *env;
+
+	fx_setup_with(&f, args, &c, "token = \"tok123\";", NULL);
+	fx_ttpd_start(&f, 0, 1);
+	env = fx_session_env(4);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_core_tls)
+{
+	static const char *const args[] = { "--tls", "--tlscert",
+		"@/srv.pem", "--tlskey", "@/srv.key", NULL };
+	struct fx_client c;
+	struct fx f;
+	char *dir, *cmd, ca[1024], bus[1200], *env;
+
+	dir = fx_prepare_dir();
+	ck_assert(asprintf(&cmd, "cd '%s' && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=ttpd-test-ca "
+	    ">/dev/null 2>&1 && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	    "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 "
+	    ">/dev/null 2>&1 && "
+	    "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
+	    "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+	    "-CAcreateserial -out srv.pem -days 1 -extfile ext.cnf "
+	    ">/dev/null 2>&1", dir) > 0);
+	ck_assert_msg(system(cmd) == 0, "openssl failed: %s", cmd);
+	free(cmd);
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+	memset(&c, 0, sizeof c);
+	c.ca = ca;
+	snprintf(bus, sizeof bus, "tls = \"required\"; tls_ca = \"%s\";", ca);
+	fx_setup_with(&f, args, &c, bus, NULL);
+	ck_assert_msg(strncmp(f.url, "tls://", 6) == 0, "%s", f.url);
+	fx_ttpd_start(&f, 0, 1);
+	env = fx_session_env(5);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -574,6 +657,9 @@ main(void)
 	tcase_add_test(tc, test_core_decnet_database);
 	tcase_add_test(tc, test_core_server_late_and_outage);
 	tcase_add_test(tc, test_core_queue_full_drops);
+	tcase_add_test(tc, test_core_auth_user_password);
+	tcase_add_test(tc, test_core_auth_token);
+	tcase_add_test(tc, test_core_tls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

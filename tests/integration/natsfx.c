@@ -160,14 +160,15 @@ read_ports(struct fx *f)
 	free(text);
 	p = strrchr(f->url, ':');
 	f->port = p != NULL ? atoi(p + 1) : 0;
-	return f->port > 0 && strncmp(f->url, "nats://127.0.0.1:", 17) == 0;
+	return f->port > 0 && (strncmp(f->url, "nats://127.0.0.1:", 17) == 0 ||
+	    strncmp(f->url, "tls://127.0.0.1:", 16) == 0);
 }
 
 void
 fx_nats_start(struct fx *f)
 {
 	char store[1024], log[1024], port[16];
-	const char *argv[16];
+	const char *argv[32];
 	int i = 0, tries;
 
 	snprintf(store, sizeof store, "%s/store", f->dir);
@@ -185,6 +186,10 @@ fx_nats_start(struct fx *f)
 	argv[i++] = store;
 	argv[i++] = "--ports_file_dir";
 	argv[i++] = f->dir;
+	for (tries = 0; f->nats_args != NULL && f->nats_args[tries] != NULL &&
+	    i < 30; tries++)
+		argv[i++] = f->nats_args[tries];
+	tries = 0;
 	argv[i] = NULL;
 	ck_assert_msg(access(argv[0], X_OK) == 0, "%s is missing: install "
 	    "the nats-server package (tools/setup-deps)", argv[0]);
@@ -223,16 +228,46 @@ fx_nats_stop(struct fx *f, int sig)
 	unlink(path);
 }
 
+static char *pending_dir;
+
+char *
+fx_prepare_dir(void)
+{
+	pending_dir = tu_mkdtemp();
+	return pending_dir;
+}
+
 void
 fx_setup(struct fx *f, const char *bus_extra, const char *extra)
 {
+	fx_setup_with(f, NULL, NULL, bus_extra, extra);
+}
+
+void
+fx_setup_with(struct fx *f, const char *const *nats_args,
+    const struct fx_client *client, const char *bus_extra,
+    const char *extra)
+{
 	char path[1024];
+	natsOptions *o;
 	natsStatus s;
+	size_t i, n = 0;
 
 	memset(f, 0, sizeof *f);
-	f->dir = tu_mkdtemp();
+	f->dir = pending_dir != NULL ? pending_dir : tu_mkdtemp();
+	pending_dir = NULL;
 	live = f;
 	atexit(cleanup_at_exit);
+	while (nats_args != NULL && nats_args[n] != NULL)
+		n++;
+	f->nats_args = calloc(n + 1, sizeof *f->nats_args);
+	for (i = 0; i < n; i++) {
+		if (strncmp(nats_args[i], "@/", 2) == 0)
+			ck_assert(asprintf(&f->nats_args[i], "%s%s", f->dir,
+			    nats_args[i] + 1) > 0);
+		else
+			f->nats_args[i] = strdup(nats_args[i]);
+	}
 	snprintf(path, sizeof path, "%s/rules", f->dir);
 	ck_assert(mkdir(path, 0755) == 0);
 	write_rule(f->dir, "TI0001.yaml",
@@ -253,7 +288,21 @@ fx_setup(struct fx *f, const char *bus_extra, const char *extra)
 	f->port = -1;
 	fx_nats_start(f);
 	fx_write_conf(f, bus_extra, extra);
-	s = natsConnection_ConnectTo(&f->nc, f->url);
+	ck_assert(natsOptions_Create(&o) == NATS_OK);
+	natsOptions_SetURL(o, f->url);
+	if (client != NULL && client->user != NULL)
+		natsOptions_SetUserInfo(o, client->user, client->password);
+	if (client != NULL && client->token != NULL)
+		natsOptions_SetToken(o, client->token);
+	if (client != NULL && client->ca != NULL) {
+		natsOptions_SetSecure(o, true);
+		ck_assert(natsOptions_LoadCATrustedCertificates(o,
+		    client->ca) == NATS_OK);
+	}
+	natsOptions_SetMaxReconnect(o, -1);
+	natsOptions_SetReconnectWait(o, 100);
+	s = natsConnection_Connect(&f->nc, o);
+	natsOptions_Destroy(o);
 	ck_assert_msg(s == NATS_OK, "connect %s: %s", f->url,
 	    natsStatus_GetText(s));
 	ck_assert(natsConnection_SubscribeSync(&f->out, f->nc, "ttp.>") ==
@@ -300,6 +349,10 @@ fx_teardown(struct fx *f)
 		tu_rmtree(f->dir);
 	else
 		fprintf(stderr, "kept %s\n", f->dir);
+	for (i = 0; f->nats_args != NULL && f->nats_args[i] != NULL; i++)
+		free(f->nats_args[i]);
+	free(f->nats_args);
+	f->nats_args = NULL;
 	free(f->dir);
 	free(f->conf);
 	f->dir = NULL;

@@ -25,6 +25,7 @@ struct fx {
 	pid_t ttpd_pid[FX_MAX_TTPD];
 	char *conf;                /* <dir>/ttpd.conf */
 	const char *store_extra;   /* more settings of the store group */
+	char **nats_args;          /* more nats-server arguments */
 	natsConnection *nc;        /* the test's own connection */
 	natsSubscription *out;     /* ttp.> and system.ttp.health */
 	natsSubscription *health;
@@ -33,6 +34,21 @@ struct fx {
 /* Temp dir, rules, nats-server, test connection.  `bus_extra` is put
  * inside the bus group of the config (after servers). */
 void fx_setup(struct fx *f, const char *bus_extra, const char *extra);
+
+/* How the test's own connection authenticates (all optional). */
+struct fx_client {
+	const char *user, *password, *token;
+	const char *ca;          /* TLS: trust this CA file */
+};
+/* The same, with more nats-server arguments (NULL-terminated; may name
+ * files under the fixture directory as "@/name", replaced by the full
+ * path) and the test connection's credentials. */
+void fx_setup_with(struct fx *f, const char *const *nats_args,
+    const struct fx_client *client, const char *bus_extra,
+    const char *extra);
+/* The fixture directory before fx_setup_with() (for files the server
+ * arguments name): a new temp dir. */
+char *fx_prepare_dir(void);
 /* Stop everything, remove the directory (also done at exit). */
 void fx_teardown(struct fx *f);
 
