@@ -653,7 +653,10 @@ bus_js_setup(struct bus *b, const struct bus_js_config *jc, char *err,
 	cc.AckPolicy = js_AckExplicit;
 	cc.DeliverPolicy = js_DeliverAll;
 	cc.AckWait = jc->ack_wait_s * INT64_C(1000000000); /* ns */
-	cc.MaxDeliver = jc->max_deliver;
+	/* unlimited here: the daemon counts deliveries itself and dead-
+	 * letters a message past bus.max_deliver (a server-side limit would
+	 * silently drop a message whose daemon kept dying on it) */
+	cc.MaxDeliver = -1;
 	cc.MaxAckPending = jc->max_ack_pending;
 	jerr = 0;
 	s = js_AddConsumer(&ci, b->js, jc->stream, &cc, NULL, &jerr);

@@ -85,7 +85,6 @@ struct bus_js_config {
 	int retention;                    /* CONF_RETENTION_* */
 	const char *consumer;             /* durable name */
 	int64_t ack_wait_s;
-	int64_t max_deliver;
 	int64_t max_ack_pending;
 };
 

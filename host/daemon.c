@@ -531,6 +531,23 @@ process(struct daemon *d, struct bus_msg *m)
 	size_t len, i;
 	char err[512];
 
+	/* delivered max_deliver times and never acknowledged: its daemon
+	 * died or failed on it every time */
+	if (d->js && (int64_t)bus_msg_delivered(m) > d->max_deliver) {
+		snprintf(err, sizeof err, "delivered %llu times without being "
+		    "acknowledged (bus.max_deliver is %lld)",
+		    (unsigned long long)bus_msg_delivered(m),
+		    (long long)d->max_deliver);
+		pthread_mutex_lock(&d->lock);
+		log_limited(&d->bad_log, TTPD_LOG_WARNING, "bus: message %llu "
+		    "on %s %s: dead-lettered",
+		    (unsigned long long)bus_msg_stream_seq(m),
+		    bus_msg_subject(m), err);
+		pthread_mutex_unlock(&d->lock);
+		dead_letter(d, m, "max_deliver", err);
+		bus_msg_free(m);
+		return;
+	}
 	data = bus_msg_data(m, &len);
 	r = event_decode_bus(bus_msg_subject(m), data, len,
 	    (size_t)d->env->cfg->max_event_bytes, &env, err, sizeof err);
@@ -768,7 +785,6 @@ run_jetstream(struct daemon *d)
 	jc.retention = cfg->bus_stream_retention;
 	jc.consumer = cfg->bus_consumer;
 	jc.ack_wait_s = cfg->bus_ack_wait_s;
-	jc.max_deliver = cfg->bus_max_deliver;
 	/* one batch being tagged and one being written, with room */
 	jc.max_ack_pending = cfg->bus_fetch_batch * 4;
 	buf = xcalloc((size_t)batch, sizeof *buf);

@@ -225,6 +225,74 @@ START_TEST(test_js_poison_to_dead_letter)
 }
 END_TEST
 
+/*
+ * A daemon that keeps dying on its messages: with max_deliver = 1, every
+ * message it held unacknowledged when killed comes back once, is not
+ * tried again but copied to the dead letter subject.  Every event ends up
+ * either tagged or dead-lettered; the consumer is left empty.
+ */
+START_TEST(test_js_crash_loop_dead_letter)
+{
+	enum { N = 5000 };
+	struct fx f;
+	natsSubscription *dl;
+	natsMsg *m;
+	jsCtx *js;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	unsigned char *seen = calloc(N, 1);
+	char path[1024];
+	const char *p, *v;
+	long n, covered = 0, dead = 0;
+	int i;
+
+	fx_setup(&f, "mode = \"jetstream\"; fetch_batch = 500; "
+	    "ack_wait_s = 1; max_deliver = 1;", NULL);
+	ck_assert(natsConnection_SubscribeSync(&dl, f.nc,
+	    "ttpd.dead_letter") == NATS_OK);
+	natsSubscription_SetPendingLimits(dl, -1, -1);
+	fx_ttpd_start(&f, 0, 1);
+	js = js_of(&f);
+	js_publish_sessions(js, 0, N);
+	fx_wait_count(&f, ROWS, N / 5, 60);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGKILL), 128 + SIGKILL);
+	fx_ttpd_start(&f, 0, 1);
+	assert_consumer_empty(&f, js);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	while (natsSubscription_NextMsg(&m, dl, 1000) == NATS_OK) {
+		ck_assert(natsMsgHeader_Get(m, "Ttpd-Reason", &v) == NATS_OK);
+		ck_assert_str_eq(v, "max_deliver");
+		p = strstr(natsMsg_GetData(m), "\"session_id\":\"sess-");
+		ck_assert(p != NULL);
+		n = strtol(p + 19, NULL, 10);
+		ck_assert(n >= 0 && n < N);
+		seen[n] = 1;
+		dead++;
+		natsMsg_Destroy(m);
+	}
+	snprintf(path, sizeof path, "%s/ttpd.db", f.dir);
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ck_assert(sqlite3_prepare_v2(db, "SELECT source_id FROM ttp_tag", -1,
+	    &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n = strtol((const char *)sqlite3_column_text(st, 0) + 5, NULL,
+		    10);
+		ck_assert(n >= 0 && n < N);
+		seen[n] = 1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	for (i = 0; i < N; i++)
+		covered += seen[i];
+	ck_assert_int_eq(covered, N);
+	ck_assert_msg(dead > 0, "the kill left nothing unacknowledged");
+	free(seen);
+	natsSubscription_Destroy(dl);
+	jsCtx_Destroy(js);
+	fx_teardown(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -237,6 +305,7 @@ main(void)
 	tcase_add_test(tc, test_js_poison_to_dead_letter);
 	tcase_add_test(tc, test_js_kill9_and_restart);
 	tcase_add_test(tc, test_js_server_restart);
+	tcase_add_test(tc, test_js_crash_loop_dead_letter);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
