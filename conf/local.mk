@@ -42,3 +42,16 @@ uninstall-local:
 	if cmp -s ttpd.conf.installed '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; \
 	then rm -f '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; fi
 	rm -f ttpd.conf.installed
+
+# The systemd unit with this build's paths, installed as documentation
+# (see the comment at its top for where it goes).
+unitdocdir = $(docdir)
+unitdoc_DATA = conf/ttpd.service
+EXTRA_DIST += conf/ttpd.service.in
+CLEANFILES += conf/ttpd.service
+conf/ttpd.service: $(srcdir)/conf/ttpd.service.in Makefile
+	$(MKDIR_P) conf
+	$(SED) -e 's|@sbindir[@]|$(sbindir)|g' \
+	    -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	    -e 's|@localstatedir[@]|$(localstatedir)|g' \
+	    $(srcdir)/conf/ttpd.service.in > $@.tmp && mv $@.tmp $@

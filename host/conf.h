@@ -47,7 +47,10 @@ struct config {
 
 	/* attack */
 	char *attack_bundle;       /* attack.bundle, may be "" / NULL */
-	char *attack_release;      /* attack.release, default "v15.1" */
+	char *attack_release;      /* attack.release, default "v15.1";
+	                            * attack_setup() may put the bundle's */
+	char *attack_sha256;       /* attack.sha256: pin, may be NULL */
+	int attack_release_set;    /* attack.release given, not "" */
 
 	/* log */
 	int log_level;             /* log.level name -> TTPD_LOG_*, "info" */

@@ -125,8 +125,12 @@ static const struct spec schema[] = {
 	  .offset = OFF(plugins), .offset2 = OFF(nplugins) },
 	{ .section = "attack", .name = "bundle", .kind = K_PATH,
 	  .flags = F_EMPTY_OK, .offset = OFF(attack_bundle) },
+	/* "" = the bundle's release (host/attack.c), else "v15.1" */
 	{ .section = "attack", .name = "release", .kind = K_STRING,
-	  .offset = OFF(attack_release), .def_str = "v15.1" },
+	  .flags = F_EMPTY_OK, .offset = OFF(attack_release),
+	  .def_str = "v15.1" },
+	{ .section = "attack", .name = "sha256", .kind = K_STRING,
+	  .flags = F_EMPTY_OK, .offset = OFF(attack_sha256) },
 	{ .section = "log", .name = "level", .kind = K_ENUM,
 	  .offset = OFF(log_level), .names = level_names,
 	  .def_int = TTPD_LOG_INFO },
@@ -1520,6 +1524,11 @@ config_load(const char *path, const char *const *overrides,
 	set_defaults(out);
 	if (validate(&ld) < 0)
 		goto done;
+	/* Unset, the release comes from the bundle (host/attack.c). */
+	out->attack_release_set = out->attack_release != NULL &&
+	    config_lookup(&ld.cfg, "attack.release") != NULL;
+	if (out->attack_release == NULL)
+		out->attack_release = xstrdup("v15.1");
 	rc = 0;
 done:
 	free(seen);

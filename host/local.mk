@@ -1,6 +1,7 @@
 # The daemon. Modules live in a convenience library so tests can link them.
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
+	host/attack.c host/attack.h \
 	host/bus.c host/bus.h \
 	host/config.c host/conf.h \
 	host/daemon.c host/daemon.h \
@@ -25,3 +26,9 @@ host_ttpd_SOURCES = host/ttpd.c
 host_ttpd_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"' \
 	-DTTPD_PLUGINSDIR='"$(pluginsdir)"'
 host_ttpd_LDADD = host/libttpdhost.la
+
+# The operator's tool, installed next to ttpd.
+sbin_PROGRAMS += host/ttpctl
+host_ttpctl_SOURCES = host/ttpctl.c
+host_ttpctl_CPPFLAGS = $(AM_CPPFLAGS) -DTTPD_SYSCONFDIR='"$(sysconfdir)"'
+host_ttpctl_LDADD = host/libttpdhost.la

@@ -33,6 +33,7 @@ struct store {
 	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
 	sqlite3_stmt *attacker_intel; /* prepared on first use */
 	struct log_ratelimit warnlog;
+	int busy;	/* the last error was SQLITE_BUSY / SQLITE_LOCKED */
 	char err[512];
 };
 
@@ -160,13 +161,17 @@ set_err(struct store *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
+	s->busy = 0;
 }
 
 /* "<path>: <what>: <sqlite message>" */
 static void
 set_sqlite_err(struct store *s, const char *what)
 {
+	int code = sqlite3_errcode(s->db) & 0xff;
+
 	set_err(s, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	s->busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
 }
 
 void
@@ -369,9 +374,18 @@ struct store *
 store_open(const char *path, const struct store_options *o, char *err,
     size_t errlen)
 {
+	return store_open_ex(path, o, NULL, err, errlen);
+}
+
+struct store *
+store_open_ex(const char *path, const struct store_options *o, int *busy,
+    char *err, size_t errlen)
+{
 	struct store_options defaults;
 	struct store *s;
 
+	if (busy != NULL)
+		*busy = 0;
 	if (errlen > 0)
 		*err = '\0';
 	if (o == NULL) {
@@ -430,6 +444,8 @@ store_open(const char *path, const struct store_options *o, char *err,
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
+	if (busy != NULL)
+		*busy = s->busy;
 	store_close(s);
 	return NULL;
 }
@@ -913,4 +929,272 @@ const char *
 store_path(struct store *s)
 {
 	return s->path;
+}
+
+/* ------------------------------------------------------------------ *
+ * Operator queries (ttpctl).  Prepared per call: none is on the hot path.
+ */
+
+int
+store_error_busy(struct store *s)
+{
+	return s->busy;
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int c)
+{
+	const unsigned char *t;
+	char *out;
+	int n;
+
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+		return NULL;
+	t = sqlite3_column_text(st, c);
+	n = sqlite3_column_bytes(st, c);
+	if (t == NULL || (out = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return out;
+}
+
+void
+rule_state_row_free(struct rule_state_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->rule_id);
+	free(r->state);
+	free(r->expires_at);
+	free(r->reason);
+	free(r->set_by);
+	free(r->set_at);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+store_rule_state_row(struct store *s, const char *rule_id,
+    struct rule_state_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (prepare(s, "SELECT rule_id, state, confidence_max, expires_at,"
+	    " reason, set_by, set_at FROM ttp_rule_state WHERE rule_id=?",
+	    &st, "cannot read ttp_rule_state") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->rule_id = column_dup(st, 0);
+		out->state = column_dup(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			out->has_confidence_max = 1;
+			out->confidence_max = sqlite3_column_double(st, 2);
+		}
+		out->expires_at = column_dup(st, 3);
+		out->reason = column_dup(st, 4);
+		out->set_by = column_dup(st, 5);
+		out->set_at = column_dup(st, 6);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else {
+		set_sqlite_err(s, "cannot read ttp_rule_state");
+		ret = -1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+store_set_rule_state(struct store *s, const struct rule_state_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r->rule_id == NULL || r->state == NULL || r->set_at == NULL) {
+		set_err(s, "%s: a ttp_rule_state row needs rule_id, state and"
+		    " set_at", s->path);
+		return -1;
+	}
+	/* DECNET upserts the whole row (decnet-host.md 4.5). */
+	if (prepare(s, "INSERT INTO ttp_rule_state (rule_id, state,"
+	    " confidence_max, expires_at, reason, set_by, set_at)"
+	    " VALUES (?,?,?,?,?,?,?) ON CONFLICT (rule_id) DO UPDATE SET"
+	    " state=excluded.state, confidence_max=excluded.confidence_max,"
+	    " expires_at=excluded.expires_at, reason=excluded.reason,"
+	    " set_by=excluded.set_by, set_at=excluded.set_at", &st,
+	    "cannot write ttp_rule_state") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, r->rule_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->state, -1, SQLITE_STATIC);
+	if (r->has_confidence_max)
+		sqlite3_bind_double(st, 3, r->confidence_max);
+	else
+		sqlite3_bind_null(st, 3);
+	bind_text_or_null(st, 4, r->expires_at);
+	bind_text_or_null(st, 5, r->reason);
+	bind_text_or_null(st, 6, r->set_by);
+	sqlite3_bind_text(st, 7, r->set_at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_sqlite_err(s, "cannot write ttp_rule_state");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+long
+store_rollup(struct store *s, enum store_scope scope, const char *key,
+    const char *since,
+    void (*fn)(void *ud, const struct store_rollup *r), void *ud)
+{
+	struct store_rollup r;
+	sqlite3_stmt *st;
+	const char *where;
+	char sql[1024];
+	long n = 0;
+	int rc, att;
+
+	switch (scope) {
+	case STORE_SCOPE_ATTACKER:
+		where = "attacker_uuid = ?1";
+		break;
+	case STORE_SCOPE_IDENTITY:
+		/* Without DECNET's attackers table only identity tags. */
+		if ((att = store_has_attackers(s)) < 0)
+			return -1;
+		where = att ? "(identity_uuid = ?1 OR attacker_uuid IN"
+		    " (SELECT uuid FROM attackers WHERE identity_id = ?1))" :
+		    "identity_uuid = ?1";
+		break;
+	case STORE_SCOPE_SESSION:
+		where = "session_id = ?1";
+		break;
+	default:
+		where = "1";
+		break;
+	}
+	snprintf(sql, sizeof(sql), "SELECT technique_id, sub_technique_id,"
+	    " group_concat(DISTINCT tactic), COUNT(*), MIN(created_at),"
+	    " MAX(created_at), MAX(confidence) FROM ttp_tag WHERE %s%s"
+	    " GROUP BY technique_id, sub_technique_id"
+	    " ORDER BY technique_id, sub_technique_id", where,
+	    since != NULL ? " AND created_at >= ?2" : "");
+	if (prepare(s, sql, &st, "cannot read ttp_tag") < 0)
+		return -1;
+	if (scope != STORE_SCOPE_ALL)
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (since != NULL)
+		sqlite3_bind_text(st, 2, since, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.technique_id = (const char *)sqlite3_column_text(st, 0);
+		r.sub_technique_id = (const char *)sqlite3_column_text(st, 1);
+		r.tactics = (const char *)sqlite3_column_text(st, 2);
+		r.count = sqlite3_column_int64(st, 3);
+		r.first_seen = (const char *)sqlite3_column_text(st, 4);
+		r.last_seen = (const char *)sqlite3_column_text(st, 5);
+		r.max_confidence = sqlite3_column_double(st, 6);
+		if (r.technique_id == NULL)
+			continue;
+		fn(ud, &r);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		set_sqlite_err(s, "cannot read ttp_tag");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Run a SELECT of one table row by row; 0 when the table is missing. */
+static int
+each_row(struct store *s, const char *table, const char *sql,
+    const char *cutoff, int (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
+{
+	sqlite3_stmt *st;
+	char what[128];
+	int rc, exists;
+
+	if ((exists = table_exists(s, table)) <= 0)
+		return exists;
+	snprintf(what, sizeof(what), "cannot read %s", table);
+	if (prepare(s, sql, &st, what) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (row(ctx, st) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	if (rc != SQLITE_DONE)
+		set_sqlite_err(s, what);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+struct attacker_rows {
+	int (*fn)(void *ud, const char *uuid, const char *identity_id,
+	    const char *commands);
+	void *ud;
+};
+
+static int
+attacker_row(void *ctx, sqlite3_stmt *st)
+{
+	struct attacker_rows *ar = ctx;
+
+	return ar->fn(ar->ud, (const char *)sqlite3_column_text(st, 0),
+	    (const char *)sqlite3_column_text(st, 1),
+	    (const char *)sqlite3_column_text(st, 2));
+}
+
+int
+store_each_attacker_commands(struct store *s, const char *cutoff,
+    int (*fn)(void *ud, const char *uuid, const char *identity_id,
+    const char *commands), void *ud)
+{
+	struct attacker_rows ar = { fn, ud };
+
+	return each_row(s, "attackers", "SELECT uuid, identity_id, commands"
+	    " FROM attackers WHERE last_seen >= ?1 ORDER BY last_seen, uuid",
+	    cutoff, attacker_row, &ar);
+}
+
+struct canary_rows {
+	int (*fn)(void *ud, const struct store_canary_trigger *t);
+	void *ud;
+};
+
+static int
+canary_row(void *ctx, sqlite3_stmt *st)
+{
+	struct canary_rows *cr = ctx;
+	struct store_canary_trigger t;
+
+	t.uuid = (const char *)sqlite3_column_text(st, 0);
+	t.attacker_id = (const char *)sqlite3_column_text(st, 1);
+	t.token_uuid = (const char *)sqlite3_column_text(st, 2);
+	t.src_ip = (const char *)sqlite3_column_text(st, 3);
+	t.user_agent = (const char *)sqlite3_column_text(st, 4);
+	t.request_path = (const char *)sqlite3_column_text(st, 5);
+	t.dns_qname = (const char *)sqlite3_column_text(st, 6);
+	t.raw_headers = (const char *)sqlite3_column_text(st, 7);
+	return cr->fn(cr->ud, &t);
+}
+
+int
+store_each_canary_trigger(struct store *s, const char *cutoff,
+    int (*fn)(void *ud, const struct store_canary_trigger *t), void *ud)
+{
+	struct canary_rows cr = { fn, ud };
+
+	return each_row(s, "canary_triggers", "SELECT uuid, attacker_id,"
+	    " token_uuid, src_ip, user_agent, request_path, dns_qname,"
+	    " raw_headers FROM canary_triggers WHERE occurred_at >= ?1"
+	    " ORDER BY occurred_at, uuid", cutoff, canary_row, &cr);
 }

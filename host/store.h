@@ -90,4 +90,94 @@ int store_attacker_intel(struct store *s, const char *attacker_uuid,
 const char *store_error(struct store *s);
 const char *store_path(struct store *s);
 
+/* ------------------------------------------------------------------
+ * Operator queries (ttpctl).  Additive; none of these is on the hot path.
+ */
+
+/* Whether the last failure was SQLite being busy or locked (another
+ * process holding the write lock past busy_timeout_ms): 1 or 0. */
+int store_error_busy(struct store *s);
+
+/*
+ * store_open() that also says whether a failure was the database being
+ * locked (*busy = 1) rather than anything else.
+ */
+struct store *store_open_ex(const char *path, const struct store_options *o,
+    int *busy, char *err, size_t errlen);
+
+/* One ttp_rule_state row as stored (strings malloc'd, NULL = SQL NULL). */
+struct rule_state_row {
+	char *rule_id;
+	char *state;            /* "enabled", "disabled", "clipped" */
+	int has_confidence_max;
+	double confidence_max;
+	char *expires_at;       /* "YYYY-MM-DD HH:MM:SS.ffffff" UTC */
+	char *reason;
+	char *set_by;
+	char *set_at;
+};
+void rule_state_row_free(struct rule_state_row *r);
+/* The row of rule_id: 1 found, 0 none, -1 error. */
+int store_rule_state_row(struct store *s, const char *rule_id,
+    struct rule_state_row *out);
+/* Insert or replace the row of r->rule_id (DECNET's upsert). 0 or -1. */
+int store_set_rule_state(struct store *s, const struct rule_state_row *r);
+
+/* Which tags a rollup counts (decnet-host.md 3.5). */
+enum store_scope {
+	STORE_SCOPE_ALL = 0,   /* the whole fleet */
+	STORE_SCOPE_ATTACKER,  /* attacker_uuid = key */
+	STORE_SCOPE_IDENTITY,  /* identity_uuid = key, or the attacker's
+	                        * attackers.identity_id = key */
+	STORE_SCOPE_SESSION    /* session_id = key */
+};
+
+/* One (technique, sub-technique) group of a rollup. */
+struct store_rollup {
+	const char *technique_id;
+	const char *sub_technique_id; /* NULL: tags without one */
+	const char *tactics;          /* distinct tactics, comma-separated */
+	int64_t count;
+	const char *first_seen;       /* MIN(created_at) */
+	const char *last_seen;        /* MAX(created_at) */
+	double max_confidence;
+};
+
+/*
+ * Group the tags of a scope (and created_at >= since, when since is not
+ * NULL) by (technique_id, sub_technique_id), in id order; fn is called per
+ * group (strings valid during the call).  Returns the number of groups or
+ * -1.
+ */
+long store_rollup(struct store *s, enum store_scope scope, const char *key,
+    const char *since,
+    void (*fn)(void *ud, const struct store_rollup *r), void *ud);
+
+/*
+ * Backfill sources in a DECNET database (decnet-host.md 5.2), streamed
+ * row by row.  Both return 1 when done, 0 when the table does not exist,
+ * -1 on error; fn returning non-zero stops early (that value returned as
+ * -1 with the error left to the caller).
+ *
+ * attackers with last_seen >= cutoff: uuid, identity_id, commands (the
+ * JSON text as stored, may be NULL).
+ */
+int store_each_attacker_commands(struct store *s, const char *cutoff,
+    int (*fn)(void *ud, const char *uuid, const char *identity_id,
+    const char *commands), void *ud);
+
+/* canary_triggers with occurred_at >= cutoff. */
+struct store_canary_trigger {
+	const char *uuid;
+	const char *attacker_id;
+	const char *token_uuid;
+	const char *src_ip;
+	const char *user_agent;
+	const char *request_path;
+	const char *dns_qname;
+	const char *raw_headers;
+};
+int store_each_canary_trigger(struct store *s, const char *cutoff,
+    int (*fn)(void *ud, const struct store_canary_trigger *t), void *ud);
+
 #endif

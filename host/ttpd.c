@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attack.h"
 #include "bus.h"
 #include "conf.h"
 #include "daemon.h"
@@ -150,6 +151,7 @@ setup(struct ttpd *t, int with_store)
 
 	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
 	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
+	attack_setup(&t->cfg, &t->rules, report_problem, t, NULL);
 
 	if (with_store) {
 		if ((t->store = open_store(&t->cfg)) == NULL)

@@ -5,32 +5,80 @@
  * DECNET's email recipe (a per-event base, the predicate's extra keys, a
  * 12-key allowlist), not the common evidence_fields recipe.
  *
+ * The message body is payload.body_text when that is a string.  Otherwise,
+ * and only when the artifacts_root config key is set, it is the text of
+ * the stored message <artifacts_root>/<payload.decky_id>/smtp/
+ * <payload.stored_as> (artifact.c opens it, mime.c finds its text part).
+ * No other path from an event is ever opened.
+ *
  * Departures from DECNET (DESIGN.md "Parity policy"):
  *   - JSON booleans are never numbers: a boolean rcpt_count is "not an
  *     int" (0 in evidence, never reaches a threshold), a boolean
  *     body_simhash or body_base64_bytes does not count.
  *   - A non-list rcpt_domains counts as absent (DECNET iterates a string
  *     per character and aborts the whole event on a number).
- *   - Reading message bodies from disk (payload.stored_as) is not
- *     implemented: the body is payload.body_text or nothing.  The
- *     artifacts_root config key is accepted and must stay unset for now.
+ *   - The disk is read only when artifacts_root is set (DECNET always
+ *     reads $DECNET_ARTIFACTS_ROOT, default /var/lib/decnet/artifacts).
+ *   - No symbolic link below the root is followed, even one that stays
+ *     inside it; a non-regular file or one above max_message_bytes is
+ *     refused; every refusal is logged and counted.
+ *   - The stored body is loaded once, before any rule runs, so every tag
+ *     of the event carries the same body_sha256 (DECNET caches it into
+ *     the payload from R0047/R0048 on, so earlier rules see "").
+ *   - MIME parsing is bounded (mime.h) and knows the us-ascii, utf-8,
+ *     latin-1 and cp1252 charsets; a text part in another charset is
+ *     skipped like one Python cannot decode.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <ttpd/lifter.h>
 
 #include "../common/pyvalue.h"
 
+#include "artifact.h"
+#include "mime.h"
 #include "pyfold.h"
 #include "sha256.h"
+
+#define DEFAULT_MAX_MESSAGE_BYTES (8 * 1024 * 1024)
+#define MAX_MAX_MESSAGE_BYTES (1024 * 1024 * 1024)
+
+/* What happened to the stored messages this instance looked for. */
+struct disk_counters {
+	uint64_t loaded;         /* read, and a text part found */
+	uint64_t no_text;        /* read, but no text part decoded */
+	uint64_t refused_name;   /* decky_id or stored_as failed validation */
+	uint64_t refused_escape; /* a symbolic link below the root */
+	uint64_t refused_type;   /* not a directory / not a regular file */
+	uint64_t refused_size;   /* above max_message_bytes */
+	uint64_t missing;        /* no such file or directory */
+	uint64_t io_error;       /* any other error opening or reading */
+	uint64_t mime_limit;     /* a MIME limit cut the walk short */
+};
+
+/* At most LOG_BURST disk complaints per LOG_WINDOW_S seconds. */
+#define LOG_BURST 10
+#define LOG_WINDOW_S 60
 
 struct email_state {
 	const ttpd_host *host;
 	ttpd_ctx *ctx;
+	char *root;                  /* artifacts_root, or NULL */
+	size_t max_message_bytes;
+	struct mime_limits mime;
+	struct disk_counters count;
+	time_t log_window;           /* start of the current window */
+	unsigned log_lines;          /* complaints logged in it */
+	uint64_t log_suppressed;     /* complaints not logged since */
 };
 
 /* Per-event working set; nothing survives handle(). */
@@ -42,8 +90,10 @@ struct email_event {
 	ttpd_value *rcpt_domain_set;
 	ttpd_value *attachment_sha256s;
 	ttpd_value *rcpt_count;
-	ttpd_value *body_text_sha;   /* sha256(body_text) when non-empty */
+	ttpd_value *body_text_sha;   /* sha256(body) when non-empty */
 	int body_text_sha_done;
+	char *disk_body;             /* the stored message's text, or NULL */
+	size_t disk_body_len;
 };
 
 /* The 12 evidence keys DECNET's email schema allows. */
@@ -261,7 +311,10 @@ make_base(struct email_event *e)
 	return TTPD_OK;
 }
 
-/* sha256 of a non-empty payload.body_text, computed at most once. */
+static int load_body(const struct email_event *, const char **, size_t *);
+
+/* sha256 of a non-empty body (payload.body_text or the stored message's
+ * text, DECNET's cached body_text), computed at most once. */
 static ttpd_value *
 body_text_sha(struct email_event *e)
 {
@@ -271,8 +324,7 @@ body_text_sha(struct email_event *e)
 
 	if (!e->body_text_sha_done) {
 		e->body_text_sha_done = 1;
-		if (get_str(e, e->h->object_get(e->p, "body_text"), &s, &len) &&
-		    len > 0) {
+		if (load_body(e, &s, &len) && len > 0) {
 			sha256_hex(s, len, hex);
 			e->body_text_sha = e->h->new_string(e->sink, hex, 64);
 		}
@@ -351,11 +403,18 @@ new_str(struct email_event *e, const char *s)
 	return e->h->new_string(e->sink, s, strlen(s));
 }
 
-/* The message body: payload.body_text when it is a string (see top). */
+/* The message body: payload.body_text when it is a string, else the
+ * stored message's text when one was loaded (see top). */
 static int
 load_body(const struct email_event *e, const char **s, size_t *len)
 {
-	return get_str(e, e->h->object_get(e->p, "body_text"), s, len);
+	if (get_str(e, e->h->object_get(e->p, "body_text"), s, len))
+		return 1;
+	if (e->disk_body == NULL)
+		return 0;
+	*s = e->disk_body;
+	*len = e->disk_body_len;
+	return 1;
 }
 
 /* ---- predicates: TTPD_OK (fired or not) or a negative error ---- */
@@ -768,6 +827,193 @@ p_encoded_payload(struct email_event *e, const ttpd_rule *rule)
 	return fire(e, rule, ev);
 }
 
+/* ---- the stored message (artifacts_root) ---- */
+
+/*
+ * Printable form of an event-supplied name for a log line: at most 80
+ * bytes, anything but printable ASCII as \xNN, so a name can neither
+ * forge log lines nor flood them.
+ */
+static void
+log_name(char *out, size_t outsz, const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 5 < outsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (n >= 80) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, outsz - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+}
+
+/* May another disk complaint be logged now?  (Rate limit per instance.) */
+static int
+log_allowed(struct email_state *st)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (st->log_lines == 0 || ts.tv_sec - st->log_window >= LOG_WINDOW_S) {
+		st->log_window = ts.tv_sec;
+		st->log_lines = 0;
+	}
+	if (st->log_lines >= LOG_BURST) {
+		st->log_suppressed++;
+		return 0;
+	}
+	st->log_lines++;
+	return 1;
+}
+
+static void
+disk_complaint(struct email_state *st, int level, const char *decky,
+    size_t dlen, const char *name, size_t nlen, const char *counter,
+    uint64_t value, const char *reason, const char *detail)
+{
+	char d[128], n[128], more[64] = "";
+
+	if (!log_allowed(st))
+		return;
+	log_name(d, sizeof d, decky, dlen);
+	log_name(n, sizeof n, name, nlen);
+	if (st->log_suppressed > 0) {
+		snprintf(more, sizeof more, "; %" PRIu64 " similar messages "
+		    "suppressed", st->log_suppressed);
+		st->log_suppressed = 0;
+	}
+	st->host->log(st->ctx, level, "stored message \"%s/smtp/%s\" "
+	    "refused (%s=%" PRIu64 "): %s%s%s%s", d, n, counter, value,
+	    reason, detail != NULL ? ": " : "", detail != NULL ? detail : "",
+	    more);
+}
+
+/* Does any of this event's rules read the body (R0047, R0048)? */
+static int
+rules_need_body(const ttpd_rule *const *rules, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rules[i]->kind != NULL &&
+		    (strcmp(rules[i]->kind, "lifter:email_bec") == 0 ||
+		    strcmp(rules[i]->kind, "lifter:email_encoded_payload") == 0))
+			return 1;
+	return 0;
+}
+
+/*
+ * DECNET's body loader, steps 2-4: payload.decky_id and payload.stored_as
+ * name a message below artifacts_root; read it and take its text part.
+ * Failures leave e->disk_body NULL (no body); only ENOMEM is an error.
+ */
+static int
+load_disk_body(struct email_state *st, struct email_event *e)
+{
+	const char *decky, *name, *reason;
+	size_t dlen, nlen, len;
+	struct mime_result mr;
+	char *data, why[128];
+	uint64_t *counter;
+	const char *counter_name;
+	int rc, errnum, level = TTPD_LOG_WARNING;
+
+	if (!get_str(e, e->h->object_get(e->p, "decky_id"), &decky, &dlen) ||
+	    !get_str(e, e->h->object_get(e->p, "stored_as"), &name, &nlen))
+		return TTPD_OK;
+	rc = artifact_read(st->root, decky, dlen, name, nlen,
+	    st->max_message_bytes, &data, &len, &errnum);
+	switch (rc) {
+	case ART_OK:
+		break;
+	case ART_NOMEM:
+		return TTPD_ENOMEM;
+	case ART_BAD_DECKY:
+	case ART_BAD_NAME:
+		counter = &st->count.refused_name;
+		counter_name = "refused_name";
+		break;
+	case ART_SYMLINK:
+		counter = &st->count.refused_escape;
+		counter_name = "refused_escape";
+		break;
+	case ART_NOT_DIR:
+	case ART_NOT_REGULAR:
+		counter = &st->count.refused_type;
+		counter_name = "refused_type";
+		break;
+	case ART_TOO_LARGE:
+		counter = &st->count.refused_size;
+		counter_name = "refused_size";
+		level = TTPD_LOG_NOTICE;
+		break;
+	case ART_MISSING:
+		counter = &st->count.missing;
+		counter_name = "missing";
+		level = TTPD_LOG_NOTICE;
+		break;
+	default:
+		counter = &st->count.io_error;
+		counter_name = "io_error";
+		break;
+	}
+	if (rc != ART_OK) {
+		(*counter)++;
+		reason = artifact_status_text(rc);
+		if (rc == ART_TOO_LARGE)
+			snprintf(why, sizeof why, "%zu bytes at most",
+			    st->max_message_bytes);
+		else if (rc == ART_IO && errnum != 0)
+			snprintf(why, sizeof why, "%s", strerror(errnum));
+		disk_complaint(st, level, decky, dlen, name, nlen,
+		    counter_name, *counter, reason,
+		    rc == ART_TOO_LARGE || (rc == ART_IO && errnum != 0) ?
+		    why : NULL);
+		return TTPD_OK;
+	}
+	rc = mime_body_text(data, len, &st->mime, &mr);
+	free(data);
+	if (rc != 0)
+		return TTPD_ENOMEM;
+	if (mr.hits != 0) {
+		st->count.mime_limit++;
+		if (log_allowed(st)) {
+			char d[128], n[128];
+
+			log_name(d, sizeof d, decky, dlen);
+			log_name(n, sizeof n, name, nlen);
+			st->host->log(st->ctx, TTPD_LOG_NOTICE, "stored message "
+			    "\"%s/smtp/%s\": MIME limits reached (mime_limit="
+			    "%" PRIu64 "):%s%s%s; %s", d, n,
+			    st->count.mime_limit,
+			    mr.hits & MIME_HIT_DEPTH ? " nesting deeper than "
+			    "the depth limit" : "",
+			    mr.hits & MIME_HIT_PARTS ? " more parts than the "
+			    "part limit" : "",
+			    mr.hits & MIME_HIT_HEADER ? " a header section "
+			    "above the size limit" : "",
+			    mr.text != NULL ? "body taken from what was read" :
+			    "no body");
+		}
+	}
+	if (mr.text == NULL) {
+		st->count.no_text++;
+		return TTPD_OK;
+	}
+	st->count.loaded++;
+	e->disk_body = mr.text;
+	e->disk_body_len = mr.len;
+	return TTPD_OK;
+}
+
 /* Dispatch by the exact match.kind; other owned kinds never fire. */
 static const struct {
 	const char *kind;
@@ -804,7 +1050,15 @@ email_handle(void *state, const ttpd_event *tev, ttpd_sink *sink,
 		ttpd_err_set(err, "out of memory");
 		return TTPD_ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
+	/* Loaded before any rule runs, so all see the same body. */
+	if (st->root != NULL && rules_need_body(rules, n) &&
+	    e.h->value_type(e.h->object_get(e.p, "body_text")) !=
+	    TTPD_VT_STRING && load_disk_body(st, &e) != TTPD_OK) {
+		ttpd_err_set(err, "out of memory");
+		return TTPD_ENOMEM;
+	}
+	rc = TTPD_OK;
+	for (i = 0; i < n && rc >= 0; i++) {
 		if (rules[i]->kind == NULL)
 			continue;
 		for (k = 0; k < sizeof predicates / sizeof predicates[0]; k++)
@@ -813,13 +1067,12 @@ email_handle(void *state, const ttpd_event *tev, ttpd_sink *sink,
 		if (k == sizeof predicates / sizeof predicates[0])
 			continue;
 		rc = predicates[k].predicate(&e, rules[i]);
-		if (rc < 0) {
+		if (rc < 0)
 			ttpd_err_set(err, rc == TTPD_ENOMEM ?
 			    "out of memory" : "emit refused a tag");
-			return rc;
-		}
 	}
-	return TTPD_OK;
+	free(e.disk_body);
+	return rc < 0 ? rc : TTPD_OK;
 }
 
 static int
@@ -827,7 +1080,10 @@ email_init(const ttpd_host *host, ttpd_ctx *ctx, void **state,
     ttpd_err *err)
 {
 	struct email_state *st;
-	const char *root;
+	const char *root = NULL;
+	int64_t max = DEFAULT_MAX_MESSAGE_BYTES;
+	struct stat sb;
+	char msg[sizeof err->msg];
 	int rc;
 
 	rc = host->config_string(ctx, "artifacts_root", &root);
@@ -836,16 +1092,37 @@ email_init(const ttpd_host *host, ttpd_ctx *ctx, void **state,
 		return TTPD_EINVAL;
 	}
 	if (rc == TTPD_OK) {
-		ttpd_err_set(err, "artifacts_root: reading message bodies "
-		    "from disk is not implemented yet; leave it unset");
+		if (root[0] != '/') {
+			ttpd_err_set(err, "artifacts_root must be an absolute "
+			    "path");
+			return TTPD_EINVAL;
+		}
+		if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			snprintf(msg, sizeof msg, "artifacts_root %s: %s", root,
+			    stat(root, &sb) != 0 ? strerror(errno) :
+			    "not a directory");
+			ttpd_err_set(err, msg);
+			return TTPD_EINVAL;
+		}
+	}
+	rc = host->config_int(ctx, "max_message_bytes", &max);
+	if (rc == TTPD_EINVAL || max < 1 || max > MAX_MAX_MESSAGE_BYTES) {
+		ttpd_err_set(err, "max_message_bytes must be an integer from "
+		    "1 to 1073741824");
 		return TTPD_EINVAL;
 	}
-	if ((st = calloc(1, sizeof *st)) == NULL) {
+	if ((st = calloc(1, sizeof *st)) == NULL ||
+	    (root != NULL && (st->root = strdup(root)) == NULL)) {
+		free(st);
 		ttpd_err_set(err, "out of memory");
 		return TTPD_ENOMEM;
 	}
 	st->host = host;
 	st->ctx = ctx;
+	st->max_message_bytes = (size_t)max;
+	st->mime.max_depth = MIME_DEFAULT_MAX_DEPTH;
+	st->mime.max_parts = MIME_DEFAULT_MAX_PARTS;
+	st->mime.max_header_bytes = MIME_DEFAULT_MAX_HEADER_BYTES;
 	*state = st;
 	return TTPD_OK;
 }
@@ -853,15 +1130,32 @@ email_init(const ttpd_host *host, ttpd_ctx *ctx, void **state,
 static void
 email_destroy(void *state)
 {
-	free(state);
+	struct email_state *st = state;
+	const struct disk_counters *c = &st->count;
+
+	if (st->root != NULL && (c->loaded || c->no_text || c->refused_name ||
+	    c->refused_escape || c->refused_type || c->refused_size ||
+	    c->missing || c->io_error || c->mime_limit))
+		st->host->log(st->ctx, TTPD_LOG_INFO, "stored messages: "
+		    "loaded=%" PRIu64 " no_text=%" PRIu64 " refused_name=%"
+		    PRIu64 " refused_escape=%" PRIu64 " refused_type=%" PRIu64
+		    " refused_size=%" PRIu64 " missing=%" PRIu64 " io_error=%"
+		    PRIu64 " mime_limit=%" PRIu64, c->loaded, c->no_text,
+		    c->refused_name, c->refused_escape, c->refused_type,
+		    c->refused_size, c->missing, c->io_error, c->mime_limit);
+	free(st->root);
+	free(st);
 }
 
 static const char *const email_source_kinds[] = { "email", NULL };
 
 static const ttpd_config_key email_config_keys[] = {
 	{ "artifacts_root", TTPD_CFG_STRING, 0,
-	    "directory of stored messages for payload.stored_as (unset: "
-	    "never read from disk; setting it is refused for now)" },
+	    "directory of stored messages: <root>/<decky_id>/smtp/"
+	    "<stored_as> is read when an event has no body_text (unset: "
+	    "never read from disk)" },
+	{ "max_message_bytes", TTPD_CFG_INT, 0,
+	    "largest stored message read, in bytes (default 8388608)" },
 	{ NULL, 0, 0, NULL }
 };
 

@@ -14,7 +14,7 @@ export LC_ALL
 srcdir=${TTPD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${TTPD_BUILDDIR:-$srcdir}
 man=$srcdir/man
-pages="ttpd.8 ttpd.conf.5 ttpd-plugin.3"
+pages="ttpd.8 ttpd.conf.5 ttpd-plugin.3 ttpctl.8"
 ttpd=$builddir/host/ttpd
 failures=0
 checks=0
@@ -311,7 +311,7 @@ else
 
 	# Every "x.y" item of ttpd.conf.5 must be a setting of the sample.
 	extra=""
-	for item in $(sed -n 's/^\.It Cm \([a-z_]*\.[a-z_]*\).*/\1/p' "$conf5"); do
+	for item in $(sed -n 's/^\.It Cm \([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\).*/\1/p' "$conf5"); do
 		case " $groups " in
 		*" ${item%%.*} "*) ;;
 		*) continue ;;

@@ -3,13 +3,13 @@
 check_PROGRAMS += tests/unit/check_canary tests/unit/check_ipv6_leak
 TESTS += tests/unit/check_canary tests/unit/check_ipv6_leak
 tests_unit_check_canary_SOURCES = tests/unit/check_canary.c \
-	tests/unit/lifterfx_canary.c tests/unit/lifterfx_canary.h \
+	tests/unit/lifter_fx.c tests/unit/lifter_fx.h \
 	tests/unit/golden.c tests/unit/golden.h \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_canary_CFLAGS = $(test_cflags)
 tests_unit_check_canary_LDADD = $(test_ldadd)
 tests_unit_check_ipv6_leak_SOURCES = tests/unit/check_ipv6_leak.c \
-	tests/unit/lifterfx_canary.c tests/unit/lifterfx_canary.h \
+	tests/unit/lifter_fx.c tests/unit/lifter_fx.h \
 	tests/unit/golden.c tests/unit/golden.h \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_ipv6_leak_CFLAGS = $(test_cflags)

@@ -14,7 +14,8 @@
 
 #include "golden.h"
 #include "json.h"
-#include "lifterfx_canary.h"
+#include "lifter_fx.h"
+#include "log.h"
 #include "testutil.h"
 
 #define CANARY "canary_fingerprint"
@@ -38,8 +39,8 @@ open_decnet(struct lfx *fx)
 {
 	size_t i;
 
-	lfx_open(fx, "canary");
-	lfx_load_decnet(fx);
+	lfx_open(fx, "canary", NULL);
+	lfx_add_decnet(fx, 1, 59);
 	ck_assert_int_eq(lfx_assign(fx), 0);
 	/* R0049-R0053 and nothing else */
 	ck_assert_int_eq((int)fx->p->nrules, 5);
@@ -142,27 +143,24 @@ static const struct row rows[] = {
 START_TEST(test_decnet_rules_rows)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	size_t i;
 
 	open_decnet(&fx);
-	tag_list_init(&tags);
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct row *w = &rows[i];
 		size_t want = 0;
 
-		lfx_run(&fx, CANARY, w->payload, &tags);
+		lfx_run(&fx, CANARY, "att-check", NULL, w->payload);
 		if (w->rule_id != NULL)
 			want = strcmp(w->rule_id, "R0050") == 0 ? 2 : 1;
-		ck_assert_msg(tags.n == want, "%s: %zu tags, want %zu",
-		    w->payload, tags.n, want);
+		ck_assert_msg(fx.tags.n == want, "%s: %zu tags, want %zu",
+		    w->payload, fx.tags.n, want);
 		if (w->rule_id == NULL)
 			continue;
-		ck_assert_uint_eq(lfx_count(&tags, w->rule_id), want);
-		ck_assert_msg(lfx_evidence_is(&tags.v[0], w->evidence),
+		ck_assert_uint_eq(lfx_count(&fx, w->rule_id), want);
+		ck_assert_msg(lfx_evidence_is(&fx.tags.v[0], w->evidence),
 		    "%s: evidence", w->payload);
 	}
-	tag_list_free(&tags);
 	lfx_close(&fx);
 }
 END_TEST
@@ -174,12 +172,10 @@ END_TEST
 START_TEST(test_decnet_corpus)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	char path[PATH_MAX], err[256], *text, *line, *save = NULL;
 	size_t rows_seen = 0, fired = 0;
 
 	open_decnet(&fx);
-	tag_list_init(&tags);
 	snprintf(path, sizeof path, "%s/reference/decnet/corpus/"
 	    "seed_canary.jsonl", tu_env("TTPD_SHARED_DIR"));
 	text = tu_read_file(path, NULL);
@@ -199,22 +195,22 @@ START_TEST(test_decnet_corpus)
 		    CANARY);
 		payload = jv_dump(jv_object_get(row, "payload"));
 		ck_assert(payload != NULL);
-		lfx_run(&fx, CANARY, payload, &tags);
+		lfx_run(&fx, CANARY, "att-check", NULL, payload);
 		want = jv_object_get(row, "expected_rule_ids");
 		/* every tag is of an expected rule, every expected rule fired */
-		for (i = 0; i < tags.n; i++) {
+		for (i = 0; i < fx.tags.n; i++) {
 			int ok = 0;
 
 			for (k = 0; k < jv_array_size(want); k++)
-				ok |= strcmp(tags.v[i].rule_id, jv_string(
+				ok |= strcmp(fx.tags.v[i].rule_id, jv_string(
 				    jv_array_get(want, k))) == 0;
 			ck_assert_msg(ok, "%s: unexpected %s", line,
-			    tags.v[i].rule_id);
+			    fx.tags.v[i].rule_id);
 		}
 		for (k = 0; k < jv_array_size(want); k++)
-			ck_assert_msg(lfx_count(&tags, jv_string(
+			ck_assert_msg(lfx_count(&fx, jv_string(
 			    jv_array_get(want, k))) > 0, "%s: missed", line);
-		fired += tags.n;
+		fired += fx.tags.n;
 		rows_seen++;
 		free(payload);
 		jv_decref(row);
@@ -222,7 +218,6 @@ START_TEST(test_decnet_corpus)
 	ck_assert_uint_eq(rows_seen, 7);
 	ck_assert_uint_eq(fired, 8);
 	free(text);
-	tag_list_free(&tags);
 	lfx_close(&fx);
 }
 END_TEST
@@ -249,40 +244,37 @@ START_TEST(test_all_rules_on_one_event)
 		    "https://attack.mitre.org/techniques/T1036", 0.8 },
 	};
 	struct lfx fx;
-	struct tag_list tags;
 	size_t i;
 
 	open_decnet(&fx);
-	tag_list_init(&tags);
-	lfx_run(&fx, CANARY, "{\"navigator_webdriver\": true, "
+	lfx_run(&fx, CANARY, "att-check", NULL, "{\"navigator_webdriver\": true, "
 	    "\"canvas_audio_hash_match\": \"selenium\", "
 	    "\"webrtc_geo_mismatch\": true, \"tz_mismatch_zones\": 4, "
-	    "\"ua_webgl_mismatch\": true}", &tags);
-	ck_assert_uint_eq(tags.n, sizeof want / sizeof want[0]);
-	for (i = 0; i < tags.n; i++) {
-		ck_assert_str_eq(tags.v[i].rule_id, want[i].rule);
-		ck_assert_str_eq(tags.v[i].technique_id, want[i].tech);
+	    "\"ua_webgl_mismatch\": true}");
+	ck_assert_uint_eq(fx.tags.n, sizeof want / sizeof want[0]);
+	for (i = 0; i < fx.tags.n; i++) {
+		ck_assert_str_eq(fx.tags.v[i].rule_id, want[i].rule);
+		ck_assert_str_eq(fx.tags.v[i].technique_id, want[i].tech);
 		if (want[i].sub == NULL)
-			ck_assert(tags.v[i].sub_technique_id == NULL);
+			ck_assert(fx.tags.v[i].sub_technique_id == NULL);
 		else
-			ck_assert_str_eq(tags.v[i].sub_technique_id,
+			ck_assert_str_eq(fx.tags.v[i].sub_technique_id,
 			    want[i].sub);
-		ck_assert_str_eq(tags.v[i].mitre_url, want[i].url);
-		ck_assert(tags.v[i].confidence == want[i].conf);
-		ck_assert_str_eq(tags.v[i].source_kind, CANARY);
-		ck_assert_str_eq(tags.v[i].attacker_uuid, "att-check");
+		ck_assert_str_eq(fx.tags.v[i].mitre_url, want[i].url);
+		ck_assert(fx.tags.v[i].confidence == want[i].conf);
+		ck_assert_str_eq(fx.tags.v[i].source_kind, CANARY);
+		ck_assert_str_eq(fx.tags.v[i].attacker_uuid, "att-check");
 	}
-	ck_assert(lfx_evidence_is(&tags.v[4], "{\"metric\": "
+	ck_assert(lfx_evidence_is(&fx.tags.v[4], "{\"metric\": "
 	    "\"timezone_geo_mismatch\", \"matched_signature\": "
 	    "\"tz_zones>=4\"}"));
-	ck_assert(lfx_evidence_is(&tags.v[5], "{\"metric\": "
+	ck_assert(lfx_evidence_is(&fx.tags.v[5], "{\"metric\": "
 	    "\"ua_webgl_mismatch\", \"matched_signature\": "
 	    "\"userAgent_vs_webgl_renderer\"}"));
 
 	/* other source kinds never reach the lifter's rules */
-	lfx_run(&fx, "session", "{\"navigator_webdriver\": true}", &tags);
-	ck_assert_uint_eq(tags.n, 0);
-	tag_list_free(&tags);
+	lfx_run(&fx, "session", "att-check", NULL, "{\"navigator_webdriver\": true}");
+	ck_assert_uint_eq(fx.tags.n, 0);
 	lfx_close(&fx);
 }
 END_TEST
@@ -291,7 +283,6 @@ END_TEST
 START_TEST(test_rule_state_disabled_and_clipped)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	struct rule *r49, *r52;
 	const char *all = "{\"navigator_webdriver\": true, "
 	    "\"tz_mismatch_zones\": 5}";
@@ -300,25 +291,23 @@ START_TEST(test_rule_state_disabled_and_clipped)
 	r49 = ruleset_find(&fx.rules, "R0049");
 	r52 = ruleset_find(&fx.rules, "R0052");
 	ck_assert(r49 != NULL && r52 != NULL);
-	tag_list_init(&tags);
-	lfx_run(&fx, CANARY, all, &tags);
-	ck_assert_uint_eq(tags.n, 2);
+	lfx_run(&fx, CANARY, "att-check", NULL, all);
+	ck_assert_uint_eq(fx.tags.n, 2);
 
 	r49->state.state = RULE_STATE_DISABLED;
 	r52->state.state = RULE_STATE_CLIPPED;
 	r52->state.has_confidence_max = 1;
 	r52->state.confidence_max = 0.5;
-	lfx_run(&fx, CANARY, all, &tags);
-	ck_assert_uint_eq(tags.n, 1);
-	ck_assert_str_eq(tags.v[0].rule_id, "R0052");
-	ck_assert(tags.v[0].confidence == 0.5);
+	lfx_run(&fx, CANARY, "att-check", NULL, all);
+	ck_assert_uint_eq(fx.tags.n, 1);
+	ck_assert_str_eq(fx.tags.v[0].rule_id, "R0052");
+	ck_assert(fx.tags.v[0].confidence == 0.5);
 
 	/* a ceiling above the base confidence does not raise it */
 	r52->state.confidence_max = 0.9;
-	lfx_run(&fx, CANARY, all, &tags);
-	ck_assert_uint_eq(tags.n, 1);
-	ck_assert(tags.v[0].confidence == 0.7);
-	tag_list_free(&tags);
+	lfx_run(&fx, CANARY, "att-check", NULL, all);
+	ck_assert_uint_eq(fx.tags.n, 1);
+	ck_assert(fx.tags.v[0].confidence == 0.7);
 	lfx_close(&fx);
 }
 END_TEST
@@ -350,9 +339,8 @@ add_rule(struct lfx *fx, const char *id, const char *kind, const char *extra)
 START_TEST(test_own_rules_and_catalogues)
 {
 	struct lfx fx;
-	struct tag_list tags;
 
-	lfx_open(&fx, "canary");
+	lfx_open(&fx, "canary", NULL);
 	add_rule(&fx, "X1", "lifter:canary_bogus", "");
 	add_rule(&fx, "X2", "lifter:canary_webdriver_v2", "");
 	add_rule(&fx, "X3", "lifter:canary_automation_hash", "");
@@ -363,26 +351,24 @@ START_TEST(test_own_rules_and_catalogues)
 	add_rule(&fx, "X6", "lifter:canary_webdriver", "");
 	ck_assert_int_eq(lfx_assign(&fx), 0);
 	ck_assert_int_eq((int)fx.p->nrules, 6);
-	tag_list_init(&tags);
 
-	lfx_run(&fx, CANARY, "{\"navigator_webdriver\": true, "
-	    "\"matched_tool\": \"\\u043f\\u0443\\u043f\"}", &tags);
+	lfx_run(&fx, CANARY, "att-check", NULL, "{\"navigator_webdriver\": true, "
+	    "\"matched_tool\": \"\\u043f\\u0443\\u043f\"}");
 	/* X3 and X4 accept any string, X5 its Cyrillic entry, X6 fires */
-	ck_assert_uint_eq(tags.n, 4);
-	ck_assert_uint_eq(lfx_count(&tags, "X1"), 0);
-	ck_assert_uint_eq(lfx_count(&tags, "X2"), 0);
-	ck_assert_uint_eq(lfx_count(&tags, "X3"), 1);
-	ck_assert_uint_eq(lfx_count(&tags, "X4"), 1);
-	ck_assert_uint_eq(lfx_count(&tags, "X5"), 1);
-	ck_assert_uint_eq(lfx_count(&tags, "X6"), 1);
-	ck_assert(lfx_evidence_is(&tags.v[1], "{\"metric\": "
+	ck_assert_uint_eq(fx.tags.n, 4);
+	ck_assert_uint_eq(lfx_count(&fx, "X1"), 0);
+	ck_assert_uint_eq(lfx_count(&fx, "X2"), 0);
+	ck_assert_uint_eq(lfx_count(&fx, "X3"), 1);
+	ck_assert_uint_eq(lfx_count(&fx, "X4"), 1);
+	ck_assert_uint_eq(lfx_count(&fx, "X5"), 1);
+	ck_assert_uint_eq(lfx_count(&fx, "X6"), 1);
+	ck_assert(lfx_evidence_is(&fx.tags.v[1], "{\"metric\": "
 	    "\"canvas_audio_hash\", \"matched_signature\": "
 	    "\"\\u043f\\u0443\\u043f\"}"));
 
-	lfx_run(&fx, CANARY, "{\"matched_tool\": \"selenium\"}", &tags);
-	ck_assert_uint_eq(tags.n, 2);
-	ck_assert_uint_eq(lfx_count(&tags, "X5"), 0);
-	tag_list_free(&tags);
+	lfx_run(&fx, CANARY, "att-check", NULL, "{\"matched_tool\": \"selenium\"}");
+	ck_assert_uint_eq(fx.tags.n, 2);
+	ck_assert_uint_eq(lfx_count(&fx, "X5"), 0);
 	lfx_close(&fx);
 }
 END_TEST
@@ -398,7 +384,7 @@ START_TEST(test_bad_catalogues_rejected)
 	struct lfx fx;
 	struct rule *r;
 
-	lfx_open(&fx, "canary");
+	lfx_open(&fx, "canary", NULL);
 	r = add_rule(&fx, "X1", "lifter:canary_automation_hash",
 	    bad[_i]);
 	ck_assert_int_eq(lfx_assign(&fx), 1);
@@ -425,12 +411,11 @@ START_TEST(test_pack_rules)
 		{ "{\"tz_mismatch_zones\": 2, \"navigator_webdriver\": 1}", 0 },
 	};
 	struct lfx fx;
-	struct tag_list tags;
 	char dir[PATH_MAX];
 	const char *dirs[1] = { dir };
 	size_t i, owned = 0;
 
-	lfx_open(&fx, "canary");
+	lfx_open(&fx, "canary", NULL);
 	snprintf(dir, sizeof dir, "%s/conf/rules", tu_env("TTPD_SRCDIR"));
 	ck_assert_int_eq(rules_load_dirs(dirs, 1, &fx.rules, NULL, NULL), 0);
 	ck_assert_int_eq(lfx_assign(&fx), 0);
@@ -441,13 +426,11 @@ START_TEST(test_pack_rules)
 		owned++;
 	}
 	ck_assert_uint_eq(owned, 5);
-	tag_list_init(&tags);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		lfx_run(&fx, CANARY, cases[i].payload, &tags);
-		ck_assert_msg(tags.n == cases[i].tags, "%s: %zu tags",
-		    cases[i].payload, tags.n);
+		lfx_run(&fx, CANARY, "att-check", NULL, cases[i].payload);
+		ck_assert_msg(fx.tags.n == cases[i].tags, "%s: %zu tags",
+		    cases[i].payload, fx.tags.n);
 	}
-	tag_list_free(&tags);
 	lfx_close(&fx);
 }
 END_TEST
@@ -460,6 +443,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	log_set_level(TTPD_LOG_ERR);
 	tcase_add_test(tc, test_decnet_rules_rows);
 	tcase_add_test(tc, test_decnet_corpus);
 	tcase_add_test(tc, test_all_rules_on_one_event);

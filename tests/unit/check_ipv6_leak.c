@@ -14,7 +14,8 @@
 
 #include "golden.h"
 #include "json.h"
-#include "lifterfx_canary.h"
+#include "lifter_fx.h"
+#include "log.h"
 #include "testutil.h"
 
 #define KIND "ipv6_leak"
@@ -36,8 +37,8 @@ END_TEST
 static void
 open_decnet(struct lfx *fx)
 {
-	lfx_open(fx, "ipv6_leak");
-	lfx_load_decnet(fx);
+	lfx_open(fx, "ipv6_leak", NULL);
+	lfx_add_decnet(fx, 1, 59);
 	ck_assert_int_eq(lfx_assign(fx), 0);
 	ck_assert_int_eq((int)fx->p->nrules, 1);
 	ck_assert_str_eq(fx->p->rules[0]->pub.rule_id, "R0059");
@@ -103,21 +104,18 @@ static const struct {
 START_TEST(test_addresses)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	char payload[256];
 	size_t i;
 
 	open_decnet(&fx);
-	tag_list_init(&tags);
 	for (i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
 		snprintf(payload, sizeof payload, "{\"addr\": %s}",
 		    addrs[i].addr);
-		lfx_run(&fx, KIND, payload, &tags);
-		ck_assert_msg(tags.n == (size_t)addrs[i].fires,
-		    "%s: %zu tags, want %d", addrs[i].addr, tags.n,
+		lfx_run(&fx, KIND, "att-check", NULL, payload);
+		ck_assert_msg(fx.tags.n == (size_t)addrs[i].fires,
+		    "%s: %zu tags, want %d", addrs[i].addr, fx.tags.n,
 		    addrs[i].fires);
 	}
-	tag_list_free(&tags);
 	lfx_close(&fx);
 }
 END_TEST
@@ -185,31 +183,28 @@ static const struct row rows[] = {
 START_TEST(test_evidence_rows)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	size_t i;
 
 	open_decnet(&fx);
-	tag_list_init(&tags);
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		lfx_run(&fx, KIND, rows[i].payload, &tags);
-		ck_assert_msg(tags.n == (rows[i].evidence != NULL),
-		    "%s: %zu tags", rows[i].payload, tags.n);
+		lfx_run(&fx, KIND, "att-check", NULL, rows[i].payload);
+		ck_assert_msg(fx.tags.n == (rows[i].evidence != NULL),
+		    "%s: %zu tags", rows[i].payload, fx.tags.n);
 		if (rows[i].evidence == NULL)
 			continue;
-		ck_assert_str_eq(tags.v[0].rule_id, "R0059");
-		ck_assert_str_eq(tags.v[0].technique_id, "T1090");
-		ck_assert_str_eq(tags.v[0].tactic, "TA0011");
-		ck_assert(tags.v[0].sub_technique_id == NULL);
-		ck_assert(tags.v[0].confidence == 0.85);
-		ck_assert_str_eq(tags.v[0].mitre_url,
+		ck_assert_str_eq(fx.tags.v[0].rule_id, "R0059");
+		ck_assert_str_eq(fx.tags.v[0].technique_id, "T1090");
+		ck_assert_str_eq(fx.tags.v[0].tactic, "TA0011");
+		ck_assert(fx.tags.v[0].sub_technique_id == NULL);
+		ck_assert(fx.tags.v[0].confidence == 0.85);
+		ck_assert_str_eq(fx.tags.v[0].mitre_url,
 		    "https://attack.mitre.org/techniques/T1090");
-		ck_assert_msg(lfx_evidence_is(&tags.v[0], rows[i].evidence),
+		ck_assert_msg(lfx_evidence_is(&fx.tags.v[0], rows[i].evidence),
 		    "%s", rows[i].payload);
 	}
 	/* another kind does not reach the rule */
-	lfx_run(&fx, "session", "{\"addr\": \"fe80::1\"}", &tags);
-	ck_assert_uint_eq(tags.n, 0);
-	tag_list_free(&tags);
+	lfx_run(&fx, "session", "att-check", NULL, "{\"addr\": \"fe80::1\"}");
+	ck_assert_uint_eq(fx.tags.n, 0);
 	lfx_close(&fx);
 }
 END_TEST
@@ -240,10 +235,9 @@ add_rule(struct lfx *fx, const char *id, const char *kind, const char *conf)
 START_TEST(test_ownership_and_state)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	struct rule *a, *b, *c, *d;
 
-	lfx_open(&fx, "ipv6_leak");
+	lfx_open(&fx, "ipv6_leak", NULL);
 	a = add_rule(&fx, "X1", "lifter:ipv6_link_local_leak", "0.85");
 	b = add_rule(&fx, "X2", "lifter:ipv6_link_local_leak", "0.6");
 	c = add_rule(&fx, "X3", "lifter:ipv6_link_local_leak_v2", "0.9");
@@ -253,22 +247,20 @@ START_TEST(test_ownership_and_state)
 	ck_assert(c->owner == NULL && d->owner == NULL);
 	ck_assert_int_eq((int)fx.p->nrules, 2);
 
-	tag_list_init(&tags);
-	lfx_run(&fx, KIND, "{\"addr\": \"fe80::1\"}", &tags);
-	ck_assert_uint_eq(tags.n, 2);
-	ck_assert_str_eq(tags.v[0].rule_id, "X1");
-	ck_assert_str_eq(tags.v[1].rule_id, "X2");
-	ck_assert(tags.v[1].confidence == 0.6);
+	lfx_run(&fx, KIND, "att-check", NULL, "{\"addr\": \"fe80::1\"}");
+	ck_assert_uint_eq(fx.tags.n, 2);
+	ck_assert_str_eq(fx.tags.v[0].rule_id, "X1");
+	ck_assert_str_eq(fx.tags.v[1].rule_id, "X2");
+	ck_assert(fx.tags.v[1].confidence == 0.6);
 
 	a->state.state = RULE_STATE_DISABLED;
 	b->state.state = RULE_STATE_CLIPPED;
 	b->state.has_confidence_max = 1;
 	b->state.confidence_max = 0.4;
-	lfx_run(&fx, KIND, "{\"addr\": \"fe80::1\"}", &tags);
-	ck_assert_uint_eq(tags.n, 1);
-	ck_assert_str_eq(tags.v[0].rule_id, "X2");
-	ck_assert(tags.v[0].confidence == 0.4);
-	tag_list_free(&tags);
+	lfx_run(&fx, KIND, "att-check", NULL, "{\"addr\": \"fe80::1\"}");
+	ck_assert_uint_eq(fx.tags.n, 1);
+	ck_assert_str_eq(fx.tags.v[0].rule_id, "X2");
+	ck_assert(fx.tags.v[0].confidence == 0.4);
 	lfx_close(&fx);
 }
 END_TEST
@@ -277,22 +269,19 @@ END_TEST
 START_TEST(test_pack_rule)
 {
 	struct lfx fx;
-	struct tag_list tags;
 	char dir[PATH_MAX];
 	const char *dirs[1] = { dir };
 
-	lfx_open(&fx, "ipv6_leak");
+	lfx_open(&fx, "ipv6_leak", NULL);
 	snprintf(dir, sizeof dir, "%s/conf/rules", tu_env("TTPD_SRCDIR"));
 	ck_assert_int_eq(rules_load_dirs(dirs, 1, &fx.rules, NULL, NULL), 0);
 	ck_assert_int_eq(lfx_assign(&fx), 0);
 	ck_assert_int_eq((int)fx.p->nrules, 1);
 	ck_assert_str_eq(fx.p->rules[0]->pub.rule_id, "TD0601");
-	tag_list_init(&tags);
-	lfx_run(&fx, KIND, "{\"addr\": \"febf::1%wlan0\"}", &tags);
-	ck_assert_uint_eq(tags.n, 1);
-	lfx_run(&fx, KIND, "{\"addr\": \"fec0::1\"}", &tags);
-	ck_assert_uint_eq(tags.n, 0);
-	tag_list_free(&tags);
+	lfx_run(&fx, KIND, "att-check", NULL, "{\"addr\": \"febf::1%wlan0\"}");
+	ck_assert_uint_eq(fx.tags.n, 1);
+	lfx_run(&fx, KIND, "att-check", NULL, "{\"addr\": \"fec0::1\"}");
+	ck_assert_uint_eq(fx.tags.n, 0);
 	lfx_close(&fx);
 }
 END_TEST
@@ -305,6 +294,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	log_set_level(TTPD_LOG_ERR);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_evidence_rows);
 	tcase_add_test(tc, test_ownership_and_state);

@@ -64,7 +64,7 @@ lfx_close(struct lfx *fx)
 	ruleset_free(&fx->rules);
 }
 
-void
+struct rule *
 lfx_add_yaml(struct lfx *fx, const char *yaml)
 {
 	char err[512];
@@ -74,6 +74,7 @@ lfx_add_yaml(struct lfx *fx, const char *yaml)
 	    sizeof err);
 	ck_assert_msg(r != NULL, "%s", err);
 	ruleset_push(&fx->rules, r);
+	return r;
 }
 
 void
@@ -183,6 +184,23 @@ lfx_assert_evidence(const struct lfx *fx, const char *rule_id,
 	    "%s evidence: want %s got %s", rule_id, dump, t->evidence);
 	free(dump);
 	jv_decref(want);
+}
+
+int
+lfx_evidence_is(const struct tag *t, const char *want)
+{
+	char err[256];
+	ttpd_value *a = jv_parse(t->evidence, strlen(t->evidence), err,
+	    sizeof err), *b = jv_parse(want, strlen(want), err, sizeof err);
+	int eq;
+
+	ck_assert_msg(a != NULL && b != NULL, "bad evidence JSON: %s", err);
+	eq = jv_equal(a, b);
+	if (!eq)
+		fprintf(stderr, "evidence %s, want %s\n", t->evidence, want);
+	jv_decref(a);
+	jv_decref(b);
+	return eq;
 }
 
 void

@@ -24,9 +24,9 @@ struct lfx {
 void lfx_open(struct lfx *fx, const char *name, const char *config_json);
 void lfx_close(struct lfx *fx);
 
-/* Add a rule from YAML text; add DECNET's rules R<lo>..R<hi> from
- * $TTPD_SHARED_DIR. */
-void lfx_add_yaml(struct lfx *fx, const char *yaml);
+/* Add a rule from YAML text (returned); add DECNET's rules R<lo>..R<hi>
+ * from $TTPD_SHARED_DIR. */
+struct rule *lfx_add_yaml(struct lfx *fx, const char *yaml);
 void lfx_add_decnet(struct lfx *fx, int lo, int hi);
 struct rule *lfx_rule(struct lfx *fx, const char *rule_id);
 
@@ -48,6 +48,10 @@ size_t lfx_count(const struct lfx *fx, const char *rule_id);
  * text, compared member by member and in order). */
 void lfx_assert_evidence(const struct lfx *fx, const char *rule_id,
     const char *evidence_json);
+
+/* 1 when a tag's evidence equals the JSON object text `want` (member by
+ * member, whatever the order); prints both when it does not. */
+int lfx_evidence_is(const struct tag *t, const char *want);
 
 /* Add the default pack's rule conf/rules/<rule_id>.yaml. */
 void lfx_add_pack(struct lfx *fx, const char *rule_id);

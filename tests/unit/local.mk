@@ -13,3 +13,4 @@ include tests/unit/credential.mk
 include tests/unit/identity.mk
 include tests/unit/http_fingerprint.mk
 include tests/unit/email.mk
+include tests/unit/ops.mk
