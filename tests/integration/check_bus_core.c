@@ -638,6 +638,110 @@ START_TEST(test_core_tls)
 }
 END_TEST
 
+/* NKey encoding (nats-io/nkeys): base32 without padding of prefix bytes,
+ * key and a little-endian CRC-16/XMODEM. */
+static void
+nkey_encode(const unsigned char *prefix, size_t np,
+    const unsigned char key[32], char *out)
+{
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned char raw[40];
+	unsigned crc = 0, bits = 0, acc = 0;
+	size_t n = 0, i;
+	int k;
+
+	memcpy(raw, prefix, np);
+	memcpy(raw + np, key, 32);
+	n = np + 32;
+	for (i = 0; i < n; i++) {
+		crc ^= (unsigned)raw[i] << 8;
+		for (k = 0; k < 8; k++)
+			crc = (crc & 0x8000) ? ((crc << 1) ^ 0x1021) & 0xffff :
+			    (crc << 1) & 0xffff;
+	}
+	raw[n++] = (unsigned char)(crc & 0xff);
+	raw[n++] = (unsigned char)(crc >> 8);
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | raw[i];
+		bits += 8;
+		while (bits >= 5) {
+			*out++ = b32[(acc >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		*out++ = b32[(acc << (5 - bits)) & 31];
+	*out = '\0';
+}
+
+/* The last 32 bytes of a DER file. */
+static void
+der_tail(const char *path, unsigned char out[32])
+{
+	size_t len;
+	char *der = tu_read_file(path, &len);
+
+	ck_assert(der != NULL && len >= 32);
+	memcpy(out, der + len - 32, 32);
+	free(der);
+}
+
+START_TEST(test_core_auth_nkey)
+{
+	static const char *const args[] = { "-c", "@/nkey.conf", NULL };
+	static const unsigned char user_prefix[] = { 20 << 3 };
+	static const unsigned char seed_prefix[] = { (18 << 3) | (160 >> 5),
+		(160 & 31) << 3 };
+	struct fx_client c;
+	struct fx f;
+	unsigned char priv[32], pub[32];
+	char *dir, *cmd, pubkey[80], seed[80], path[1024], seedpath[1024],
+	    conf[256], bus[1400], *env;
+
+	dir = fx_prepare_dir();
+	ck_assert(asprintf(&cmd, "cd '%s' && openssl genpkey -algorithm "
+	    "ed25519 -outform DER -out k.der 2>/dev/null && openssl pkey "
+	    "-inform DER -in k.der -pubout -outform DER -out p.der "
+	    "2>/dev/null", dir) > 0);
+	ck_assert_msg(system(cmd) == 0, "openssl failed: %s", cmd);
+	free(cmd);
+	snprintf(path, sizeof path, "%s/k.der", dir);
+	der_tail(path, priv);
+	snprintf(path, sizeof path, "%s/p.der", dir);
+	der_tail(path, pub);
+	nkey_encode(user_prefix, 1, pub, pubkey);
+	nkey_encode(seed_prefix, 2, priv, seed);
+	ck_assert(pubkey[0] == 'U' && seed[0] == 'S' && seed[1] == 'U');
+	snprintf(seedpath, sizeof seedpath, "%s/user.nk", dir);
+	snprintf(path, sizeof path, "%s\n", seed);
+	tu_write_file(seedpath, path);
+	snprintf(conf, sizeof conf, "authorization { users = [ { nkey: "
+	    "\"%s\" } ] }\n", pubkey);
+	snprintf(path, sizeof path, "%s/nkey.conf", dir);
+	tu_write_file(path, conf);
+	memset(&c, 0, sizeof c);
+	c.nkey = pubkey;
+	c.nkey_seed = seedpath;
+	snprintf(bus, sizeof bus, "nkey = \"%s\"; nkey_seed = \"%s\";",
+	    pubkey, seedpath);
+	fx_setup_with(&f, args, &c, bus, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	env = fx_session_env(6);
+	fx_pub_str(&f, "attacker.session.ended", env);
+	free(env);
+	ck_assert_int_eq(fx_wait_count(&f, ROWS, 1, 20), 1);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	/* the public key without its seed is a configuration error */
+	snprintf(bus, sizeof bus, "nkey = \"%s\";", pubkey);
+	fx_write_conf(&f, bus, NULL);
+	fx_ttpd_start(&f, 0, 0);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, 0), 1);
+	ck_assert(fx_wait_log(&f, 0, "bus.nkey and bus.nkey_seed go "
+	    "together", 5));
+	fx_teardown(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -660,6 +764,7 @@ main(void)
 	tcase_add_test(tc, test_core_auth_user_password);
 	tcase_add_test(tc, test_core_auth_token);
 	tcase_add_test(tc, test_core_tls);
+	tcase_add_test(tc, test_core_auth_nkey);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -294,6 +294,9 @@ fx_setup_with(struct fx *f, const char *const *nats_args,
 		natsOptions_SetUserInfo(o, client->user, client->password);
 	if (client != NULL && client->token != NULL)
 		natsOptions_SetToken(o, client->token);
+	if (client != NULL && client->nkey != NULL)
+		ck_assert(natsOptions_SetNKeyFromSeed(o, client->nkey,
+		    client->nkey_seed) == NATS_OK);
 	if (client != NULL && client->ca != NULL) {
 		natsOptions_SetSecure(o, true);
 		ck_assert(natsOptions_LoadCATrustedCertificates(o,

@@ -39,6 +39,7 @@ void fx_setup(struct fx *f, const char *bus_extra, const char *extra);
 struct fx_client {
 	const char *user, *password, *token;
 	const char *ca;          /* TLS: trust this CA file */
+	const char *nkey, *nkey_seed; /* NKey public key and seed file */
 };
 /* The same, with more nats-server arguments (NULL-terminated; may name
  * files under the fixture directory as "@/name", replaced by the full
