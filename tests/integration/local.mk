@@ -25,3 +25,16 @@ tests_integration_check_bus_js_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
 	$(NATS_CFLAGS)
 tests_integration_check_bus_js_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
 	$(NATS_LIBS)
+
+check_PROGRAMS += tests/integration/check_bus_parity
+TESTS += tests/integration/check_bus_parity
+tests_integration_check_bus_parity_SOURCES = \
+	tests/integration/check_bus_parity.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_bus_parity_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_bus_parity_CFLAGS = $(test_cflags) \
+	$(SQLITE_CFLAGS) $(NATS_CFLAGS)
+tests_integration_check_bus_parity_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)

@@ -118,20 +118,24 @@ write_rule(const char *dir, const char *name, const char *text)
 void
 fx_write_conf(struct fx *f, const char *bus_extra, const char *extra)
 {
-	char path[1024], *text;
+	char path[1024], rules[1024], *text;
 
 	snprintf(path, sizeof path, "%s/ttpd.conf", f->dir);
+	if (f->rules_dir != NULL)
+		snprintf(rules, sizeof rules, "%s", f->rules_dir);
+	else
+		snprintf(rules, sizeof rules, "%s/rules", f->dir);
 	ck_assert(asprintf(&text,
 	    "store: { path = \"%s/ttpd.db\"; batch_size = 1000; %s };\n"
-	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
-	    "plugins: { dir = \"%s/plugins/.libs\";"
-	    " load = ( { name = \"rule_engine\"; } ); };\n"
+	    "rules: { dirs = [ \"%s\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; load = ( %s ); };\n"
 	    "log: { level = \"info\"; };\n"
 	    "daemon: { pidfile = \"%s/ttpd.pid\"; };\n"
 	    "bus: { servers = [ \"%s\" ]; heartbeat_s = 1;"
 	    " reconnect_wait_ms = 100; reconnect_max_wait_ms = 500;\n%s\n};\n"
 	    "%s\n", f->dir, f->store_extra != NULL ? f->store_extra : "",
-	    f->dir, tu_env("TTPD_BUILDDIR"), f->dir,
+	    rules, tu_env("TTPD_BUILDDIR"), f->plugins_load != NULL ?
+	    f->plugins_load : "{ name = \"rule_engine\"; }", f->dir,
 	    f->url, bus_extra != NULL ? bus_extra : "",
 	    extra != NULL ? extra : "") > 0);
 	tu_write_file(path, text);

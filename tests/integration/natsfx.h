@@ -26,6 +26,9 @@ struct fx {
 	char *conf;                /* <dir>/ttpd.conf */
 	const char *store_extra;   /* more settings of the store group */
 	char **nats_args;          /* more nats-server arguments */
+	const char *plugins_load;  /* plugins.load entries (default:
+	                              rule_engine) */
+	const char *rules_dir;     /* rules.dirs (default: <dir>/rules) */
 	natsConnection *nc;        /* the test's own connection */
 	natsSubscription *out;     /* ttp.> and system.ttp.health */
 	natsSubscription *health;
