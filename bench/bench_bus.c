@@ -93,7 +93,9 @@ cleanup(void)
 
 	stop(&ttpd_pid);
 	stop(&nats_pid);
-	if (strncmp(dir, "/tmp/ttpd-bench.", 16) == 0) {
+	if (getenv("BENCH_BUS_KEEP") != NULL)
+		fprintf(stderr, "kept %s\n", dir);
+	else if (strncmp(dir, "/tmp/ttpd-bench.", 16) == 0) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", dir);

@@ -729,13 +729,23 @@ run_core(struct daemon *d)
 	int64_t deadline;
 
 	while (!daemon_stop_requested) {
+		int pending, idle;
+
 		maybe_reload(d);
 		maybe_heartbeat(d);
-		n = queue_pop(&d->q, buf, POP_MAX,
-		    pipeline_pending_units(&d->pl) > 0 ? 0 : 200);
+		/*
+		 * Hand a batch over as soon as the writer is free and we
+		 * have caught up; while it is busy, keep tagging into the
+		 * next batch instead of waiting (bigger transactions under
+		 * load, no stall of the tagging thread).
+		 */
+		pending = pipeline_pending_units(&d->pl) > 0;
+		idle = pending && pipeline_writer_idle(&d->pl);
+		n = queue_pop(&d->q, buf, POP_MAX, !pending ? 200 :
+		    idle ? 0 : 2);
 		for (i = 0; i < n; i++)
 			process(d, buf[i]);
-		if (n == 0 && pipeline_pending_units(&d->pl) > 0)
+		if (n == 0 && pending && pipeline_writer_idle(&d->pl))
 			pipeline_flush(&d->pl);
 	}
 	/* drain: what the library already holds is still delivered (the
@@ -786,7 +796,7 @@ run_jetstream(struct daemon *d)
 	jc.consumer = cfg->bus_consumer;
 	jc.ack_wait_s = cfg->bus_ack_wait_s;
 	/* one batch being tagged and one being written, with room */
-	jc.max_ack_pending = cfg->bus_fetch_batch * 4;
+	jc.max_ack_pending = (int64_t)batch * 4;
 	buf = xcalloc((size_t)batch, sizeof *buf);
 
 	while (!daemon_stop_requested) {
@@ -816,7 +826,10 @@ run_jetstream(struct daemon *d)
 			BUMP(d->c.received);
 			process(d, buf[i]);
 		}
-		/* one fetched batch, one transaction; acks after it */
+		/* one fetched batch, one transaction; its acks follow the
+		 * commit.  (Fetching more while the writer is busy was tried:
+		 * short fetch timeouts hit libnats 3.4.1 Fetch bugs, and
+		 * no-wait fetches cost more than they gained.) */
 		if (pipeline_pending_units(&d->pl) > 0)
 			pipeline_flush(&d->pl);
 	}
@@ -855,6 +868,8 @@ daemon_run(struct daemon_env *env)
 	d.js = cfg->bus_mode == CONF_BUS_JETSTREAM;
 	d.max_deliver = cfg->bus_max_deliver;
 	d.dead_letter = xstrdup(cfg->bus_dead_letter);
+	/* messages per transaction at most: core, store.batch_size;
+	 * JetStream, one fetched batch */
 	d.max_units = d.js ? (size_t)cfg->bus_fetch_batch + 1 :
 	    (size_t)cfg->store_batch_size;
 	pthread_mutex_init(&d.lock, NULL);

@@ -389,6 +389,20 @@ pipeline_mark(struct pipeline *pl, void *cookie)
 	return 0;
 }
 
+int
+pipeline_writer_idle(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	int idle;
+
+	if (w == NULL)
+		return 1;
+	pthread_mutex_lock(&w->lock);
+	idle = !w->busy;
+	pthread_mutex_unlock(&w->lock);
+	return idle;
+}
+
 size_t
 pipeline_pending_units(const struct pipeline *pl)
 {

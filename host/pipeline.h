@@ -104,6 +104,9 @@ int pipeline_mark(struct pipeline *pl, void *cookie);
 /* Units waiting in the batch being built (not yet handed over). */
 size_t pipeline_pending_units(const struct pipeline *pl);
 
+/* 1 when no batch is being written (a flush would not wait). */
+int pipeline_writer_idle(struct pipeline *pl);
+
 /*
  * Write the batch in one transaction.  Without a writer thread this
  * happens here; with one, the batch is handed over and written while
