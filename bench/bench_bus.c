@@ -14,7 +14,11 @@
  * In the same run it prints the raw ceilings: plain NATS pub/sub, JetStream
  * fetch(1000)+ack, SQLite batched insert, so the ratio is visible.
  *
- *   bench_bus [N]          (default 100000; env BENCH_BUS_N too)
+ * Then it overloads the daemon (core, then JetStream) for S seconds and
+ * samples its resident memory, which must stay flat.
+ *
+ *   bench_bus [N [S]]     (defaults 100000 and 20; env BENCH_BUS_N and
+ *                         BENCH_BUS_OVERLOAD_S too; S < 4 skips it)
  *
  * Figures depend on the machine and on what else runs on it.
  */
@@ -396,6 +400,23 @@ max_rss_kib(pid_t pid)
 	return kib;
 }
 
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kib;
+}
+
 static int
 cmp_i64(const void *a, const void *b)
 {
@@ -550,12 +571,126 @@ run(const char *mode, int n, int rate, int run_no)
 	free(lat);
 }
 
+/*
+ * Overload: publish as fast as possible for `secs` seconds and sample the
+ * daemon's resident memory every second; it must stay flat (bounded
+ * queue in core mode, bounded fetches in JetStream mode).
+ */
+static void
+overload(const char *mode, int secs, int run_no)
+{
+	char sub[300], conf[512], db[512], log[512], bin[512], line[4096];
+	const char *bdir = getenv("TTPD_BUILDDIR");
+	const char *argv[] = { bin, "-f", "-c", conf, NULL };
+	natsConnection *pubc, *subc;
+	natsSubscription *hsub;
+	natsMsg *m;
+	jsCtx *js = NULL;
+	long rss[4] = { 0, 0, 0, 0 }, r, maxr = 0, published = 0;
+	int64_t t0, next;
+	int sec = 0, js_mode = strcmp(mode, "jetstream") == 0;
+	FILE *fp;
+
+	snprintf(sub, sizeof sub, "%s/run%d", dir, run_no);
+	mkdir(sub, 0755);
+	snprintf(conf, sizeof conf, "%s/ttpd.conf", sub);
+	snprintf(db, sizeof db, "%s/ttpd.db", sub);
+	snprintf(log, sizeof log, "%s/ttpd.log", sub);
+	snprintf(bin, sizeof bin, "%s/host/ttpd", bdir);
+	if ((fp = fopen(conf, "w")) == NULL)
+		die("cannot write %s", conf);
+	fprintf(fp, "store: { path = \"%s\"; };\n"
+	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; load = ( { name = "
+	    "\"rule_engine\"; } ); };\n"
+	    "log: { level = \"notice\"; };\n"
+	    "bus: { servers = [ \"%s\" ]; mode = \"%s\"; heartbeat_s = 1; "
+	    "stream = \"OVER%d\"; subjects = [ \"attacker.session.ended\" ]; "
+	    "stream_retention = \"workqueue\"; };\n", db, dir, bdir, url,
+	    mode, run_no);
+	fclose(fp);
+	pubc = connect_nats();
+	subc = connect_nats();
+	natsConnection_SubscribeSync(&hsub, subc, "system.ttp.health");
+	ttpd_pid = spawn(argv, log);
+	if (natsSubscription_NextMsg(&m, hsub, 20000) != NATS_OK)
+		die("ttpd did not start (see %s)", log);
+	natsMsg_Destroy(m);
+	natsSubscription_Destroy(hsub);
+	if (js_mode) {
+		jsOptions jo;
+
+		jsOptions_Init(&jo);
+		jo.PublishAsync.MaxPending = 4000;
+		natsConnection_JetStream(&js, pubc, &jo);
+	}
+	t0 = now_ns();
+	next = t0 + 1000000000LL;
+	while (sec < secs) {
+		int k;
+
+		for (k = 0; k < 500; k++, published++) {
+			char *env = session_env((int)(published % 2000000000));
+
+			if (js_mode)
+				js_PublishAsync(js, "attacker.session.ended",
+				    env, (int)strlen(env), NULL);
+			else
+				natsConnection_PublishString(pubc,
+				    "attacker.session.ended", env);
+			free(env);
+		}
+		if (now_ns() >= next) {
+			next += 1000000000LL;
+			sec++;
+			r = rss_kib(ttpd_pid);
+			if (r > maxr)
+				maxr = r;
+			if (sec == 1)
+				rss[0] = r;
+			if (sec == secs / 4)
+				rss[1] = r;
+			if (sec == secs / 2)
+				rss[2] = r;
+			if (sec == secs)
+				rss[3] = r;
+		}
+	}
+	if (js_mode)
+		js_PublishAsyncComplete(js, NULL);
+	natsConnection_Flush(pubc);
+	printf("%-9s overload %d s: %ld published; ttpd RSS at 1 s %.1f, "
+	    "%d s %.1f, %d s %.1f, %d s %.1f MiB (max %.1f); %ld rows\n",
+	    mode, secs, published, rss[0] / 1024.0, secs / 4,
+	    rss[1] / 1024.0, secs / 2, rss[2] / 1024.0, secs,
+	    rss[3] / 1024.0, maxr / 1024.0, rows(db));
+	stop(&ttpd_pid);
+	if ((fp = fopen(log, "r")) != NULL) {
+		while (fgets(line, sizeof line, fp) != NULL)
+			if (strstr(line, "stopped:") != NULL)
+				printf("          %s", line);
+		fclose(fp);
+	}
+	if (js != NULL) {
+		char stream[32];
+
+		snprintf(stream, sizeof stream, "OVER%d", run_no);
+		js_DeleteStream(js, stream, NULL, NULL);
+		jsCtx_Destroy(js);
+	}
+	natsConnection_Destroy(pubc);
+	natsConnection_Destroy(subc);
+}
+
 int
 main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/ttpd-bench.XXXXXX", path[512];
 	const char *env = getenv("BENCH_BUS_N");
+	const char *ov = getenv("BENCH_BUS_OVERLOAD_S");
 	int n = argc > 1 ? atoi(argv[1]) : env != NULL ? atoi(env) : 100000;
+	int overload_s = argc > 2 ? atoi(argv[2]) : ov != NULL ? atoi(ov) :
+	    20;
 	FILE *fp;
 
 	if (n < 1000)
@@ -593,6 +728,10 @@ main(int argc, char **argv)
 	run("core", n / 4 > 30000 ? 30000 : n / 4, 10000, 2);
 	run("jetstream", n, 0, 3);
 	run("jetstream", n / 4 > 30000 ? 30000 : n / 4, 10000, 4);
+	if (overload_s >= 4) {
+		overload("core", overload_s, 5);
+		overload("jetstream", overload_s, 6);
+	}
 	nats_Close();
 	return 0;
 }
