@@ -762,6 +762,9 @@ run_core(struct daemon *d)
 		if (n == 0 && (bus_drain_done(d->bus) ||
 		    mono_ms() > deadline))
 			break;
+		/* queue_pop does not wait once a stop is requested */
+		if (n == 0)
+			usleep(5000);
 	}
 }
 
