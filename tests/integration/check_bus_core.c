@@ -750,6 +750,9 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	fx_init_runner();
+	/* runs in this process after the tests, even after a failed one */
+	tcase_add_unchecked_fixture(tc, NULL, fx_cleanup_runner);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_core_topics_and_payloads);
 	tcase_add_test(tc, test_core_same_event_five_times);

@@ -301,6 +301,9 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	fx_init_runner();
+	/* runs in this process after the tests, even after a failed one */
+	tcase_add_unchecked_fixture(tc, NULL, fx_cleanup_runner);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_js_poison_to_dead_letter);
 	tcase_add_test(tc, test_js_kill9_and_restart);

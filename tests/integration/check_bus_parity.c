@@ -328,6 +328,9 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	fx_init_runner();
+	/* runs in this process after the tests, even after a failed one */
+	tcase_add_unchecked_fixture(tc, NULL, fx_cleanup_runner);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_bus_tags_like_replay);
 	suite_add_tcase(s, tc);

@@ -22,6 +22,81 @@
 #include "testutil.h"
 
 static struct fx *live; /* for the atexit cleanup */
+static pid_t runner_pid;
+
+void
+fx_init_runner(void)
+{
+	runner_pid = getpid();
+}
+
+/* A new /tmp/ttpd-test.bus<runner>.XXXXXX directory. */
+static char *
+fx_mkdtemp(void)
+{
+	char tmpl[64];
+
+	snprintf(tmpl, sizeof tmpl, "/tmp/ttpd-test.bus%ld.XXXXXX",
+	    (long)(runner_pid > 0 ? runner_pid : getpid()));
+	ck_assert_msg(mkdtemp(tmpl) != NULL, "mkdtemp: %s", strerror(errno));
+	return strdup(tmpl);
+}
+
+/* SIGKILL pid if its command line names `what` (never a reused pid). */
+static void
+kill_if(long pid, const char *what)
+{
+	char path[64], cmd[512];
+	size_t n, i;
+	FILE *fp;
+
+	if (pid <= 1)
+		return;
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	n = fread(cmd, 1, sizeof cmd - 1, fp);
+	fclose(fp);
+	for (i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	if (strstr(cmd, what) != NULL)
+		kill((pid_t)pid, SIGKILL);
+}
+
+void
+fx_cleanup_runner(void)
+{
+	char prefix[64], path[1024], *text;
+	struct dirent *de, *fe;
+	DIR *tmp, *d;
+
+	snprintf(prefix, sizeof prefix, "ttpd-test.bus%ld.", (long)getpid());
+	if ((tmp = opendir("/tmp")) == NULL)
+		return;
+	while ((de = readdir(tmp)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		/* a detached daemon, and anything PDEATHSIG missed */
+		snprintf(path, sizeof path, "/tmp/%s/ttpd.pid", de->d_name);
+		if ((text = tu_read_file(path, NULL)) != NULL) {
+			kill_if(strtol(text, NULL, 10), "ttpd");
+			free(text);
+		}
+		snprintf(path, sizeof path, "/tmp/%s", de->d_name);
+		if ((d = opendir(path)) != NULL) {
+			while ((fe = readdir(d)) != NULL)
+				if (strncmp(fe->d_name, "nats-server_", 12) ==
+				    0)
+					kill_if(strtol(fe->d_name + 12, NULL,
+					    10), "nats-server");
+			closedir(d);
+		}
+		tu_rmtree(path);
+	}
+	closedir(tmp);
+}
 
 static void
 msleep(int ms)
@@ -237,7 +312,7 @@ static char *pending_dir;
 char *
 fx_prepare_dir(void)
 {
-	pending_dir = tu_mkdtemp();
+	pending_dir = fx_mkdtemp();
 	return pending_dir;
 }
 
@@ -258,7 +333,7 @@ fx_setup_with(struct fx *f, const char *const *nats_args,
 	size_t i, n = 0;
 
 	memset(f, 0, sizeof *f);
-	f->dir = pending_dir != NULL ? pending_dir : tu_mkdtemp();
+	f->dir = pending_dir != NULL ? pending_dir : fx_mkdtemp();
 	pending_dir = NULL;
 	live = f;
 	atexit(cleanup_at_exit);

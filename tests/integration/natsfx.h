@@ -34,6 +34,16 @@ struct fx {
 	natsSubscription *health;
 };
 
+/*
+ * Call first thing in main(): temp dirs get the test runner's pid in
+ * their name, so that fx_cleanup_runner() (registered as an unchecked
+ * fixture teardown, which runs in the runner even when a forked test
+ * died on a failed assertion) can stop what a failed test left running
+ * and remove its directory.
+ */
+void fx_init_runner(void);
+void fx_cleanup_runner(void);
+
 /* Temp dir, rules, nats-server, test connection.  `bus_extra` is put
  * inside the bus group of the config (after servers). */
 void fx_setup(struct fx *f, const char *bus_extra, const char *extra);
