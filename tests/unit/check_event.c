@@ -443,6 +443,74 @@ START_TEST(test_intel_catch_up)
 }
 END_TEST
 
+/*
+ * Mutated bus bodies: byte flips, truncations and insertions of a valid
+ * envelope never crash the decoder or the event builder, and a body is
+ * either malformed (with a reason and a message) or decodes and builds.
+ */
+START_TEST(test_decode_bus_mutations)
+{
+	static const char seed[] =
+	    "{\"v\":1,\"id\":\"0123456789abcdef0123456789abcdef\","
+	    "\"topic\":\"attacker.session.ended\",\"type\":\"session.ended\","
+	    "\"ts\":1700000000.5,\"payload\":{\"session_id\":\"s1\","
+	    "\"attacker_uuid\":\"a1\",\"attacker_ip\":\"10.0.0.1\","
+	    "\"commands\":[\"uname -a\",{\"id\":\"c1\",\"command_text\":"
+	    "\"wget x\"},{\"text\":7},null,[1]]}}";
+	static const char alphabet[] = "{}[]\":,0123456789.eE-+tfnul\\\xff\xc3"
+	    " abc";
+	struct anchor_policy ap = { .derive = 1 };
+	char buf[sizeof seed + 64];
+	unsigned int rng = 12345;
+	ttpd_value *env;
+	size_t len, pos;
+	int i, k, ok = 0, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		memcpy(buf, seed, sizeof seed - 1);
+		len = sizeof seed - 1;
+		for (k = 0; k < 1 + i % 4; k++) {
+			rng = rng * 1103515245u + 12345u;
+			pos = (rng >> 8) % len;
+			switch ((rng >> 4) % 3) {
+			case 0: /* flip to a structural byte */
+				buf[pos] = alphabet[(rng >> 16) %
+				    (sizeof alphabet - 1)];
+				break;
+			case 1: /* truncate */
+				len = pos + 1;
+				break;
+			default: /* insert */
+				if (len < sizeof buf - 1) {
+					memmove(buf + pos + 1, buf + pos,
+					    len - pos);
+					buf[pos] = alphabet[(rng >> 16) %
+					    (sizeof alphabet - 1)];
+					len++;
+				}
+				break;
+			}
+		}
+		err[0] = '\0';
+		if (event_decode_bus(i % 2 ? "attacker.session.ended" :
+		    "attacker.observed", buf, len, 4096, &env, err,
+		    sizeof err) != EVR_OK) {
+			ck_assert(env == NULL && err[0] != '\0');
+			bad++;
+			continue;
+		}
+		event_list_clear(&out);
+		(void)event_build(env, &ap, &out, err, sizeof err);
+		event_list_clear(&out);
+		jv_decref(env);
+		ok++;
+	}
+	/* both outcomes were exercised */
+	ck_assert_int_gt(ok, 100);
+	ck_assert_int_gt(bad, 100);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -461,6 +529,7 @@ main(void)
 	tcase_add_test(tc, test_fan_out);
 	tcase_add_test(tc, test_decode_bus);
 	tcase_add_test(tc, test_intel_catch_up);
+	tcase_add_test(tc, test_decode_bus_mutations);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
