@@ -31,3 +31,10 @@ bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 EXTRA_PROGRAMS += bench/bench_rule_engine
 bench_bench_rule_engine_SOURCES = bench/bench_rule_engine.c
 bench_bench_rule_engine_LDADD = host/libttpdhost.la
+
+# ttpd end to end on NATS (core and JetStream) with the raw ceilings of
+# the same run; starts its own nats-server on a free loopback port.
+EXTRA_PROGRAMS += bench/bench_bus
+bench_bench_bus_SOURCES = bench/bench_bus.c
+bench_bench_bus_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(NATS_CFLAGS)
+bench_bench_bus_LDADD = host/libttpdhost.la $(SQLITE_LIBS) $(NATS_LIBS)

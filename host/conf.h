@@ -59,6 +59,43 @@ struct config {
 	/* input */
 	int64_t max_event_bytes;   /* input.max_event_bytes, default 1048576 */
 	int anchor_derive;         /* input.anchor_policy "drop" | "derive" */
+
+	/* bus (NATS): see ttpd.conf(5) */
+	char **bus_servers;        /* bus.servers; none: nats://127.0.0.1:4222 */
+	size_t bus_nservers;
+	char *bus_name;            /* bus.name, connection name, "ttpd" */
+	char *bus_user, *bus_password, *bus_token; /* NULL: unset */
+	char *bus_nkey, *bus_nkey_seed, *bus_creds;
+	int bus_tls;               /* bus.tls "auto" (0) | "required" (1) */
+	char *bus_tls_ca, *bus_tls_cert, *bus_tls_key, *bus_tls_hostname;
+	int64_t bus_connect_timeout_ms;
+	int64_t bus_reconnect_wait_ms;     /* first reconnect delay */
+	int64_t bus_reconnect_max_wait_ms; /* backoff ceiling */
+	int bus_mode;              /* CONF_BUS_* */
+	char **bus_subjects;       /* none: the nine of DESIGN.md */
+	size_t bus_nsubjects;
+	char *bus_queue_group;     /* NULL: no queue group */
+	int64_t bus_queue_size;    /* bounded queue, messages */
+	int64_t bus_heartbeat_s;
+	char *bus_stream;          /* JetStream stream name */
+	char **bus_stream_subjects; /* none: the subscribed subjects */
+	size_t bus_nstream_subjects;
+	int bus_stream_retention;  /* CONF_RETENTION_* */
+	char *bus_consumer;        /* durable consumer name */
+	int64_t bus_fetch_batch;
+	int64_t bus_ack_wait_s;
+	int64_t bus_max_deliver;
+	char *bus_dead_letter;     /* dead-letter subject */
+
+	/* daemon */
+	char *pidfile;             /* daemon.pidfile */
+};
+
+enum { CONF_BUS_CORE = 0, CONF_BUS_JETSTREAM = 1 };
+enum {
+	CONF_RETENTION_LIMITS = 0,
+	CONF_RETENTION_INTEREST = 1,
+	CONF_RETENTION_WORKQUEUE = 2
 };
 
 /*

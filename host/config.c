@@ -48,6 +48,7 @@ enum kind {
 #define F_REQUIRED	0x1u
 #define F_EMPTY_OK	0x2u	/* "" means "not set" and is stored as NULL */
 #define F_MEMORY_OK	0x4u	/* ":memory:" is kept as it is */
+#define F_VERBATIM	0x8u	/* K_PATHLIST of plain strings (URLs, subjects) */
 
 struct enum_name {
 	const char *name;
@@ -81,6 +82,19 @@ static const struct enum_name target_names[] = {
 };
 static const struct enum_name anchor_names[] = {
 	{ "drop", 0 }, { "derive", 1 }, { NULL, 0 }
+};
+/* bus.* (host/bus.c, host/daemon.c) */
+static const struct enum_name bus_mode_names[] = {
+	{ "core", CONF_BUS_CORE }, { "jetstream", CONF_BUS_JETSTREAM },
+	{ NULL, 0 }
+};
+static const struct enum_name bus_tls_names[] = {
+	{ "auto", 0 }, { "required", 1 }, { NULL, 0 }
+};
+static const struct enum_name retention_names[] = {
+	{ "limits", CONF_RETENTION_LIMITS },
+	{ "interest", CONF_RETENTION_INTEREST },
+	{ "workqueue", CONF_RETENTION_WORKQUEUE }, { NULL, 0 }
 };
 
 #define OFF(field) offsetof(struct config, field)
@@ -127,6 +141,76 @@ static const struct spec schema[] = {
 	  .def_int = 1048576 },
 	{ .section = "input", .name = "anchor_policy", .kind = K_ENUM,
 	  .offset = OFF(anchor_derive), .names = anchor_names, .def_int = 0 },
+	/* bus: the NATS connection (host/bus.c) and the live daemon */
+#define BUS_STR(n, f) { .section = "bus", .name = n, .kind = K_STRING, \
+	  .flags = F_EMPTY_OK, .offset = OFF(f) }
+#define BUS_PATH(n, f) { .section = "bus", .name = n, .kind = K_PATH, \
+	  .flags = F_EMPTY_OK, .offset = OFF(f) }
+	{ .section = "bus", .name = "servers", .kind = K_PATHLIST,
+	  .flags = F_VERBATIM, .offset = OFF(bus_servers),
+	  .offset2 = OFF(bus_nservers) },
+	{ .section = "bus", .name = "name", .kind = K_STRING,
+	  .offset = OFF(bus_name), .def_str = "ttpd" },
+	BUS_STR("user", bus_user),
+	BUS_STR("password", bus_password),
+	BUS_STR("token", bus_token),
+	BUS_STR("nkey", bus_nkey),
+	BUS_PATH("nkey_seed", bus_nkey_seed),
+	BUS_PATH("creds", bus_creds),
+	{ .section = "bus", .name = "tls", .kind = K_ENUM,
+	  .offset = OFF(bus_tls), .names = bus_tls_names, .def_int = 0 },
+	BUS_PATH("tls_ca", bus_tls_ca),
+	BUS_PATH("tls_cert", bus_tls_cert),
+	BUS_PATH("tls_key", bus_tls_key),
+	BUS_STR("tls_hostname", bus_tls_hostname),
+	{ .section = "bus", .name = "connect_timeout_ms", .kind = K_INT,
+	  .offset = OFF(bus_connect_timeout_ms), .min = 100,
+	  .max = 600000, .def_int = 2000 },
+	{ .section = "bus", .name = "reconnect_wait_ms", .kind = K_INT,
+	  .offset = OFF(bus_reconnect_wait_ms), .min = 10, .max = 600000,
+	  .def_int = 250 },
+	{ .section = "bus", .name = "reconnect_max_wait_ms", .kind = K_INT,
+	  .offset = OFF(bus_reconnect_max_wait_ms), .min = 10,
+	  .max = 3600000, .def_int = 10000 },
+	{ .section = "bus", .name = "mode", .kind = K_ENUM,
+	  .offset = OFF(bus_mode), .names = bus_mode_names,
+	  .def_int = CONF_BUS_CORE },
+	{ .section = "bus", .name = "subjects", .kind = K_PATHLIST,
+	  .flags = F_VERBATIM, .offset = OFF(bus_subjects),
+	  .offset2 = OFF(bus_nsubjects) },
+	BUS_STR("queue_group", bus_queue_group),
+	{ .section = "bus", .name = "queue_size", .kind = K_INT,
+	  .offset = OFF(bus_queue_size), .min = 16, .max = 10000000,
+	  .def_int = 65536 },
+	{ .section = "bus", .name = "heartbeat_s", .kind = K_INT,
+	  .offset = OFF(bus_heartbeat_s), .min = 1, .max = 86400,
+	  .def_int = 30 },
+	{ .section = "bus", .name = "stream", .kind = K_STRING,
+	  .offset = OFF(bus_stream), .def_str = "DECNET" },
+	{ .section = "bus", .name = "stream_subjects", .kind = K_PATHLIST,
+	  .flags = F_VERBATIM, .offset = OFF(bus_stream_subjects),
+	  .offset2 = OFF(bus_nstream_subjects) },
+	{ .section = "bus", .name = "stream_retention", .kind = K_ENUM,
+	  .offset = OFF(bus_stream_retention), .names = retention_names,
+	  .def_int = CONF_RETENTION_LIMITS },
+	{ .section = "bus", .name = "consumer", .kind = K_STRING,
+	  .offset = OFF(bus_consumer), .def_str = "ttpd" },
+	{ .section = "bus", .name = "fetch_batch", .kind = K_INT,
+	  .offset = OFF(bus_fetch_batch), .min = 1, .max = 100000,
+	  .def_int = 1000 },
+	{ .section = "bus", .name = "ack_wait_s", .kind = K_INT,
+	  .offset = OFF(bus_ack_wait_s), .min = 1, .max = 86400,
+	  .def_int = 60 },
+	{ .section = "bus", .name = "max_deliver", .kind = K_INT,
+	  .offset = OFF(bus_max_deliver), .min = 1, .max = 1000,
+	  .def_int = 5 },
+	{ .section = "bus", .name = "dead_letter_subject", .kind = K_STRING,
+	  .offset = OFF(bus_dead_letter), .def_str = "ttpd.dead_letter" },
+#undef BUS_STR
+#undef BUS_PATH
+	/* daemon mode */
+	{ .section = "daemon", .name = "pidfile", .kind = K_PATH,
+	  .offset = OFF(pidfile), .def_str = "/run/ttpd.pid" },
 };
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
 
@@ -1033,7 +1117,8 @@ set_pathlist(struct loader *ld, const struct spec *sp,
 	if (!config_setting_is_list(s) && !config_setting_is_array(s))
 		return fail_type(ld, s, "list of strings");
 	n = config_setting_length(s);
-	if (n == 0) {
+	/* an empty verbatim list means "the default" */
+	if (n == 0 && !(sp->flags & F_VERBATIM)) {
 		p = path_of(s);
 		fail(ld, s, "%s: must name at least one directory", p);
 		free(p);
@@ -1055,7 +1140,9 @@ set_pathlist(struct loader *ld, const struct spec *sp,
 			free(p);
 			return -1;
 		}
-		if (((*list)[i] = resolve_path(ld, e, v, 0)) == NULL)
+		if (sp->flags & F_VERBATIM)
+			(*list)[i] = xstrdup(v);
+		else if (((*list)[i] = resolve_path(ld, e, v, 0)) == NULL)
 			return -1;
 		(*count)++;
 	}

@@ -396,6 +396,33 @@ fan_out_commands(struct event_list *out, size_t base_index)
 	}
 }
 
+/*
+ * Intel catch-up (decnet-host.md 2.2 step 4): a session of an attacker
+ * with a stored attacker_intel row also yields an intel event, so intel
+ * published before the attacker was known still gets tagged.
+ */
+static void
+intel_catch_up(struct event_list *out, size_t base_index,
+    const struct anchor_policy *ap)
+{
+	const struct event *base = &out->v[base_index];
+	ttpd_value *row;
+
+	if (ap == NULL || ap->intel_lookup == NULL ||
+	    base->attacker_uuid == NULL)
+		return;
+	if ((row = ap->intel_lookup(ap->intel_ud, base->attacker_uuid)) ==
+	    NULL)
+		return;
+	event_push(out, xstrdup("intel"), xasprintf("intel-catchup:%s",
+	    base->session_id != NULL ? base->session_id :
+	    base->attacker_uuid),
+	    xstrdup_or_null(base->attacker_uuid),
+	    xstrdup_or_null(base->identity_uuid),
+	    xstrdup_or_null(base->session_id),
+	    xstrdup_or_null(base->decky_id), row);
+}
+
 static enum event_result
 build_from_envelope(const ttpd_value *line, const struct anchor_policy *ap,
     struct event_list *out, char *err, size_t errlen)
@@ -469,6 +496,8 @@ build_from_envelope(const ttpd_value *line, const struct anchor_policy *ap,
 	    py_str(jv_object_get(payload, "decky_id")), payload);
 	if (strcmp(kind, "session") == 0)
 		fan_out_commands(out, from);
+	if (strcmp(topic, "attacker.session.ended") == 0)
+		intel_catch_up(out, from, ap);
 	event_list_seal(out, from);
 	return EVENT_OK;
 }
@@ -490,4 +519,97 @@ event_build(const ttpd_value *line, const struct anchor_policy *anchors,
 	snprintf(err, errlen, "neither an envelope (topic) nor a tagger event "
 	    "(source_kind)");
 	return EVENT_BAD;
+}
+
+const char *
+event_reason_name(enum event_reason r)
+{
+	static const char *const names[EVR_COUNT] = {
+		[EVR_OK] = "ok",
+		[EVR_OVERSIZED] = "oversized",
+		[EVR_UTF8] = "invalid_utf8",
+		[EVR_JSON] = "not_json",
+		[EVR_NOT_OBJECT] = "not_object",
+		[EVR_MISSING] = "missing_field",
+		[EVR_TYPE] = "wrong_type",
+		[EVR_UNKNOWN_TOPIC] = "unknown_topic",
+	};
+
+	return (unsigned)r < EVR_COUNT ? names[r] : "?";
+}
+
+enum event_reason
+event_decode_bus(const char *subject, const char *data, size_t len,
+    size_t max_bytes, ttpd_value **out, char *err, size_t errlen)
+{
+	const ttpd_value *m;
+	ttpd_value *env;
+	char perr[200];
+	int64_t v;
+	int t;
+
+	*out = NULL;
+	if (len > max_bytes) {
+		snprintf(err, errlen, "%zu bytes, more than input."
+		    "max_event_bytes (%zu)", len, max_bytes);
+		return EVR_OVERSIZED;
+	}
+	if (subject == NULL || event_topic_kind(subject) == NULL) {
+		snprintf(err, errlen, "no source kind for subject '%s'",
+		    subject != NULL ? subject : "");
+		return EVR_UNKNOWN_TOPIC;
+	}
+	if (!jv_utf8_valid(data, len)) {
+		snprintf(err, errlen, "body is not valid UTF-8");
+		return EVR_UTF8;
+	}
+	if ((env = jv_parse(data, len, perr, sizeof perr)) == NULL) {
+		snprintf(err, errlen, "body is not JSON: %s", perr);
+		return EVR_JSON;
+	}
+	if (jv_type(env) != TTPD_VT_OBJECT) {
+		snprintf(err, errlen, "body is JSON but not an object");
+		goto bad_object;
+	}
+	if ((m = jv_object_get(env, "v")) != NULL &&
+	    (jv_get_int(m, &v) != TTPD_OK || v != 1)) {
+		snprintf(err, errlen, "envelope v must be the integer 1");
+		goto bad_type;
+	}
+	if ((m = jv_object_get(env, "id")) != NULL &&
+	    jv_type(m) != TTPD_VT_STRING) {
+		snprintf(err, errlen, "envelope id must be a string");
+		goto bad_type;
+	}
+	if ((m = jv_object_get(env, "type")) != NULL &&
+	    jv_type(m) != TTPD_VT_STRING && jv_type(m) != TTPD_VT_NULL) {
+		snprintf(err, errlen, "envelope type must be a string");
+		goto bad_type;
+	}
+	if ((m = jv_object_get(env, "ts")) != NULL &&
+	    (t = jv_type(m)) != TTPD_VT_INT && t != TTPD_VT_REAL) {
+		snprintf(err, errlen, "envelope ts must be a number");
+		goto bad_type;
+	}
+	m = jv_object_get(env, "payload");
+	if (m == NULL) {
+		snprintf(err, errlen, "envelope without a payload");
+		jv_decref(env);
+		return EVR_MISSING;
+	}
+	if (jv_type(m) != TTPD_VT_OBJECT && jv_type(m) != TTPD_VT_NULL) {
+		snprintf(err, errlen, "envelope payload must be an object");
+		goto bad_type;
+	}
+	/* the transport topic wins (decnet-host.md 1.3) */
+	jv_object_set_new(env, "topic", jv_new_string(subject,
+	    strlen(subject)));
+	*out = env;
+	return EVR_OK;
+bad_object:
+	jv_decref(env);
+	return EVR_NOT_OBJECT;
+bad_type:
+	jv_decref(env);
+	return EVR_TYPE;
 }

@@ -32,6 +32,11 @@ struct anchor_policy {
 	/* when lookup is impossible or finds nothing: derive a uuid from
 	 * the IP (UUIDv5 under the ttpd namespace) instead of dropping */
 	int derive;
+	/* intel catch-up (decnet-host.md 2.2 step 4): the attacker_intel
+	 * row of an attacker as a payload object (new reference), or NULL
+	 * when there is none.  NULL function: no catch-up. */
+	ttpd_value *(*intel_lookup)(void *ud, const char *attacker_uuid);
+	void *intel_ud;
 };
 
 enum event_result {
@@ -53,6 +58,37 @@ void event_list_free(struct event_list *l);
  */
 enum event_result event_build(const ttpd_value *line,
     const struct anchor_policy *anchors, struct event_list *out, char *err,
+    size_t errlen);
+
+/*
+ * Why a bus message is malformed (each class is counted on its own).
+ */
+enum event_reason {
+	EVR_OK = 0,
+	EVR_OVERSIZED,     /* larger than input.max_event_bytes */
+	EVR_UTF8,          /* not valid UTF-8 */
+	EVR_JSON,          /* not JSON */
+	EVR_NOT_OBJECT,    /* JSON, but not an object */
+	EVR_MISSING,       /* an envelope without its payload */
+	EVR_TYPE,          /* a member of the wrong type (v, id, type, ts,
+	                      payload) */
+	EVR_UNKNOWN_TOPIC, /* a subject ttpd has no source kind for */
+	EVR_COUNT
+};
+
+/* "oversized", "invalid_utf8", "not_json", "not_object",
+ * "missing_field", "wrong_type", "unknown_topic" ("ok" for EVR_OK). */
+const char *event_reason_name(enum event_reason r);
+
+/*
+ * Decode one bus message body received on `subject` into an envelope
+ * ready for event_build(): the subject is the topic (the transport topic
+ * wins over any "topic" in the body, as in DECNET).  Returns EVR_OK and
+ * a new reference in *out, or the reason it is malformed with a message
+ * in err.
+ */
+enum event_reason event_decode_bus(const char *subject, const char *data,
+    size_t len, size_t max_bytes, ttpd_value **out, char *err,
     size_t errlen);
 
 /* The source_kind of a bus topic, or NULL when the topic is not one ttpd

@@ -2,7 +2,9 @@
 noinst_LTLIBRARIES += host/libttpdhost.la
 host_libttpdhost_la_SOURCES = \
 	host/attack.c host/attack.h \
+	host/bus.c host/bus.h \
 	host/config.c host/conf.h \
+	host/daemon.c host/daemon.h \
 	host/dispatch.c host/plugin.h \
 	host/event.c host/event.h \
 	host/hostapi.c host/hostapi.h \
@@ -15,9 +17,9 @@ host_libttpdhost_la_SOURCES = \
 	host/tag.c host/tag.h \
 	host/xmalloc.c host/xmalloc.h
 host_libttpdhost_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
-	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS)
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS) $(NATS_CFLAGS)
 host_libttpdhost_la_LIBADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS) $(YAML_LIBS)
+	$(SQLITE_LIBS) $(YAML_LIBS) $(NATS_LIBS)
 
 # Crash attribution and the forked plugin probe of ttpd -t; the
 # conformance checker for plugin authors, installed with the SDK.

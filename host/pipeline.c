@@ -37,6 +37,8 @@ pipeline_free(struct pipeline *pl)
 	if (pl->writer != NULL)
 		pipeline_finish(pl);
 	tag_list_free(&pl->batch);
+	free(pl->units.v);
+	memset(&pl->units, 0, sizeof pl->units);
 	event_list_free(&pl->events);
 	for (i = 0; i < pl->nunrouted_kinds; i++)
 		free(pl->unrouted_kinds[i]);
@@ -101,42 +103,62 @@ write_tag_json(FILE *fp, const struct tag *t)
 }
 
 /* Write one batch in one transaction; on success count and empty it.
- * On failure the batch is kept (never dropped silently). */
+ * On failure the batch is kept (never dropped silently).  With a commit
+ * callback, units are reported (ok or not) and emptied as well. */
 static int
 write_batch(struct store *store, FILE *tags_out, struct tag_list *batch,
+    struct unit_list *units, pipeline_commit_fn on_commit, void *commit_ud,
     uint64_t *inserted_total)
 {
 	unsigned char *inserted = NULL;
-	long n;
+	long n = 0;
 	size_t i;
+	int attempt;
 
-	if (batch->n == 0)
+	if (batch->n == 0 && (units == NULL || units->n == 0))
 		return 0;
-	if (tags_out != NULL)
-		inserted = xcalloc(batch->n, 1);
-	if (store_begin(store) != 0)
-		goto fail;
-	n = store_insert_tags(store, batch->v, batch->n, inserted);
-	if (n < 0) {
-		store_rollback(store);
-		goto fail;
+	if (tags_out != NULL || on_commit != NULL)
+		inserted = xcalloc(batch->n > 0 ? batch->n : 1, 1);
+	/* a busy or briefly failing database gets a second chance */
+	for (attempt = 0; attempt < 2 && batch->n > 0; attempt++) {
+		if (store_begin(store) != 0)
+			continue;
+		n = store_insert_tags(store, batch->v, batch->n, inserted);
+		if (n < 0) {
+			store_rollback(store);
+			continue;
+		}
+		if (store_commit(store) != 0) {
+			store_rollback(store);
+			n = -1;
+			continue;
+		}
+		break;
 	}
-	if (store_commit(store) != 0) {
-		store_rollback(store);
+	if (batch->n > 0 && (attempt == 2 || n < 0))
 		goto fail;
-	}
 	*inserted_total += (uint64_t)n;
 	if (tags_out != NULL)
 		for (i = 0; i < batch->n; i++)
 			if (inserted[i])
 				write_tag_json(tags_out, &batch->v[i]);
+	if (on_commit != NULL) {
+		on_commit(commit_ud, 1, batch, inserted, units->v, units->n);
+		units->n = 0;
+	}
 	free(inserted);
 	tag_list_truncate(batch, 0);
 	return 0;
 fail:
-	free(inserted);
 	log_err("store %s: writing %zu tags failed: %s", store_path(store),
 	    batch->n, store_error(store));
+	if (on_commit != NULL) {
+		memset(inserted, 0, batch->n);
+		on_commit(commit_ud, 0, batch, inserted, units->v, units->n);
+		units->n = 0;
+		tag_list_truncate(batch, 0);
+	}
+	free(inserted);
 	return -1;
 }
 
@@ -148,6 +170,9 @@ struct writer {
 	struct store *store;
 	FILE *tags_out;
 	struct tag_list batch;  /* handed over, being written */
+	struct unit_list units; /* its units (bus mode) */
+	pipeline_commit_fn on_commit;
+	void *commit_ud;
 	int busy;               /* batch holds work */
 	int stop;
 	int failed;             /* a write failed: refuse further batches */
@@ -167,10 +192,12 @@ writer_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->lock);
 		/* the batch is ours while busy: no lock needed to write it */
-		if (write_batch(w->store, w->tags_out, &w->batch,
-		    &w->inserted) != 0) {
+		if (write_batch(w->store, w->tags_out, &w->batch, &w->units,
+		    w->on_commit, w->commit_ud, &w->inserted) != 0) {
 			pthread_mutex_lock(&w->lock);
-			w->failed = 1;
+			/* with a callback the failure was reported to it */
+			if (w->on_commit == NULL)
+				w->failed = 1;
 		} else
 			pthread_mutex_lock(&w->lock);
 		w->busy = 0;
@@ -190,6 +217,8 @@ pipeline_start_writer(struct pipeline *pl)
 	w = xcalloc(1, sizeof *w);
 	w->store = pl->store;
 	w->tags_out = pl->tags_out;
+	w->on_commit = pl->on_commit;
+	w->commit_ud = pl->commit_ud;
 	tag_list_init(&w->batch);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
@@ -223,15 +252,28 @@ pipeline_flush(struct pipeline *pl)
 {
 	struct writer *w = pl->writer;
 	struct tag_list tmp;
+	struct unit_list utmp;
 
-	if (pl->batch.n == 0)
+	if (pl->batch.n == 0 && pl->units.n == 0)
 		return 0;
+	if (pl->store == NULL && pl->on_commit == NULL) {
+		tag_list_truncate(&pl->batch, 0);
+		return 0;
+	}
 	if (pl->store == NULL) {
+		/* dry run with a callback: nothing is inserted */
+		unsigned char *none = xcalloc(pl->batch.n + 1, 1);
+
+		pl->on_commit(pl->commit_ud, 1, &pl->batch, none, pl->units.v,
+		    pl->units.n);
+		free(none);
+		pl->units.n = 0;
 		tag_list_truncate(&pl->batch, 0);
 		return 0;
 	}
 	if (w == NULL) {
 		if (write_batch(pl->store, pl->tags_out, &pl->batch,
+		    &pl->units, pl->on_commit, pl->commit_ud,
 		    &pl->st.inserted) != 0) {
 			pl->st.store_errors++;
 			return -1;
@@ -247,6 +289,9 @@ pipeline_flush(struct pipeline *pl)
 	tmp = w->batch;
 	w->batch = pl->batch;
 	pl->batch = tmp;
+	utmp = w->units;
+	w->units = pl->units;
+	pl->units = utmp;
 	w->busy = 1;
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
@@ -274,6 +319,7 @@ pipeline_finish(struct pipeline *pl)
 	/* a failed batch is still in w->batch: it was reported, not lost
 	 * silently; free it with the writer */
 	tag_list_free(&w->batch);
+	free(w->units.v);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w);
@@ -320,9 +366,47 @@ pipeline_event(struct pipeline *pl, const ttpd_event *ev)
 			pl->st.plugin_errors++;
 	}
 	pl->st.tags += pl->batch.n - before;
+	/* with units, flushes happen at unit boundaries (pipeline_mark) */
+	if (pl->on_commit == NULL && pl->batch.n >= pl->batch_size)
+		return pipeline_flush(pl);
+	return 0;
+}
+
+int
+pipeline_mark(struct pipeline *pl, void *cookie)
+{
+	struct unit_list *u = &pl->units;
+
+	if (u->n == u->cap) {
+		u->cap = u->cap == 0 ? 64 : u->cap * 2;
+		u->v = xreallocarray(u->v, u->cap, sizeof *u->v);
+	}
+	u->v[u->n].end = pl->batch.n;
+	u->v[u->n].cookie = cookie;
+	u->n++;
 	if (pl->batch.n >= pl->batch_size)
 		return pipeline_flush(pl);
 	return 0;
+}
+
+int
+pipeline_writer_idle(struct pipeline *pl)
+{
+	struct writer *w = pl->writer;
+	int idle;
+
+	if (w == NULL)
+		return 1;
+	pthread_mutex_lock(&w->lock);
+	idle = !w->busy;
+	pthread_mutex_unlock(&w->lock);
+	return idle;
+}
+
+size_t
+pipeline_pending_units(const struct pipeline *pl)
+{
+	return pl->units.n;
 }
 
 int

@@ -30,6 +30,32 @@ struct pipeline_stats {
 
 struct writer;
 
+/*
+ * Units (bus mode): the tags of one upstream message are one unit, so
+ * that after the commit each message learns which of its tags were
+ * really inserted (ttp.tagged) and can be acknowledged.  Unit i holds
+ * the batch's tags [units[i-1].end, units[i].end).
+ */
+struct pipeline_unit {
+	size_t end;
+	void *cookie;
+};
+
+struct unit_list {
+	struct pipeline_unit *v;
+	size_t n, cap;
+};
+
+/*
+ * Called once per written batch, after its transaction (ok=1: committed;
+ * ok=0: the write failed and nothing of it is stored), on the writer
+ * thread when there is one.  inserted[i] says whether tag i became a new
+ * row.  The callback owns the cookies.
+ */
+typedef void (*pipeline_commit_fn)(void *ud, int ok,
+    const struct tag_list *batch, const unsigned char *inserted,
+    const struct pipeline_unit *units, size_t nunits);
+
 struct pipeline {
 	struct registry *reg;
 	struct store *store;          /* NULL: tag but store nothing */
@@ -43,6 +69,12 @@ struct pipeline {
 	struct tag_list batch;
 	struct event_list events;
 	struct pipeline_stats st;
+	/* bus mode: units and the commit callback (see above); with a
+	 * callback, a failed write is reported to it and the pipeline goes
+	 * on instead of refusing further batches */
+	pipeline_commit_fn on_commit;
+	void *commit_ud;
+	struct unit_list units;
 	/* kinds already reported as unrouted (logged once each) */
 	char **unrouted_kinds;
 	size_t nunrouted_kinds;
@@ -61,6 +93,19 @@ int pipeline_event(struct pipeline *pl, const ttpd_event *ev);
  * dropped/ignored/bad ones, which are counted), -1 when a flush failed. */
 int pipeline_line(struct pipeline *pl, const ttpd_value *line,
     const char *name, unsigned long lineno);
+
+/*
+ * End the current unit (bus mode): the tags added since the previous
+ * mark belong to cookie.  Flushes when the batch is full.  Returns what
+ * pipeline_flush() returns, or 0.
+ */
+int pipeline_mark(struct pipeline *pl, void *cookie);
+
+/* Units waiting in the batch being built (not yet handed over). */
+size_t pipeline_pending_units(const struct pipeline *pl);
+
+/* 1 when no batch is being written (a flush would not wait). */
+int pipeline_writer_idle(struct pipeline *pl);
 
 /*
  * Write the batch in one transaction.  Without a writer thread this

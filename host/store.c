@@ -31,6 +31,7 @@ struct store {
 	sqlite3_stmt *rule_state_all;
 	sqlite3_stmt *has_attackers;
 	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
+	sqlite3_stmt *attacker_intel; /* prepared on first use */
 	struct log_ratelimit warnlog;
 	int busy;	/* the last error was SQLITE_BUSY / SQLITE_LOCKED */
 	char err[512];
@@ -462,6 +463,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->rule_state_all);
 	sqlite3_finalize(s->has_attackers);
 	sqlite3_finalize(s->attacker_by_ip);
+	sqlite3_finalize(s->attacker_intel);
 	/* Closing with a transaction open rolls it back. */
 	sqlite3_close(s->db);
 	free(s->path);
@@ -858,6 +860,63 @@ store_attacker_by_ip(struct store *s, const char *ip, char *out,
 	if (ret != 1 && out != NULL && outlen > 0)
 		*out = '\0';
 	return ret;
+}
+
+int
+store_has_attacker_intel(struct store *s)
+{
+	return table_exists(s, "attacker_intel");
+}
+
+int
+store_attacker_intel(struct store *s, const char *attacker_uuid,
+    void (*fn)(void *ud, const char *col, int type, const char *text,
+    int64_t i, double r), void *ud)
+{
+	sqlite3_stmt *st;
+	int rc, c, n;
+
+	if (s->attacker_intel == NULL && prepare(s, "SELECT * FROM"
+	    " attacker_intel WHERE attacker_uuid=? LIMIT 1",
+	    &s->attacker_intel, "cannot query attacker_intel") < 0)
+		return -1;
+	st = s->attacker_intel;
+	sqlite3_bind_text(st, 1, attacker_uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_count(st);
+		for (c = 0; c < n; c++) {
+			const char *name = sqlite3_column_name(st, c);
+
+			switch (sqlite3_column_type(st, c)) {
+			case SQLITE_INTEGER:
+				fn(ud, name, STORE_COL_INT, NULL,
+				    sqlite3_column_int64(st, c), 0);
+				break;
+			case SQLITE_FLOAT:
+				fn(ud, name, STORE_COL_REAL, NULL, 0,
+				    sqlite3_column_double(st, c));
+				break;
+			case SQLITE_TEXT:
+				fn(ud, name, STORE_COL_TEXT,
+				    (const char *)sqlite3_column_text(st, c),
+				    0, 0);
+				break;
+			default:
+				fn(ud, name, STORE_COL_NULL, NULL, 0, 0);
+				break;
+			}
+		}
+		rc = 1;
+	} else if (rc == SQLITE_DONE)
+		rc = 0;
+	else {
+		set_sqlite_err(s, "cannot query attacker_intel");
+		rc = -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 const char *

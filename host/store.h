@@ -72,6 +72,21 @@ int store_has_attackers(struct store *s);
 int store_attacker_by_ip(struct store *s, const char *ip, char *out,
     size_t outlen);
 
+/* Whether an `attacker_intel` table exists (intel catch-up): 1, 0, -1. */
+int store_has_attacker_intel(struct store *s);
+
+/* Column types handed to the store_attacker_intel() callback. */
+enum { STORE_COL_NULL = 0, STORE_COL_INT, STORE_COL_REAL, STORE_COL_TEXT };
+
+/*
+ * The attacker_intel row of one attacker: fn is called once per column
+ * (name, STORE_COL_* type, text for TEXT, integer or real value).
+ * Returns 1 (row found), 0 (none), -1 (error, see store_error()).
+ */
+int store_attacker_intel(struct store *s, const char *attacker_uuid,
+    void (*fn)(void *ud, const char *col, int type, const char *text,
+    int64_t i, double r), void *ud);
+
 const char *store_error(struct store *s);
 const char *store_path(struct store *s);
 

@@ -4,14 +4,22 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attack.h"
+#include "bus.h"
 #include "conf.h"
+#include "daemon.h"
 #include "json.h"
 #include "loader.h"
 #include "log.h"
@@ -56,7 +64,10 @@ usage(FILE *fp)
 "                        value, e.g. -o store.path='\"/tmp/t.db\"'; repeatable\n"
 "  -t, --test            check configuration, plugins and rules, print each\n"
 "                        plugin's report, exit 0 (all good) or 1\n"
-"  -f, --foreground      stay in the foreground (daemon mode)\n"
+"  -f, --foreground      run the daemon in the foreground (for systemd and\n"
+"                        terminals); without -f, ttpd detaches and writes\n"
+"                        daemon.pidfile.  SIGTERM/SIGINT drain and stop,\n"
+"                        SIGHUP reloads the configuration and rules\n"
 "      --replay FILE     tag the JSONL events in FILE ('-' = stdin) into the\n"
 "                        store without a bus, print a summary line and exit\n"
 "      --tags-out FILE   with --replay: also write every newly inserted tag\n"
@@ -279,6 +290,220 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 	return rc == 0 ? 0 : 1;
 }
 
+/* ------------------------------------------------------------ daemon */
+
+/* -o overrides, kept for SIGHUP reloads */
+static const char **saved_overrides;
+static size_t nsaved_overrides;
+
+/* Settings a reload cannot change in a running daemon. */
+static void
+warn_restart_needed(const struct config *old, const struct config *nw)
+{
+	if (strcmp(old->store_path, nw->store_path) != 0)
+		log_warn("reload: store.path changed; restart ttpd to use it");
+	if (old->bus_mode != nw->bus_mode ||
+	    old->bus_nservers != nw->bus_nservers ||
+	    old->bus_nsubjects != nw->bus_nsubjects ||
+	    old->bus_queue_size != nw->bus_queue_size)
+		log_warn("reload: bus settings changed; they take effect at "
+		    "the next restart");
+}
+
+/* SIGHUP: a new configuration, plugins and rules, or the old ones. */
+static int
+reload(struct daemon_env *env)
+{
+	struct ttpd *t = env->ud, nt;
+	char err[2048];
+
+	memset(&nt, 0, sizeof nt);
+	if (config_load(t->cfg.file, saved_overrides, nsaved_overrides,
+	    &nt.cfg, err, sizeof err) != 0) {
+		log_err("reload: %s", err);
+		log_err("reload failed: keeping the running configuration");
+		return -1;
+	}
+	if (setup(&nt, 1) != 0) {
+		log_err("reload failed: keeping the running configuration, "
+		    "plugins and rules");
+		teardown(&nt);
+		return -1;
+	}
+	warn_restart_needed(&t->cfg, &nt.cfg);
+	teardown(t);
+	*t = nt;
+	log_set_level(t->cfg.log_level);
+	env->cfg = &t->cfg;
+	env->reg = &t->reg;
+	env->lookup_store = t->store;
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_reload_requested = 1;
+	else
+		daemon_stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int pidfile_fd = -1;
+
+/*
+ * Lock the pidfile (held for the life of the daemon: a second instance
+ * fails here with a clear message).  0 or -1 (logged).
+ */
+static int
+pidfile_lock(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		log_err("daemon.pidfile %s: %s (set daemon.pidfile to a "
+		    "writable path, or run in the foreground with -f)", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another ttpd is already running (pid %s, pidfile %s "
+		    "is locked); stop it first or give this one another "
+		    "daemon.pidfile", buf[0] != '\0' ? buf : "unknown",
+		    path);
+		close(fd);
+		return -1;
+	}
+	pidfile_fd = fd;
+	return 0;
+}
+
+static void
+pidfile_write(void)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+
+	if (ftruncate(pidfile_fd, 0) != 0 ||
+	    pwrite(pidfile_fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write the pidfile: %s", strerror(errno));
+}
+
+/*
+ * Detach: the parent waits on a pipe until the child reports that it
+ * started (exit 0) or failed (exit 1), so start-up errors still reach
+ * the terminal.  Returns the write end of the pipe in the daemon.
+ */
+static int
+detach(void)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe(p) != 0) {
+		log_err("cannot detach: pipe: %s", strerror(errno));
+		exit(1);
+	}
+	if ((pid = fork()) < 0) {
+		log_err("cannot detach: fork: %s", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	if ((pid = fork()) < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0); /* not a session leader: never gets a terminal */
+	if (chdir("/") != 0)
+		log_warn("chdir /: %s", strerror(errno));
+	return p[1];
+}
+
+/* Tell the waiting parent we are up; stdio to /dev/null. */
+static void
+detach_done(int fd, int ok, int syslog_already)
+{
+	char c = ok ? 0 : 1;
+	int null;
+
+	if (ok && !syslog_already)
+		log_init("ttpd", LOG_TARGET_SYSLOG, log_level());
+	if (write(fd, &c, 1) != 1)
+		log_warn("cannot notify the parent process");
+	close(fd);
+	if ((null = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+static int
+run_daemon(struct ttpd *t, int foreground)
+{
+	struct daemon_env env;
+	int notify = -1, rc;
+
+	if (!foreground) {
+		if (pidfile_lock(t->cfg.pidfile) != 0)
+			return 1;
+		notify = detach();
+	}
+	if (setup(t, 1) != 0) {
+		if (notify >= 0)
+			detach_done(notify, 0, 0);
+		return 1;
+	}
+	install_signals();
+	if (notify >= 0) {
+		pidfile_write();
+		detach_done(notify, 1, t->cfg.log_syslog);
+	}
+	memset(&env, 0, sizeof env);
+	env.cfg = &t->cfg;
+	env.reg = &t->reg;
+	env.lookup_store = t->store;
+	env.reload = reload;
+	env.ud = t;
+	rc = daemon_run(&env);
+	bus_library_cleanup();
+	if (pidfile_fd >= 0) {
+		unlink(t->cfg.pidfile);
+		close(pidfile_fd);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,7 +511,7 @@ main(int argc, char **argv)
 	const char *tags_out = NULL;
 	const char **overrides = NULL;
 	size_t noverrides = 0;
-	int ch, test = 0, dry_run = 0, rc;
+	int ch, test = 0, dry_run = 0, foreground = 0, rc;
 	struct ttpd t;
 	char err[2048];
 
@@ -299,6 +524,7 @@ main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'f':
+			foreground = 1;
 			break;
 		case 't':
 			test = 1;
@@ -346,30 +572,34 @@ main(int argc, char **argv)
 		free(overrides);
 		return 1;
 	}
-	free(overrides);
+	saved_overrides = overrides;
+	nsaved_overrides = noverrides;
 	/* replay and -t talk to a terminal: keep stderr there */
 	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
 	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
 
+	if (replay == NULL && !test) {
+		rc = run_daemon(&t, foreground);
+		teardown(&t);
+		free(overrides);
+		return rc;
+	}
 	if (setup(&t, !test) != 0) {
 		if (test)
 			print_report(&t, stdout);
 		teardown(&t);
+		free(overrides);
 		return 1;
 	}
 	if (test) {
 		print_report(&t, stdout);
 		printf("configuration %s OK\n", t.cfg.file);
 		teardown(&t);
+		free(overrides);
 		return 0;
 	}
-	if (replay != NULL) {
-		rc = run_replay(&t, replay, tags_out, dry_run);
-		teardown(&t);
-		return rc;
-	}
-	log_err("no event source: this build has no bus client yet; use "
-	    "--replay FILE (see ttpd(8))");
+	rc = run_replay(&t, replay, tags_out, dry_run);
 	teardown(&t);
-	return 1;
+	free(overrides);
+	return rc;
 }

@@ -6,3 +6,4 @@ include tests/unit/local.mk
 include tests/loader/local.mk
 include tests/plugins/local.mk
 include tests/man/local.mk
+include tests/integration/local.mk

@@ -261,7 +261,7 @@ if [ ! -f "$srcdir/conf/ttpd.conf" ]; then
 	fail "$srcdir/conf/ttpd.conf is missing"
 else
 	conf_settings "$srcdir/conf/ttpd.conf" >"$tmp/settings"
-	groups="store rules plugins attack log input"
+	groups="store rules plugins attack log input bus daemon"
 	count=0
 	bad=""
 	baddef=""

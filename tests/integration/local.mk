@@ -1,0 +1,40 @@
+# Bus integration tests: a real nats-server (started by the test on a free
+# loopback port) and the real host/ttpd daemon against a temp SQLite file.
+check_PROGRAMS += tests/integration/check_bus_core
+TESTS += tests/integration/check_bus_core
+tests_integration_check_bus_core_SOURCES = \
+	tests/integration/check_bus_core.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_bus_core_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_bus_core_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
+	$(NATS_CFLAGS)
+tests_integration_check_bus_core_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)
+
+check_PROGRAMS += tests/integration/check_bus_js
+TESTS += tests/integration/check_bus_js
+tests_integration_check_bus_js_SOURCES = \
+	tests/integration/check_bus_js.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_bus_js_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_bus_js_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
+	$(NATS_CFLAGS)
+tests_integration_check_bus_js_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)
+
+check_PROGRAMS += tests/integration/check_bus_parity
+TESTS += tests/integration/check_bus_parity
+tests_integration_check_bus_parity_SOURCES = \
+	tests/integration/check_bus_parity.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_bus_parity_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_bus_parity_CFLAGS = $(test_cflags) \
+	$(SQLITE_CFLAGS) $(NATS_CFLAGS)
+tests_integration_check_bus_parity_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)
