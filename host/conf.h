@@ -39,6 +39,7 @@ struct config {
 	/* rules */
 	char **rules_dirs;         /* rules.dirs, list of strings, required */
 	size_t nrules_dirs;
+	int rules_watch;           /* rules.watch, default true: hot reload */
 
 	/* plugins */
 	char *plugins_dir;         /* plugins.dir, required */

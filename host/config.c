@@ -42,7 +42,8 @@ enum kind {
 	K_INT,		/* int64_t within [min, max] */
 	K_ENUM,		/* int, from names[] */
 	K_PATHLIST,	/* char ** at offset, size_t count at offset2 */
-	K_PLUGINS	/* struct plugin_conf * at offset, count at offset2 */
+	K_PLUGINS,	/* struct plugin_conf * at offset, count at offset2 */
+	K_BOOL		/* int, 0 or 1, from true / false */
 };
 
 #define F_REQUIRED	0x1u
@@ -119,6 +120,9 @@ static const struct spec schema[] = {
 	{ .section = "rules", .name = "dirs", .kind = K_PATHLIST,
 	  .flags = F_REQUIRED, .offset = OFF(rules_dirs),
 	  .offset2 = OFF(nrules_dirs) },
+	/* hot reload of rule files in the daemon (host/reload.c) */
+	{ .section = "rules", .name = "watch", .kind = K_BOOL,
+	  .offset = OFF(rules_watch), .def_int = 1 },
 	{ .section = "plugins", .name = "dir", .kind = K_PATH,
 	  .flags = F_REQUIRED, .offset = OFF(plugins_dir) },
 	{ .section = "plugins", .name = "load", .kind = K_PLUGINS,
@@ -1104,6 +1108,15 @@ set_enum(struct loader *ld, const struct spec *sp, const config_setting_t *s)
 }
 
 static int
+set_bool(struct loader *ld, const struct spec *sp, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail_type(ld, s, "boolean (true or false)");
+	*FIELD(ld->out, sp, int) = config_setting_get_bool(s) ? 1 : 0;
+	return 0;
+}
+
+static int
 set_pathlist(struct loader *ld, const struct spec *sp,
     const config_setting_t *s)
 {
@@ -1367,6 +1380,8 @@ apply_spec(struct loader *ld, const struct spec *sp, const config_setting_t *s)
 		return set_int(ld, sp, s);
 	case K_ENUM:
 		return set_enum(ld, sp, s);
+	case K_BOOL:
+		return set_bool(ld, sp, s);
 	case K_PATHLIST:
 		return set_pathlist(ld, sp, s);
 	case K_PLUGINS:
@@ -1390,6 +1405,7 @@ set_defaults(struct config *c)
 			*FIELD(c, sp, int64_t) = sp->def_int;
 			break;
 		case K_ENUM:
+		case K_BOOL:
 			*FIELD(c, sp, int) = (int)sp->def_int;
 			break;
 		case K_PATHLIST:
@@ -1578,6 +1594,7 @@ config_free(struct config *c)
 		}
 		case K_INT:
 		case K_ENUM:
+		case K_BOOL:
 			break;
 		}
 	}
@@ -1854,6 +1871,9 @@ config_print(const struct config *c, FILE *fp)
 		case K_PLUGINS:
 			print_plugins(fp, *CFIELD(c, sp, struct plugin_conf *),
 			    *CFIELD2(c, sp, size_t));
+			break;
+		case K_BOOL:
+			fputs(*CFIELD(c, sp, int) ? "true" : "false", fp);
 			break;
 		}
 		fputs(";\n", fp);

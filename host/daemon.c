@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "reload.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -82,6 +83,7 @@ struct daemon {
 	struct log_ratelimit drop_log, bad_log, pub_log, store_log;
 	uint64_t rng[2];
 	int64_t next_heartbeat_ms;
+	struct reloader *rl;   /* rules at runtime (host/reload.c) */
 };
 
 static int64_t
@@ -686,8 +688,16 @@ maybe_reload(struct daemon *d)
 		log_notice("configuration, plugins and rules reloaded from %s",
 		    d->env->cfg->file);
 	apply_env(d);
+	reloader_rebind(d->rl);
 	if (pipeline_start_writer(&d->pl) != 0)
 		daemon_stop_requested = 1;
+}
+
+/* host/reload.c: ttp.rule.reloaded.<id> and ttp.rule.state.<id>. */
+static void
+publish_rule_change(void *ud, const char *topic, ttpd_value *payload)
+{
+	publish_envelope(ud, topic, "", payload);
 }
 
 static int
@@ -733,6 +743,7 @@ run_core(struct daemon *d)
 
 		maybe_reload(d);
 		maybe_heartbeat(d);
+		reloader_tick(d->rl);
 		/*
 		 * Hand a batch over as soon as the writer is free and we
 		 * have caught up; while it is busy, keep tagging into the
@@ -820,6 +831,7 @@ run_jetstream(struct daemon *d)
 		}
 		maybe_reload(d);
 		maybe_heartbeat(d);
+		reloader_tick(d->rl);
 		n = bus_js_fetch(d->bus, buf, batch, 500);
 		if (n < 0) {
 			usleep(100000);
@@ -909,6 +921,7 @@ daemon_run(struct daemon_env *env)
 	}
 	if (subscribe_all(&d) != 0)
 		goto out_bus;
+	d.rl = reloader_new(env, publish_rule_change, &d);
 	log_notice("ttpd %s running (pid %ld, %s mode)", PACKAGE_VERSION,
 	    (long)getpid(), d.js ? "jetstream" : "core");
 	rc = 0;
@@ -920,6 +933,8 @@ daemon_run(struct daemon_env *env)
 out_bus:
 	/* last batch: commit, publish, ack; then push it all out */
 	pipeline_finish(&d.pl);
+	reloader_free(d.rl);
+	d.rl = NULL;
 	if (bus_connected(d.bus) && bus_flush(d.bus, 5000) != 0)
 		log_warn("bus: %s", bus_last_error());
 	bus_close(d.bus, 5000);

@@ -18,6 +18,7 @@
 
 struct config;
 struct registry;
+struct ruleset;
 struct store;
 
 struct daemon_env {
@@ -34,6 +35,9 @@ struct daemon_env {
 	 */
 	int (*reload)(struct daemon_env *env);
 	void *ud;
+	/* the loaded rules (owned by the caller, like reg; NULL: no hot
+	 * reload of rule files and states, see host/reload.h) */
+	struct ruleset *rules;
 };
 
 /* Set from signal handlers: stop (SIGTERM/SIGINT), reload (SIGHUP). */

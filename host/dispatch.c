@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,75 +211,250 @@ bucket_add(struct plugin *p, const char *kind, struct rule *r)
 	b->v[b->n++] = r;
 }
 
+/*
+ * rule_prepare() of r by its owner p.  0, or -1 with the message
+ * ("path:line: rule R: rejected by plugin p: reason") in *msg (malloc'd).
+ */
+static int
+prepare_one(struct plugin *p, struct rule *r, char **msg)
+{
+	struct crash_scope cs;
+	ttpd_err err;
+	void *prep = NULL;
+	int rc;
+
+	r->pub.prepared = NULL;
+	if (p->desc->rule_prepare == NULL)
+		return 0;
+	hostapi_err_prepare(&err);
+	crash_enter(&cs, p->name, p->path, "rule_prepare", NULL);
+	rc = p->desc->rule_prepare(p->state, &r->pub, &prep, &err);
+	crash_leave(&cs);
+	hostapi_err_finish(&err, rc < 0);
+	if (rc < 0) {
+		*msg = xasprintf("%s:%u: rule %s: rejected by plugin %s: %s",
+		    r->pub.path, r->pub.line, r->pub.rule_id, p->name,
+		    err.msg[0] != '\0' ? err.msg : "(no reason given)");
+		return -1;
+	}
+	r->pub.prepared = prep;
+	return 0;
+}
+
+static void
+release_one(struct plugin *p, struct rule *r)
+{
+	struct crash_scope cs;
+
+	if (p->desc->rule_release != NULL) {
+		crash_enter(&cs, p->name, p->path, "rule_release", NULL);
+		p->desc->rule_release(p->state, &r->pub, r->pub.prepared);
+		crash_leave(&cs);
+	}
+	r->pub.prepared = NULL;
+	r->owner = NULL;
+	r->prepared = 0;
+}
+
+static void
+log_inert(const struct rule *r)
+{
+	log_notice("%s:%u: rule %s: match.kind '%s' belongs to no loaded "
+	    "plugin; the rule is inert", r->pub.path, r->pub.line,
+	    r->pub.rule_id, r->pub.kind != NULL ? r->pub.kind : "(none)");
+}
+
+/* Does rule r claim kind (in its applies_to)? */
+static int
+rule_claims(const struct rule *r, const char *kind)
+{
+	size_t k;
+
+	for (k = 0; k < r->pub.n_applies_to; k++)
+		if (strcmp(r->pub.applies_to[k], kind) == 0)
+			return 1;
+	return 0;
+}
+
+/* A prepared rule joins its owner's list and kind buckets (at the end). */
+static void
+attach_one(struct plugin *p, struct rule *r)
+{
+	size_t k;
+
+	r->owner = p;
+	r->prepared = 1;
+	p->rules = xreallocarray(p->rules, p->nrules + 1, sizeof *p->rules);
+	p->rules[p->nrules++] = r;
+	for (k = 0; k < r->pub.n_applies_to; k++) {
+		const char *kind = r->pub.applies_to[k];
+
+		if (!plugin_handles(p, kind)) {
+			log_notice("%s:%u: rule %s applies to '%s', which its "
+			    "plugin %s does not handle; it never fires there",
+			    r->pub.path, r->pub.line, r->pub.rule_id, kind,
+			    p->name);
+			continue;
+		}
+		bucket_add(p, kind, r);
+	}
+}
+
+/* Take r out of its owner's list and buckets (no rule_release()). */
+static void
+unlink_one(struct plugin *p, struct rule *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i] == r) {
+			memmove(&p->rules[i], &p->rules[i + 1],
+			    (p->nrules - i - 1) * sizeof *p->rules);
+			p->nrules--;
+			break;
+		}
+	for (k = 0; k < p->nby_kind; k++) {
+		struct kind_rules *b = &p->by_kind[k];
+
+		for (i = 0; i < b->n; i++)
+			if (b->v[i] == r) {
+				memmove(&b->v[i], &b->v[i + 1],
+				    (b->n - i - 1) * sizeof *b->v);
+				b->n--;
+				break;
+			}
+	}
+}
+
 int
 registry_assign_rules(struct registry *reg, struct ruleset *rs,
     void (*report)(void *ud, const char *msg), void *ud)
 {
-	size_t i, k;
+	size_t i;
 	int rejected = 0;
 
 	for (i = 0; i < rs->n; i++) {
 		struct rule *r = rs->v[i];
 		struct plugin *p = registry_rule_owner(reg, r->pub.kind);
+		char *msg = NULL;
 
 		r->owner = NULL;
 		r->prepared = 0;
 		r->pub.prepared = NULL;
 		if (p == NULL) {
-			log_notice("%s:%u: rule %s: match.kind '%s' belongs to "
-			    "no loaded plugin; the rule is inert", r->pub.path,
-			    r->pub.line, r->pub.rule_id,
-			    r->pub.kind != NULL ? r->pub.kind : "(none)");
+			log_inert(r);
 			continue;
 		}
-		if (p->desc->rule_prepare != NULL) {
-			struct crash_scope cs;
-			ttpd_err err;
-			void *prep = NULL;
-			int rc;
-
-			hostapi_err_prepare(&err);
-			crash_enter(&cs, p->name, p->path, "rule_prepare",
-			    NULL);
-			rc = p->desc->rule_prepare(p->state, &r->pub, &prep,
-			    &err);
-			crash_leave(&cs);
-			hostapi_err_finish(&err, rc < 0);
-			if (rc < 0) {
-				char *msg = xasprintf("%s:%u: rule %s: "
-				    "rejected by plugin %s: %s", r->pub.path,
-				    r->pub.line, r->pub.rule_id, p->name,
-				    err.msg[0] != '\0' ? err.msg :
-				    "(no reason given)");
-
-				if (report != NULL)
-					report(ud, msg);
-				free(msg);
-				rejected++;
-				continue;
-			}
-			r->pub.prepared = prep;
+		if (prepare_one(p, r, &msg) != 0) {
+			if (report != NULL)
+				report(ud, msg);
+			free(msg);
+			rejected++;
+			continue;
 		}
-		r->owner = p;
-		r->prepared = 1;
-		p->rules = xreallocarray(p->rules, p->nrules + 1,
-		    sizeof *p->rules);
-		p->rules[p->nrules++] = r;
-		for (k = 0; k < r->pub.n_applies_to; k++) {
-			const char *kind = r->pub.applies_to[k];
-
-			if (!plugin_handles(p, kind)) {
-				log_notice("%s:%u: rule %s applies to '%s', "
-				    "which its plugin %s does not handle; it "
-				    "never fires there", r->pub.path,
-				    r->pub.line, r->pub.rule_id, kind,
-				    p->name);
-				continue;
-			}
-			bucket_add(p, kind, r);
-		}
+		attach_one(p, r);
 	}
 	return rejected;
+}
+
+int
+registry_prepare_rule(struct registry *reg, struct rule *r, char *err,
+    size_t errlen)
+{
+	struct plugin *p = registry_rule_owner(reg, r->pub.kind);
+	char *msg = NULL;
+
+	r->owner = NULL;
+	r->prepared = 0;
+	r->pub.prepared = NULL;
+	if (p == NULL)
+		return 0;
+	if (prepare_one(p, r, &msg) != 0) {
+		snprintf(err, errlen, "%s", msg);
+		free(msg);
+		return -1;
+	}
+	/* owner known, not attached yet: registry_swap_rule() does that */
+	r->owner = p;
+	return 1;
+}
+
+void
+registry_unprepare_rule(struct rule *r)
+{
+	if (r->owner != NULL)
+		release_one(r->owner, r);
+}
+
+void
+registry_detach_rule(struct registry *reg, struct rule *r)
+{
+	struct plugin *p = r->owner;
+
+	(void)reg;
+	if (p == NULL || !r->prepared)
+		return;
+	unlink_one(p, r);
+	release_one(p, r);
+}
+
+void
+registry_swap_rule(struct registry *reg, struct rule *old, struct rule *r)
+{
+	struct plugin *p = r->owner;
+	size_t i, k;
+
+	if (old != NULL && (p == NULL || old->owner != p || !old->prepared)) {
+		/* a new owner (or none): the new version goes at the end */
+		registry_detach_rule(reg, old);
+		old = NULL;
+	}
+	if (p == NULL) {
+		log_inert(r);
+		return;
+	}
+	if (old == NULL) {
+		attach_one(p, r);
+		return;
+	}
+	/* same owner: r takes old's place in load order and in every
+	 * bucket both claim; the buckets old alone claimed lose it, the
+	 * ones r alone claims gain it at the end */
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i] == old)
+			p->rules[i] = r;
+	for (k = 0; k < p->nby_kind; k++) {
+		struct kind_rules *b = &p->by_kind[k];
+
+		for (i = 0; i < b->n; i++) {
+			if (b->v[i] != old)
+				continue;
+			if (rule_claims(r, b->kind))
+				b->v[i] = r;
+			else {
+				memmove(&b->v[i], &b->v[i + 1],
+				    (b->n - i - 1) * sizeof *b->v);
+				b->n--;
+			}
+			break;
+		}
+	}
+	r->prepared = 1;
+	for (k = 0; k < r->pub.n_applies_to; k++) {
+		const char *kind = r->pub.applies_to[k];
+
+		if (rule_claims(old, kind))
+			continue;
+		if (!plugin_handles(p, kind)) {
+			log_notice("%s:%u: rule %s applies to '%s', which its "
+			    "plugin %s does not handle; it never fires there",
+			    r->pub.path, r->pub.line, r->pub.rule_id, kind,
+			    p->name);
+			continue;
+		}
+		bucket_add(p, kind, r);
+	}
+	release_one(p, old);
 }
 
 static void
@@ -286,21 +462,8 @@ plugin_release_rules(struct plugin *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->nrules; i++) {
-		struct rule *r = p->rules[i];
-		struct crash_scope cs;
-
-		if (p->desc->rule_release != NULL) {
-			crash_enter(&cs, p->name, p->path, "rule_release",
-			    NULL);
-			p->desc->rule_release(p->state, &r->pub,
-			    r->pub.prepared);
-			crash_leave(&cs);
-		}
-		r->pub.prepared = NULL;
-		r->owner = NULL;
-		r->prepared = 0;
-	}
+	for (i = 0; i < p->nrules; i++)
+		release_one(p, p->rules[i]);
 	free(p->rules);
 	p->rules = NULL;
 	p->nrules = 0;

@@ -12,6 +12,7 @@ host_libttpdhost_la_SOURCES = \
 	host/loader.c host/loader.h \
 	host/log.c host/log.h \
 	host/pipeline.c host/pipeline.h \
+	host/reload.c host/reload.h \
 	host/rules.c host/rules.h \
 	host/store.c host/store.h \
 	host/tag.c host/tag.h \

@@ -96,4 +96,22 @@ int registry_assign_rules(struct registry *reg, struct ruleset *rs,
 /* Undo registry_assign_rules(): rule_release() and empty the lists. */
 void registry_release_rules(struct registry *reg);
 
+/*
+ * One rule at a time (hot reload, host/reload.c), on the tagging thread
+ * between events.  registry_prepare_rule(): find r's owner and
+ * rule_prepare() it without attaching it: 1 prepared (r->owner set), 0
+ * owned by no loaded plugin (inert), -1 rejected ("path:line: rule R:
+ * rejected by plugin p: reason" in err).  registry_swap_rule(): attach r
+ * (prepared, or inert) in place of old (NULL: a new rule): old leaves its
+ * owner's lists and is rule_release()d; with the same owner r keeps old's
+ * place in load order.  registry_detach_rule(): a rule leaves (release).
+ * registry_unprepare_rule(): drop a prepared rule never attached.
+ */
+int registry_prepare_rule(struct registry *reg, struct rule *r, char *err,
+    size_t errlen);
+void registry_swap_rule(struct registry *reg, struct rule *old,
+    struct rule *r);
+void registry_detach_rule(struct registry *reg, struct rule *r);
+void registry_unprepare_rule(struct rule *r);
+
 #endif

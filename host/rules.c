@@ -1564,6 +1564,20 @@ bad:
 /* ------------------------------------------------------------------ */
 /* Public interface                                                    */
 
+/* FNV-1a, 64 bits: tells an edited file from a rewritten identical one. */
+static uint64_t
+content_hash(const char *buf, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t i;
+
+	for (i = 0; buf != NULL && i < len; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
 int
 rules_filename_ok(const char *basename)
 {
@@ -1599,6 +1613,8 @@ rules_parse_buffer(const char *path, const char *buf, size_t len, char *err,
 	else if (build_tree(&yp, buf != NULL ? buf : "", len))
 		r = build_rule(&yp);
 	yparse_free(&yp);
+	if (r != NULL)
+		r->content_hash = content_hash(buf, len);
 	return r;
 }
 
@@ -1822,6 +1838,34 @@ ruleset_free(struct ruleset *rs)
 		rule_free(rs->v[i]);
 	free(rs->v);
 	ruleset_init(rs);
+}
+
+int
+ruleset_replace(struct ruleset *rs, struct rule *old, struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i] == old) {
+			rs->v[i] = r;
+			return 0;
+		}
+	return -1;
+}
+
+int
+ruleset_remove(struct ruleset *rs, struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i] == r) {
+			memmove(&rs->v[i], &rs->v[i + 1],
+			    (rs->n - i - 1) * sizeof *rs->v);
+			rs->n--;
+			return 0;
+		}
+	return -1;
 }
 
 int

@@ -9,6 +9,7 @@
 #define TTPD_RULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tag.h"
 #include "ttpd/lifter.h"
@@ -23,6 +24,8 @@ struct rule {
 	struct plugin *owner;     /* set by dispatch; NULL = owned by nobody */
 	struct rule_state state;  /* from ttp_rule_state; default enabled */
 	int prepared;             /* owner's rule_prepare() succeeded */
+	uint64_t content_hash;    /* FNV-1a of the file text (hot reload:
+	                           * an unchanged file is not reloaded) */
 	/* storage behind pub */
 	ttpd_value *match;        /* reference held */
 	ttpd_emit *emit_store;
@@ -74,6 +77,10 @@ void ruleset_push(struct ruleset *rs, struct rule *r);
 struct rule *ruleset_find(const struct ruleset *rs, const char *rule_id);
 /* Frees the rules too. */
 void ruleset_free(struct ruleset *rs);
+/* Hot reload: put r in old's place / take r out (neither is freed).
+ * Return 0, or -1 when old / r is not in the set. */
+int ruleset_replace(struct ruleset *rs, struct rule *old, struct rule *r);
+int ruleset_remove(struct ruleset *rs, struct rule *r);
 
 /* Does match.kind `kind` (may be NULL) match a plugin's rule_kinds entry?
  * An entry ending in '*' is a prefix. */

@@ -1198,3 +1198,69 @@ store_each_canary_trigger(struct store *s, const char *cutoff,
 	    " raw_headers FROM canary_triggers WHERE occurred_at >= ?1"
 	    " ORDER BY occurred_at, uuid", cutoff, canary_row, &cr);
 }
+
+/* ------------------------------------------------------------------ *
+ * Rule-state polling (host/reload.c): once a second on the tagging
+ * thread's connection.
+ */
+
+int
+store_data_version(struct store *s, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "PRAGMA data_version", &st,
+	    "cannot read PRAGMA data_version") < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		set_sqlite_err(s, "cannot read PRAGMA data_version");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_rule_state_rows(struct store *s,
+    void (*fn)(void *ud, const struct rule_state_row *row,
+    const struct rule_state *st, const char *why), void *ud)
+{
+	struct rule_state_row row;
+	struct rule_state rs;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "SELECT rule_id, state, confidence_max, expires_at,"
+	    " reason, set_by, set_at FROM ttp_rule_state ORDER BY rule_id",
+	    &st, "cannot read ttp_rule_state") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			continue;
+		memset(&row, 0, sizeof row);
+		row.rule_id = column_dup(st, 0);
+		row.state = column_dup(st, 1);
+		if (sqlite3_column_type(st, 2) == SQLITE_INTEGER ||
+		    sqlite3_column_type(st, 2) == SQLITE_FLOAT) {
+			row.has_confidence_max = 1;
+			row.confidence_max = sqlite3_column_double(st, 2);
+		}
+		row.expires_at = column_dup(st, 3);
+		row.reason = column_dup(st, 4);
+		row.set_by = column_dup(st, 5);
+		row.set_at = column_dup(st, 6);
+		if (row.rule_id == NULL)
+			;
+		else if (read_rule_state(s, st, 1, row.rule_id, &rs) < 0)
+			fn(ud, &row, NULL, s->err);
+		else
+			fn(ud, &row, &rs, NULL);
+		rule_state_row_free(&row);
+	}
+	if (rc != SQLITE_DONE)
+		set_sqlite_err(s, "cannot read ttp_rule_state");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -180,4 +180,20 @@ struct store_canary_trigger {
 int store_each_canary_trigger(struct store *s, const char *cutoff,
     int (*fn)(void *ud, const struct store_canary_trigger *t), void *ud);
 
+/* ------------------------------------------------------------------
+ * Rule-state polling (host/reload.c).  Additive.
+ */
+
+/* PRAGMA data_version: changes when another connection (any process)
+ * commits.  0 or -1. */
+int store_data_version(struct store *s, int64_t *out);
+/*
+ * Every ttp_rule_state row, in rule_id order: fn gets the row as stored
+ * and its decoded state, or st NULL and why (a message naming the file
+ * and the rule) for a row ttpd cannot read.  0 or -1.
+ */
+int store_rule_state_rows(struct store *s,
+    void (*fn)(void *ud, const struct rule_state_row *row,
+    const struct rule_state *st, const char *why), void *ud);
+
 #endif

@@ -495,6 +495,7 @@ run_daemon(struct ttpd *t, int foreground)
 	env.lookup_store = t->store;
 	env.reload = reload;
 	env.ud = t;
+	env.rules = &t->rules; /* same address across reloads (*t = nt) */
 	rc = daemon_run(&env);
 	bus_library_cleanup();
 	if (pidfile_fd >= 0) {

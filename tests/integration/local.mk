@@ -38,3 +38,18 @@ tests_integration_check_bus_parity_CFLAGS = $(test_cflags) \
 	$(SQLITE_CFLAGS) $(NATS_CFLAGS)
 tests_integration_check_bus_parity_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
 	$(NATS_LIBS)
+
+# Rules at runtime: rule files and ttp_rule_state changed under a running
+# daemon (host/reload.c).
+check_PROGRAMS += tests/integration/check_reload
+TESTS += tests/integration/check_reload
+tests_integration_check_reload_SOURCES = \
+	tests/integration/check_reload.c \
+	tests/integration/natsfx.c tests/integration/natsfx.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_integration_check_reload_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_integration_check_reload_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
+	$(NATS_CFLAGS)
+tests_integration_check_reload_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
+	$(NATS_LIBS)
