@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -336,6 +337,112 @@ START_TEST(test_rule_files_at_runtime)
 }
 END_TEST
 
+/* TI0001 version k: odd versions emit T1105, even ones T1071, and the
+ * confidence is 0.5 + k/20, so a tag shows which whole version made it. */
+static void
+write_versioned(struct fx *f, int k, int atomic)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text,
+	    "rule_id: TI0001\nrule_version: %d\nname: wget v%d\n"
+	    "applies_to: [command]\n"
+	    "match:\n  field: command_text\n  pattern: '\\bwget\\b'\n"
+	    "emits:\n  - tactic: TA0011\n    technique_id: %s\n"
+	    "    confidence: %.2f\n", k, k, k % 2 ? "T1105" : "T1071",
+	    0.5 + k * 0.05);
+	if (atomic)
+		rule_file_atomic(f, "TI0001.yaml", text);
+	else
+		rule_file(f, "TI0001.yaml", text);
+}
+
+START_TEST(test_swaps_while_events_flow)
+{
+	struct fx f;
+	int k, j, n = 0;
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	/* events keep coming while the rule is rewritten five times (in
+	 * place and editor style): every event gets exactly one tag, from
+	 * one whole version */
+	for (k = 2; k <= 6; k++) {
+		write_versioned(&f, k, k % 2);
+		for (j = 0; j < 40; j++) {
+			n++;
+			pub_session(&f, n, WGET, NULL);
+		}
+	}
+	ck_assert_int_eq(fx_wait_count(&f, "SELECT count(DISTINCT session_id) "
+	    "FROM ttp_tag WHERE rule_id='TI0001'", n, WAIT_MS / 1000), n);
+	ck_assert_int_eq(fx_count(&f, "SELECT count(*) FROM ttp_tag WHERE "
+	    "rule_id='TI0001'"), n);
+	ck_assert_int_eq(fx_count(&f, "SELECT count(*) FROM ttp_tag WHERE "
+	    "rule_id='TI0001' AND rule_version > 1 AND (technique_id != "
+	    "CASE rule_version % 2 WHEN 1 THEN 'T1105' ELSE 'T1071' END OR "
+	    "abs(confidence - (0.5 + rule_version * 0.05)) > 1e-9)"), 0);
+	/* the last version is the one in force once announced (bursts
+	 * may have skipped some versions) */
+	for (;;) {
+		char subject[256];
+		ttpd_value *v = next_rule_msg(&f, "ttp.rule.reloaded.TI0001",
+		    subject, sizeof subject);
+		int64_t ver = 0;
+
+		jv_get_int(jv_object_get(jv_object_get(v, "payload"),
+		    "rule_version"), &ver);
+		jv_decref(v);
+		if (ver == 6)
+			break;
+	}
+	n++;
+	pub_session(&f, n, WGET, NULL);
+	ck_assert_int_eq(wait_rows(&f, n, "TI0001", 6), 1);
+	ck_assert(fx_ttpd_alive(&f, 0));
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_rules_dir_replaced)
+{
+	struct fx f;
+	char a[1024], b[1024], c[1024];
+
+	fx_setup(&f, NULL, NULL);
+	fx_ttpd_start(&f, 0, 1);
+	/* the new generation of the directory, prepared beside it */
+	snprintf(a, sizeof a, "%s/rules", f.dir);
+	snprintf(b, sizeof b, "%s/rules.old", f.dir);
+	snprintf(c, sizeof c, "%s/rules.new", f.dir);
+	ck_assert(mkdir(c, 0755) == 0);
+	snprintf(c, sizeof c, "%s/rules.new/TI0001.yaml", f.dir);
+	tu_write_file(c, wget_v2);
+	snprintf(c, sizeof c, "%s/rules.new", f.dir);
+
+	/* moved away: the rules keep running */
+	ck_assert(rename(a, b) == 0);
+	ck_assert(fx_wait_log(&f, 0, "/rules was moved away; its rules keep "
+	    "running", WAIT_MS / 1000));
+	pub_session(&f, 1, CURL_SH, WGET);
+	ck_assert_int_eq(wait_rows(&f, 1, "TI0001", 1), 1);
+	ck_assert_int_eq(wait_rows(&f, 1, "TI0002", 1), 1);
+
+	/* back, with other contents: rescanned */
+	ck_assert(rename(c, a) == 0);
+	expect_reloaded(&f, "TI0002", -1);
+	expect_reloaded(&f, "TI0001", 2);
+	ck_assert(fx_wait_log(&f, 0, "/rules is back; rescanning it", 5));
+	pub_session(&f, 2, CURL_SH, WGET);
+	ck_assert_int_eq(wait_rows(&f, 2, "TI0001", 2), 1);
+	ck_assert_int_eq(rows(&f, 2, "TI0002", -1), 0);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	tu_rmtree(b);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ttpctl -c conf rule ...; its exit status. */
 static int
 ttpctl(struct fx *f, const char *action, const char *a1, const char *a2,
@@ -442,6 +549,8 @@ reload_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, fx_cleanup_runner);
 	tcase_add_test(tc, test_rule_files_at_runtime);
 	tcase_add_test(tc, test_rule_state_at_runtime);
+	tcase_add_test(tc, test_swaps_while_events_flow);
+	tcase_add_test(tc, test_rules_dir_replaced);
 	suite_add_tcase(s, tc);
 	return s;
 }
