@@ -779,6 +779,12 @@ watch_start(struct reloader *rl)
 	}
 	log_info("watching %zu rules director%s for changes", rl->ndirs,
 	    rl->ndirs == 1 ? "y" : "ies");
+	/* a file changed after the rules were read and before the watches
+	 * existed (start-up, SIGHUP) is caught by a rescan; unchanged files
+	 * are recognised by their content and left alone */
+	for (d = 0; d < rl->ndirs; d++)
+		if (rl->dirs[d].wd >= 0)
+			scan_dir(rl, d);
 }
 
 static void

@@ -160,8 +160,12 @@ expect_state(struct fx *f, const char *id, const char *state,
 	ck_assert_str_eq(jv_string(jv_object_get(p, "rule_id")), id);
 	if (state != NULL) {
 		ck_assert_str_eq(jv_string(jv_object_get(p, "state")), state);
-		ck_assert_str_eq(jv_string(jv_object_get(p, "set_by")),
-		    set_by);
+		if (set_by != NULL)
+			ck_assert_str_eq(jv_string(jv_object_get(p,
+			    "set_by")), set_by);
+		else
+			ck_assert(jv_string(jv_object_get(p, "set_by")) !=
+			    NULL);
 	} else
 		ck_assert(jv_get_bool(jv_object_get(p, "auto_revert"),
 		    &b) == TTPD_OK && b == 1);
@@ -332,6 +336,8 @@ START_TEST(test_rule_files_at_runtime)
 	log = fx_ttpd_log(&f, 0);
 	ck_assert_msg(strstr(log, "ERROR: AddressSanitizer") == NULL &&
 	    strstr(log, "runtime error") == NULL, "%s", log);
+	/* the editor's temporary .TI0001.yaml.swp was never looked at */
+	ck_assert_msg(strstr(log, ".swp") == NULL, "%s", log);
 	free(log);
 	fx_teardown(&f);
 }
@@ -445,11 +451,11 @@ END_TEST
 
 /* ttpctl -c conf rule ...; its exit status. */
 static int
-ttpctl(struct fx *f, const char *action, const char *a1, const char *a2,
-    const char *a3, const char *a4)
+ttpctl(struct fx *f, const char *action, const char *id, const char *a1,
+    const char *a2, const char *a3, const char *a4)
 {
 	char bin[1024];
-	const char *argv[] = { bin, "-c", f->conf, "rule", action, "TI0001",
+	const char *argv[] = { bin, "-c", f->conf, "rule", action, id,
 	    a1, a2, a3, a4, NULL };
 	int status, fd;
 	pid_t pid;
@@ -499,8 +505,8 @@ START_TEST(test_rule_state_at_runtime)
 	ck_assert_int_eq(wait_rows(&f, 1, "TI0001", 1), 1);
 
 	/* disable: the daemon notices by itself and says so */
-	ck_assert_int_eq(ttpctl(&f, "disable", "--reason", "noisy", NULL,
-	    NULL), 0);
+	ck_assert_int_eq(ttpctl(&f, "disable", "TI0001", "--reason", "noisy",
+	    NULL, NULL), 0);
 	who = stored_set_by(&f);
 	ck_assert(who[0] != '\0');
 	expect_state(&f, "TI0001", "disabled", who);
@@ -511,15 +517,16 @@ START_TEST(test_rule_state_at_runtime)
 	ck_assert_int_eq(rows(&f, 2, "TI0001", -1), 0);
 
 	/* enable: fires again */
-	ck_assert_int_eq(ttpctl(&f, "enable", NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(ttpctl(&f, "enable", "TI0001", NULL, NULL, NULL,
+	    NULL), 0);
 	expect_state(&f, "TI0001", "enabled", who);
 	pub_session(&f, 3, WGET, NULL);
 	ck_assert_int_eq(wait_rows(&f, 3, "TI0001", 1), 1);
 
 	/* clipped below the insert floor for 2 s: nothing stored, then the
 	 * state expires and reverts without a restart */
-	ck_assert_int_eq(ttpctl(&f, "clip", "--max", "0.1", "--for", "2s"),
-	    0);
+	ck_assert_int_eq(ttpctl(&f, "clip", "TI0001", "--max", "0.1",
+	    "--for", "2s"), 0);
 	expect_state(&f, "TI0001", "clipped", who);
 	pub_session(&f, 4, CURL_SH, WGET);
 	ck_assert_int_eq(wait_rows(&f, 4, "TI0002", 1), 1);
@@ -539,6 +546,47 @@ START_TEST(test_rule_state_at_runtime)
 }
 END_TEST
 
+START_TEST(test_watch_off)
+{
+	struct fx f;
+	char *conf, *p, *text;
+	size_t len;
+
+	fx_setup(&f, NULL, NULL);
+	/* rules: { dirs = [ ... ]; watch = false; }; */
+	conf = tu_read_file(f.conf, &len);
+	p = strstr(conf, "]; };\nplugins");
+	ck_assert(p != NULL);
+	*p = '\0';
+	ck_assert(asprintf(&text, "%s]; watch = false; };\nplugins%s", conf,
+	    p + strlen("]; };\nplugins")) > 0);
+	tu_write_file(f.conf, text);
+	free(text);
+	free(conf);
+	fx_ttpd_start(&f, 0, 1);
+	ck_assert(fx_wait_log(&f, 0, "rules.watch is false", 5));
+
+	/* the edit waits for SIGHUP; rule states are still followed (the
+	 * state message also shows the daemon went round its loop) */
+	rule_file(&f, "TI0001.yaml", wget_v2);
+	ck_assert_int_eq(ttpctl(&f, "disable", "TI0002", NULL, NULL, NULL,
+	    NULL), 0);
+	expect_state(&f, "TI0002", "disabled", NULL);
+	pub_session(&f, 1, CURL_SH, WGET);
+	ck_assert_int_eq(wait_rows(&f, 1, "TI0001", 1), 1);
+	ck_assert_int_eq(rows(&f, 1, "TI0001", 2), 0);
+	ck_assert_int_eq(rows(&f, 1, "TI0002", -1), 0);
+
+	kill(f.ttpd_pid[0], SIGHUP);
+	ck_assert(fx_wait_log(&f, 0, "configuration, plugins and rules "
+	    "reloaded from", WAIT_MS / 1000));
+	pub_session(&f, 2, WGET, NULL);
+	ck_assert_int_eq(wait_rows(&f, 2, "TI0001", 2), 1);
+	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 static Suite *
 reload_suite(void)
 {
@@ -551,6 +599,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_rule_state_at_runtime);
 	tcase_add_test(tc, test_swaps_while_events_flow);
 	tcase_add_test(tc, test_rules_dir_replaced);
+	tcase_add_test(tc, test_watch_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
