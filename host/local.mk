@@ -13,6 +13,7 @@ host_libttpdhost_la_SOURCES = \
 	host/log.c host/log.h \
 	host/pipeline.c host/pipeline.h \
 	host/rules.c host/rules.h \
+	host/startup.c host/startup.h \
 	host/store.c host/store.h \
 	host/tag.c host/tag.h \
 	host/xmalloc.c host/xmalloc.h

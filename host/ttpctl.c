@@ -27,6 +27,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "rules.h"
+#include "startup.h"
 #include "store.h"
 #include "tag.h"
 #include "xmalloc.h"
@@ -51,12 +52,8 @@ enum {
 
 struct ctl {
 	struct config cfg;
-	struct registry reg;
-	struct ruleset rules;
-	struct attack *attack;
+	struct startup su; /* plugins, rules, ATT&CK bundle; problems */
 	struct store *store;
-	int loaded;       /* registry and rules initialised */
-	int problems;     /* load problems (logged) */
 };
 
 static const char *progname = "ttpctl";
@@ -224,25 +221,6 @@ parse_int(const char *s, long long min, long long max, long long *out)
 
 /* ------------------------------------------------------------ set-up */
 
-static void
-report_problem(void *ud, const char *msg)
-{
-	struct ctl *c = ud;
-
-	c->problems++;
-	log_err("%s", msg);
-}
-
-static void
-apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
-{
-	struct ctl *c = ud;
-	struct rule *r = ruleset_find(&c->rules, rule_id);
-
-	if (r != NULL)
-		r->state = *st;
-}
-
 /*
  * Open the configured database.  With must_exist, a missing file is an
  * error (nothing to read); a missing file is otherwise left uncreated
@@ -307,45 +285,27 @@ store_failed(struct ctl *c)
 /*
  * What `ttpd -t` loads: plugins, rules, the ATT&CK bundle, and (when the
  * database exists) rule states, then rule ownership.  Problems are logged
- * and counted in c->problems; the caller decides whether they matter.
+ * and counted in c->su.problems; the caller decides whether they matter.
  */
 static int
 load_all(struct ctl *c, int with_plugins, int must_have_store)
 {
-	char err[1024];
-	size_t i;
 	int rc, absent;
 
-	registry_init(&c->reg);
-	ruleset_init(&c->rules);
-	c->loaded = 1;
-	if (with_plugins)
-		for (i = 0; i < c->cfg.nplugins; i++)
-			if (loader_load(&c->reg, c->cfg.plugins_dir,
-			    &c->cfg.plugins[i], err, sizeof err) != 0)
-				c->problems++; /* logged by the loader */
-	registry_finish(&c->reg);
-	rules_load_dirs((const char *const *)c->cfg.rules_dirs,
-	    c->cfg.nrules_dirs, &c->rules, report_problem, c);
-	attack_setup(&c->cfg, &c->rules, report_problem, c, &c->attack);
+	startup_load(&c->su, &c->cfg, STARTUP_KEEP_ATTACK |
+	    (with_plugins ? STARTUP_PLUGINS : 0));
 	if ((rc = open_store(c, must_have_store, &absent)) != EXIT_OK)
 		return rc;
-	if (c->store != NULL && store_rule_states(c->store, apply_rule_state,
-	    c) != 0)
+	if (c->store != NULL && startup_rule_states(&c->su, c->store) != 0)
 		return store_failed(c);
-	if (registry_assign_rules(&c->reg, &c->rules, report_problem, c) > 0)
-		c->problems++;
+	startup_assign(&c->su);
 	return EXIT_OK;
 }
 
 static void
 ctl_free(struct ctl *c)
 {
-	if (c->loaded) {
-		registry_free(&c->reg);
-		ruleset_free(&c->rules);
-	}
-	attack_free(c->attack);
+	startup_free(&c->su);
 	if (c->store != NULL)
 		store_close(c->store);
 	config_free(&c->cfg);
@@ -415,8 +375,8 @@ cmd_rules(struct ctl *c, int argc, char **argv)
 		return rc;
 	printf("%-12s %4s  %-18s %-9s %-5s %-26s %s\n", "RULE", "VER", "OWNER",
 	    "STATE", "MAX", "EXPIRES", "FILE");
-	for (i = 0; i < c->rules.n; i++) {
-		r = c->rules.v[i];
+	for (i = 0; i < c->su.rules.n; i++) {
+		r = c->su.rules.v[i];
 		eff = rule_state_effective(&r->state, now);
 		if (eff == RULE_STATE_CLIPPED && r->state.has_confidence_max)
 			snprintf(maxbuf, sizeof maxbuf, "%.2f",
@@ -432,7 +392,7 @@ cmd_rules(struct ctl *c, int argc, char **argv)
 		    r->owner != NULL ? r->owner->name : "-", state_name(eff),
 		    maxbuf, expires, r->pub.path != NULL ? r->pub.path : "");
 	}
-	return c->problems > 0 ? EXIT_ERROR : EXIT_OK;
+	return c->su.problems > 0 ? EXIT_ERROR : EXIT_OK;
 }
 
 /* -------------------------------------------------------------- rule */
@@ -466,7 +426,7 @@ print_emits(const struct ctl *c, const struct rule *r)
 
 	for (k = 0; k < r->pub.n_emits; k++) {
 		e = r->pub.emits[k];
-		name = c->attack != NULL ? attack_name(c->attack,
+		name = c->su.attack != NULL ? attack_name(c->su.attack,
 		    e->sub_technique_id != NULL ? e->sub_technique_id :
 		    e->technique_id) : NULL;
 		printf("  - tactic %s technique %s%s%s confidence %g%s%s%s\n",
@@ -659,7 +619,7 @@ cmd_rule(struct ctl *c, int argc, char **argv)
 
 	if ((rc = load_all(c, 1, 0)) != EXIT_OK)
 		return rc;
-	if ((r = ruleset_find(&c->rules, id)) == NULL) {
+	if ((r = ruleset_find(&c->su.rules, id)) == NULL) {
 		errx_msg("no rule '%s' in rules.dirs (%s%s); see ttpctl rules",
 		    id, c->cfg.nrules_dirs > 0 ? c->cfg.rules_dirs[0] : "",
 		    c->cfg.nrules_dirs > 1 ? ", ..." : "");
@@ -893,10 +853,10 @@ cmd_tags(struct ctl *c, int argc, char **argv)
 	for (i = 0; i < l.n; i++) {
 		const struct rollup_row *r = &l.v[i];
 
-		name = c->attack != NULL ? attack_name(c->attack,
+		name = c->su.attack != NULL ? attack_name(c->su.attack,
 		    r->technique_id) : NULL;
-		subname = c->attack != NULL && r->sub_technique_id != NULL ?
-		    attack_name(c->attack, r->sub_technique_id) : NULL;
+		subname = c->su.attack != NULL && r->sub_technique_id != NULL ?
+		    attack_name(c->su.attack, r->sub_technique_id) : NULL;
 		tactics = sorted_tactics(r->tactics);
 		if (!json) {
 			printf("%-10s %-10s %-50s %-16s %7lld %-26s %-26s "
@@ -928,7 +888,7 @@ cmd_tags(struct ctl *c, int argc, char **argv)
 			jv_object_set_new(o, "max_confidence",
 			    jv_new_real(r->max_confidence));
 			/* the bundle, when loaded, decides what is known */
-			url = (c->attack == NULL || (r->sub_technique_id != NULL
+			url = (c->su.attack == NULL || (r->sub_technique_id != NULL
 			    ? subname : name) != NULL) ? tag_mitre_url(
 			    r->technique_id, r->sub_technique_id) : NULL;
 			jv_object_set_new(o, "mitre_url", str_or_null(url));
@@ -1093,8 +1053,8 @@ cmd_navigator(struct ctl *c, int argc, char **argv)
 	if (nv.n > 0)
 		qsort(nv.v, nv.n, sizeof *nv.v, nav_cmp);
 
-	major = attack_major(c->attack != NULL && attack_version(c->attack) !=
-	    NULL ? attack_version(c->attack) : c->cfg.attack_release);
+	major = attack_major(c->su.attack != NULL && attack_version(c->su.attack) !=
+	    NULL ? attack_version(c->su.attack) : c->cfg.attack_release);
 	layer = jv_new_object();
 	title = xasprintf("ttpd tags%s%s", since_s != NULL ? " since " : "",
 	    since_s != NULL ? since : "");
@@ -1124,7 +1084,7 @@ cmd_navigator(struct ctl *c, int argc, char **argv)
 		o = jv_new_object();
 		jv_object_set_new(o, "techniqueID", str_or_null(e->id));
 		jv_object_set_new(o, "score", jv_new_int(e->score));
-		name = c->attack != NULL ? attack_name(c->attack, e->id) : NULL;
+		name = c->su.attack != NULL ? attack_name(c->su.attack, e->id) : NULL;
 		comment = xasprintf("%s%s%lld tag%s; tactics %s",
 		    name != NULL ? name : "", name != NULL ? ": " : "",
 		    (long long)e->score, e->score == 1 ? "" : "s",
@@ -1438,7 +1398,7 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = load_all(c, 1, 1)) != EXIT_OK)
 		return rc;
-	if (c->problems > 0) {
+	if (c->su.problems > 0) {
 		errx_msg("backfill refused: fix the problems above (the same "
 		    "check as ttpd -t)");
 		return EXIT_ERROR;
@@ -1452,7 +1412,7 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 	/* The store connection both reads history and writes tags: reads
 	 * are streamed, writes happen between rows in one transaction per
 	 * batch (SQLite allows that on one connection in WAL mode). */
-	pipeline_init(&pl, &c->reg, dry ? NULL : c->store);
+	pipeline_init(&pl, &c->su.reg, dry ? NULL : c->store);
 	pl.ts.attack_release = c->cfg.attack_release;
 	pl.batch_size = (size_t)batch;
 	pl.max_line_bytes = (size_t)c->cfg.max_event_bytes;

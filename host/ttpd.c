@@ -27,6 +27,7 @@
 #include "plugin.h"
 #include "probe.h"
 #include "rules.h"
+#include "startup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -82,30 +83,9 @@ usage(FILE *fp)
 
 struct ttpd {
 	struct config cfg;
-	struct registry reg;
-	struct ruleset rules;
+	struct startup su;     /* plugins, rules */
 	struct store *store;
-	int problems;
 };
-
-static void
-report_problem(void *ud, const char *msg)
-{
-	struct ttpd *t = ud;
-
-	t->problems++;
-	log_err("%s", msg);
-}
-
-static void
-apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
-{
-	struct ttpd *t = ud;
-	struct rule *r = ruleset_find(&t->rules, rule_id);
-
-	if (r != NULL)
-		r->state = *st;
-}
 
 static int
 lookup_ip(void *ud, const char *ip, char *out, size_t outlen)
@@ -135,51 +115,31 @@ open_store(const struct config *cfg)
 static int
 setup(struct ttpd *t, int with_store)
 {
-	char err[1024];
-	size_t i;
-	int failed = 0;
-
-	registry_init(&t->reg);
-	ruleset_init(&t->rules);
-	/* crash attribution; -t: crash-safe probe of every plugin first */
-	t->problems += probe_guard_plugins(&t->cfg, !with_store);
-	for (i = 0; i < t->cfg.nplugins; i++)
-		if (loader_load(&t->reg, t->cfg.plugins_dir,
-		    &t->cfg.plugins[i], err, sizeof err) != 0)
-			failed = 1; /* logged by the loader */
-	registry_finish(&t->reg);
+	startup_load(&t->su, &t->cfg, STARTUP_PLUGINS | STARTUP_GUARD |
+	    (with_store ? 0 : STARTUP_PROBE));
 	if (t->cfg.nplugins == 0)
 		log_warn("%s: plugins.load is empty: nothing will be tagged",
 		    t->cfg.file);
-
-	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
-	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
-	attack_setup(&t->cfg, &t->rules, report_problem, t, NULL);
-
 	if (with_store) {
 		if ((t->store = open_store(&t->cfg)) == NULL)
 			return -1;
-		if (store_rule_states(t->store, apply_rule_state, t) != 0)
+		if (startup_rule_states(&t->su, t->store) != 0)
 			log_warn("%s: reading ttp_rule_state failed: %s; all "
 			    "rules start enabled", store_path(t->store),
 			    store_error(t->store));
 	}
-
-	if (registry_assign_rules(&t->reg, &t->rules, report_problem, t) > 0)
-		failed = 1;
-	if (t->problems > 0)
-		failed = 1;
-	if (failed)
+	if (startup_assign(&t->su) > 0) {
 		log_err("start-up refused: fix the problems above (ttpd fails "
 		    "closed on a broken plugin or rule)");
-	return failed ? -1 : 0;
+		return -1;
+	}
+	return 0;
 }
 
 static void
 teardown(struct ttpd *t)
 {
-	registry_free(&t->reg);
-	ruleset_free(&t->rules);
+	startup_free(&t->su);
 	if (t->store != NULL)
 		store_close(t->store);
 	config_free(&t->cfg);
@@ -192,8 +152,8 @@ print_report(const struct ttpd *t, FILE *fp)
 	size_t i, k;
 	size_t inert = 0;
 
-	for (i = 0; i < t->reg.nplugins; i++) {
-		const struct plugin *p = t->reg.plugins[i];
+	for (i = 0; i < t->su.reg.nplugins; i++) {
+		const struct plugin *p = t->su.reg.plugins[i];
 		const char *const *kp;
 
 		fprintf(fp, "plugin %s: %s ABI %u.%u version %s kinds=", p->name,
@@ -208,11 +168,11 @@ print_report(const struct ttpd *t, FILE *fp)
 			    p->rules[k]->pub.rule_id);
 		fprintf(fp, "%s\n", p->nrules > 0 ? ")" : "");
 	}
-	for (i = 0; i < t->rules.n; i++)
-		if (t->rules.v[i]->owner == NULL)
+	for (i = 0; i < t->su.rules.n; i++)
+		if (t->su.rules.v[i]->owner == NULL)
 			inert++;
 	fprintf(fp, "rules: %zu loaded, %zu inert (no loaded plugin owns "
-	    "them)\n", t->rules.n, inert);
+	    "them)\n", t->su.rules.n, inert);
 }
 
 static int
@@ -250,7 +210,7 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 			return 1;
 		}
 	}
-	pipeline_init(&pl, &t->reg, wstore);
+	pipeline_init(&pl, &t->su.reg, wstore);
 	pl.ts.attack_release = t->cfg.attack_release;
 	pl.batch_size = (size_t)t->cfg.store_batch_size;
 	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
@@ -335,7 +295,7 @@ reload(struct daemon_env *env)
 	*t = nt;
 	log_set_level(t->cfg.log_level);
 	env->cfg = &t->cfg;
-	env->reg = &t->reg;
+	env->reg = &t->su.reg;
 	env->lookup_store = t->store;
 	return 0;
 }
@@ -491,7 +451,7 @@ run_daemon(struct ttpd *t, int foreground)
 	}
 	memset(&env, 0, sizeof env);
 	env.cfg = &t->cfg;
-	env.reg = &t->reg;
+	env.reg = &t->su.reg;
 	env.lookup_store = t->store;
 	env.reload = reload;
 	env.ud = t;
