@@ -33,6 +33,13 @@ struct daemon_env {
 	 * old ones stay in force (the reason is logged).
 	 */
 	int (*reload)(struct daemon_env *env);
+	/*
+	 * Optional: called once everything that may need root is open (the
+	 * store connections, the bus connection and its subscriptions),
+	 * before the first message is handled; ttpd drops privileges here.
+	 * -1 stops the daemon (exit status 1).
+	 */
+	int (*opened)(struct daemon_env *env);
 	void *ud;
 };
 

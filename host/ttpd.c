@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,7 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "test", no_argument, NULL, 't' },
+	{ "show-config", no_argument, NULL, 'T' },
 	{ "option", required_argument, NULL, 'o' },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "tags-out", required_argument, NULL, OPT_TAGS_OUT },
@@ -55,7 +58,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: ttpd [-ftVh] [-c file] [-o key=value]... [--replay file]\n"
+"usage: ttpd [-ftTVh] [-c file] [-o key=value]... [--replay file]\n"
 "            [--tags-out file] [--dry-run]\n"
 "\n"
 "Tag deception-network events with MITRE ATT&CK techniques.\n"
@@ -65,6 +68,9 @@ usage(FILE *fp)
 "                        value, e.g. -o store.path='\"/tmp/t.db\"'; repeatable\n"
 "  -t, --test            check configuration, plugins and rules, print each\n"
 "                        plugin's report, exit 0 (all good) or 1\n"
+"  -T, --show-config     check as -t, then print the effective configuration\n"
+"                        (every key, defaults included, in ttpd.conf syntax)\n"
+"                        and each plugin's status as comments; exit 0 or 1\n"
 "  -f, --foreground      run the daemon in the foreground (for systemd and\n"
 "                        terminals); without -f, ttpd detaches and writes\n"
 "                        daemon.pidfile.  SIGTERM/SIGINT drain and stop,\n"
@@ -175,6 +181,62 @@ print_report(const struct ttpd *t, FILE *fp)
 	    "them)\n", t->su.rules.n, inert);
 }
 
+/*
+ * -T: one comment line per configured plugin, so that the whole output
+ * still parses as a ttpd.conf.  `names`: plugins.load as configured
+ * (the -t probe drops crashing entries from cfg->plugins).
+ */
+static void
+print_plugin_status(const struct ttpd *t, char **names, size_t n, FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "# plugin status (%zu configured, %zu initialised)\n", n,
+	    t->su.reg.nplugins);
+	for (i = 0; i < n; i++) {
+		const struct plugin *p = registry_find(&t->su.reg, names[i]);
+		const char *const *kp;
+
+		if (p == NULL) {
+			fprintf(fp, "#   %s: init failed (see the messages "
+			    "above)\n", names[i]);
+			continue;
+		}
+		fprintf(fp, "#   %s: init ok, path %s, ABI %u.%u, version %s, "
+		    "kinds ", p->name, p->path, p->desc->abi_major,
+		    p->desc->abi_minor, p->desc->version != NULL ?
+		    p->desc->version : "?");
+		for (kp = p->desc->source_kinds; *kp != NULL; kp++)
+			fprintf(fp, "%s%s", kp == p->desc->source_kinds ? "" :
+			    ",", *kp);
+		fprintf(fp, ", %zu rules%s\n", p->nrules,
+		    p->disabled ? ", disabled" : "");
+	}
+}
+
+static int
+show_config(struct ttpd *t)
+{
+	char **names;
+	size_t i, n = t->cfg.nplugins;
+	int rc;
+
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = xstrdup(t->cfg.plugins[i].name);
+	/* printed before the set-up: the ATT&CK check fills in
+	 * attack.release, and the probe drops crashing plugins */
+	config_print(&t->cfg, stdout);
+	rc = setup(t, 0) == 0 ? 0 : 1;
+	print_plugin_status(t, names, n, stdout);
+	printf("# configuration %s %s\n", t->cfg.file, rc == 0 ? "OK" :
+	    "has problems");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
 static int
 run_replay(struct ttpd *t, const char *path, const char *tags_out,
     int dry_run)
@@ -270,6 +332,21 @@ warn_restart_needed(const struct config *old, const struct config *nw)
 		    "the next restart");
 }
 
+/* Per-plugin counters count since start-up, not since the last reload. */
+static void
+carry_counters(const struct registry *old, struct registry *nw)
+{
+	size_t i;
+
+	for (i = 0; i < nw->nplugins; i++) {
+		const struct plugin *p = registry_find(old,
+		    nw->plugins[i]->name);
+
+		if (p != NULL)
+			nw->plugins[i]->counters = p->counters;
+	}
+}
+
 /* SIGHUP: a new configuration, plugins and rules, or the old ones. */
 static int
 reload(struct daemon_env *env)
@@ -291,6 +368,7 @@ reload(struct daemon_env *env)
 		return -1;
 	}
 	warn_restart_needed(&t->cfg, &nt.cfg);
+	carry_counters(&t->su.reg, &nt.su.reg);
 	teardown(t);
 	*t = nt;
 	log_set_level(t->cfg.log_level);
@@ -323,6 +401,183 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* ------------------------------------------------- privilege drop */
+
+struct priv {
+	int set;          /* daemon.user configured and we are root */
+	uid_t uid;
+	gid_t gid;
+	char *user;       /* for messages */
+	char *group;
+	char *new_store;  /* store.path created by this start (as root) */
+};
+
+static struct priv priv;
+
+/* A name or a number; 0 or -1. */
+static int
+lookup_user(const char *s, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if ((pw = getpwnam(s)) == NULL) {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || errno != 0 ||
+		    n > (unsigned long)(uid_t)-2)
+			return -1;
+		pw = getpwuid((uid_t)n);
+		*uid = (uid_t)n;
+		*gid = pw != NULL ? pw->pw_gid : (gid_t)n;
+		return 0;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+lookup_group(const char *s, gid_t *gid)
+{
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	if ((gr = getgrnam(s)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 ||
+	    n > (unsigned long)(gid_t)-2)
+		return -1;
+	*gid = (gid_t)n;
+	return 0;
+}
+
+/*
+ * Before anything is opened: resolve daemon.user/daemon.group and decide
+ * whether a switch is needed.  Not root: fine only when already running
+ * as that user (and group).  0 or -1 (logged).
+ */
+static int
+priv_prepare(const struct config *cfg)
+{
+	uid_t uid;
+	gid_t gid;
+
+	memset(&priv, 0, sizeof priv);
+	if (cfg->daemon_user == NULL) {
+		if (cfg->daemon_group != NULL) {
+			log_err("%s: daemon.group is set without daemon.user; "
+			    "set both (or neither)", cfg->file);
+			return -1;
+		}
+		return 0;
+	}
+	if (lookup_user(cfg->daemon_user, &uid, &gid) != 0) {
+		log_err("%s: daemon.user \"%s\": no such user", cfg->file,
+		    cfg->daemon_user);
+		return -1;
+	}
+	if (cfg->daemon_group != NULL &&
+	    lookup_group(cfg->daemon_group, &gid) != 0) {
+		log_err("%s: daemon.group \"%s\": no such group", cfg->file,
+		    cfg->daemon_group);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (getuid() == uid && geteuid() == uid && getgid() == gid &&
+		    getegid() == gid) {
+			log_info("already running as daemon.user %s (uid %ld, "
+			    "gid %ld): no privilege drop needed",
+			    cfg->daemon_user, (long)uid, (long)gid);
+			return 0;
+		}
+		log_err("%s: daemon.user is %s (uid %ld, gid %ld) but ttpd "
+		    "runs as uid %ld, gid %ld and is not root, so it cannot "
+		    "switch: start it as root or as that user", cfg->file,
+		    cfg->daemon_user, (long)uid, (long)gid, (long)geteuid(),
+		    (long)getegid());
+		return -1;
+	}
+	priv.set = 1;
+	priv.uid = uid;
+	priv.gid = gid;
+	priv.user = cfg->daemon_user;
+	priv.group = cfg->daemon_group;
+	return 0;
+}
+
+/*
+ * After the pidfile, the store, the plugins, the bus connection and the
+ * log are open: drop supplementary groups, gid, uid; then make sure root
+ * cannot be regained.  0 or -1 (logged: the daemon stops).
+ */
+static int
+priv_drop(struct daemon_env *env)
+{
+	if (!priv.set)
+		return 0;
+	/* a database this start created as root goes to the user, so that
+	 * the reopening of a reload works; one that existed is left alone */
+	if (priv.new_store != NULL) {
+		static const char *const sfx[] = { "", "-wal", "-shm",
+		    "-journal" };
+		size_t i;
+
+		for (i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+			char *f = xasprintf("%s%s", priv.new_store, sfx[i]);
+
+			if (chown(f, priv.uid, priv.gid) != 0 &&
+			    errno != ENOENT)
+				log_warn("privilege drop: chown %s: %s", f,
+				    strerror(errno));
+			free(f);
+		}
+	}
+	if (setgroups(1, &priv.gid) != 0) {
+		log_err("privilege drop: setgroups(%ld): %s", (long)priv.gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgid(priv.gid) != 0) {
+		log_err("privilege drop: setgid(%ld): %s", (long)priv.gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(priv.uid) != 0) {
+		log_err("privilege drop: setuid(%ld): %s", (long)priv.uid,
+		    strerror(errno));
+		return -1;
+	}
+	if (priv.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_err("privilege drop: root could be regained after "
+		    "switching to uid %ld; stopping", (long)priv.uid);
+		return -1;
+	}
+	if (getuid() != priv.uid || geteuid() != priv.uid ||
+	    getgid() != priv.gid || getegid() != priv.gid) {
+		log_err("privilege drop: still uid %ld/%ld gid %ld/%ld after "
+		    "switching; stopping", (long)getuid(), (long)geteuid(),
+		    (long)getgid(), (long)getegid());
+		return -1;
+	}
+	log_notice("privileges dropped: running as user %s (uid %ld), group "
+	    "%s (gid %ld)", priv.user, (long)priv.uid, priv.group != NULL ?
+	    priv.group : "(its primary)", (long)priv.gid);
+	if (strcmp(env->cfg->store_path, ":memory:") != 0 &&
+	    access(env->cfg->store_path, R_OK | W_OK) != 0)
+		log_warn("store.path %s is not writable by daemon.user %s: "
+		    "tagging goes on through the open connection, but a "
+		    "reload (SIGHUP) will fail; chown it (and its directory) "
+		    "to that user", env->cfg->store_path, priv.user);
+	return 0;
 }
 
 static int pidfile_fd = -1;
@@ -416,6 +671,7 @@ detach_done(int fd, int ok, int syslog_already)
 
 	if (ok && !syslog_already)
 		log_init("ttpd", LOG_TARGET_SYSLOG, log_level());
+	/* (log.facility was set before the first log_init) */
 	if (write(fd, &c, 1) != 1)
 		log_warn("cannot notify the parent process");
 	close(fd);
@@ -434,6 +690,11 @@ run_daemon(struct ttpd *t, int foreground)
 	struct daemon_env env;
 	int notify = -1, rc;
 
+	if (priv_prepare(&t->cfg) != 0)
+		return 1;
+	if (priv.set && strcmp(t->cfg.store_path, ":memory:") != 0 &&
+	    access(t->cfg.store_path, F_OK) != 0 && errno == ENOENT)
+		priv.new_store = t->cfg.store_path;
 	if (!foreground) {
 		if (pidfile_lock(t->cfg.pidfile) != 0)
 			return 1;
@@ -454,10 +715,13 @@ run_daemon(struct ttpd *t, int foreground)
 	env.reg = &t->su.reg;
 	env.lookup_store = t->store;
 	env.reload = reload;
+	env.opened = priv_drop;
 	env.ud = t;
 	rc = daemon_run(&env);
 	bus_library_cleanup();
 	if (pidfile_fd >= 0) {
+		/* after a privilege drop this may fail: the lock is what
+		 * counts, and a stale file is harmless */
 		unlink(t->cfg.pidfile);
 		close(pidfile_fd);
 	}
@@ -471,13 +735,13 @@ main(int argc, char **argv)
 	const char *tags_out = NULL;
 	const char **overrides = NULL;
 	size_t noverrides = 0;
-	int ch, test = 0, dry_run = 0, foreground = 0, rc;
+	int ch, test = 0, show = 0, dry_run = 0, foreground = 0, rc;
 	struct ttpd t;
 	char err[2048];
 
 	memset(&t, 0, sizeof t);
 	log_init("ttpd", LOG_TARGET_STDERR, TTPD_LOG_INFO);
-	while ((ch = getopt_long(argc, argv, "c:fto:Vh", long_options,
+	while ((ch = getopt_long(argc, argv, "c:ftTo:Vh", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -488,6 +752,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'T':
+			show = 1;
 			break;
 		case 'o':
 			overrides = xreallocarray(overrides, noverrides + 1,
@@ -521,6 +788,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (show && (test || replay != NULL)) {
+		fprintf(stderr, "ttpd: -T cannot be combined with -t or "
+		    "--replay\n");
+		return 2;
+	}
 	if ((tags_out != NULL || dry_run) && replay == NULL) {
 		fprintf(stderr, "ttpd: --tags-out and --dry-run need --replay\n");
 		return 2;
@@ -535,9 +807,17 @@ main(int argc, char **argv)
 	saved_overrides = overrides;
 	nsaved_overrides = noverrides;
 	/* replay and -t talk to a terminal: keep stderr there */
-	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
+	log_set_facility(t.cfg.log_facility);
+	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test &&
+	    !show) ?
 	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
 
+	if (show) {
+		rc = show_config(&t);
+		teardown(&t);
+		free(overrides);
+		return rc;
+	}
 	if (replay == NULL && !test) {
 		rc = run_daemon(&t, foreground);
 		teardown(&t);

@@ -499,7 +499,7 @@ START_TEST(test_rule_errors)
 	ck_assert_int_eq(CTL(&e, "rule", "disable", "TD0001", "--bogus"), 2);
 	ck_assert_int_eq(CTL(&e, "frobnicate"), 2);
 	ck_assert_str_eq(e.err, "ttpctl: unknown command 'frobnicate' (rules, "
-	    "rule, tags, navigator, backfill)\n");
+	    "rule, tags, navigator, backfill, status)\n");
 	/* nothing was written by any of these */
 	ck_assert_int_ne(access(e.db, F_OK), 0);
 	/* a broken configuration */
