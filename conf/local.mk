@@ -16,6 +16,7 @@ dist-rule-pack:
 rulepackdir = $(pkgdatadir)/rules
 installed_conf_sed = $(SED) \
 	-e 's|"/var/lib/ttpd/ttpd.db"|"$(localstatedir)/lib/ttpd/ttpd.db"|' \
+	-e 's|"/var/lib/ttpd/stats.json"|"$(localstatedir)/lib/ttpd/stats.json"|' \
 	-e 's|"/etc/ttpd/rules"|"$(rulepackdir)"|' \
 	-e 's|"/usr/lib/ttpd/plugins"|"$(pluginsdir)"|' \
 	$(srcdir)/conf/ttpd.conf

@@ -68,3 +68,8 @@ tests_integration_check_privdrop_CFLAGS = $(test_cflags) $(SQLITE_CFLAGS) \
 	$(NATS_CFLAGS)
 tests_integration_check_privdrop_LDADD = $(test_ldadd) $(SQLITE_LIBS) \
 	$(NATS_LIBS)
+
+# make install DESTDIR=...: every file in its place, the installed ttpd
+# accepts the installed configuration, make uninstall cleans up.
+TESTS += tests/integration/check-install.sh
+EXTRA_DIST += tests/integration/check-install.sh
