@@ -221,6 +221,30 @@ START_TEST(test_counters_heartbeat_and_status)
 	jv_decref(v);
 	free(beat);
 
+	/* the file keeps coming while the bus is down */
+	fx_nats_stop(&f, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		char *text = tu_read_file(stats, NULL);
+
+		v = text != NULL ? jv_parse(text, strlen(text), NULL, 0) : NULL;
+		free(text);
+		if (v != NULL) {
+			int conn = 1;
+
+			jv_get_bool(jv_object_get(v, "bus_connected"), &conn);
+			jv_decref(v);
+			if (!conn)
+				break;
+		}
+		usleep(100000);
+	}
+	ck_assert_msg(i < 100, "no stats file with bus_connected false");
+	ck_assert_int_eq(status(&f, NULL, &out, NULL), 0);
+	ck_assert_msg(strstr(out, "bus disconnected") != NULL, "%s", out);
+	free(out);
+	fx_nats_start(&f);
+	ck_assert_int_ge(fx_health(&f, "received"), 6);
+
 	/* stopped: the last counters, exit 5 */
 	ck_assert_int_eq(fx_ttpd_stop(&f, 0, SIGTERM), 0);
 	ck_assert_int_eq(status(&f, NULL, &out, &err), 5);

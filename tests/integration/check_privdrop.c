@@ -136,6 +136,44 @@ START_TEST(test_drop_by_id)
 }
 END_TEST
 
+/* Detached (no -f): the pidfile is written and locked as root, then the
+ * daemon drops to nobody; it still stops cleanly. */
+START_TEST(test_drop_detached)
+{
+	struct fx f;
+	char pidfile[1024], *text;
+	const char *args[] = { "-c", NULL, NULL };
+	long pid;
+	int i;
+
+	fx_setup(&f, NULL, NULL);
+	drop_to(&f, "nobody", group_name);
+	args[1] = f.conf;
+	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, NULL), 0);
+	snprintf(pidfile, sizeof pidfile, "%s/ttpd.pid", f.dir);
+	text = tu_read_file(pidfile, NULL);
+	ck_assert(text != NULL);
+	pid = strtol(text, NULL, 10);
+	free(text);
+	ck_assert_int_gt(pid, 1);
+	/* up once it beats; its counters include the plugin */
+	ck_assert_int_ge(fx_health(&f, "received"), 0);
+	assert_ids((pid_t)pid, "Uid", (long)nobody_uid);
+	assert_ids((pid_t)pid, "Gid", (long)nobody_gid);
+	assert_ids((pid_t)pid, "Groups", (long)nobody_gid);
+	/* a second instance still finds the pidfile locked */
+	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, &text), 1);
+	ck_assert_msg(strstr(text, "another ttpd is already running") !=
+	    NULL, "%s", text);
+	free(text);
+	ck_assert_int_eq(kill((pid_t)pid, SIGTERM), 0);
+	for (i = 0; i < 300 && kill((pid_t)pid, 0) == 0; i++)
+		usleep(100000);
+	ck_assert_msg(kill((pid_t)pid, 0) != 0, "ttpd %ld did not stop", pid);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* Run ttpd -f as nobody (forked, ids switched before exec). */
 static int
 run_as_nobody(const char *conf, char **err)
@@ -254,6 +292,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_drop_by_name);
 	tcase_add_test(tc, test_drop_by_id);
+	tcase_add_test(tc, test_drop_detached);
 	tcase_add_test(tc, test_refused_when_not_root);
 	tcase_add_test(tc, test_unknown_user_or_group);
 	suite_add_tcase(s, tc);
