@@ -42,6 +42,7 @@ enum { OPT_REPLAY = 256, OPT_TAGS_OUT, OPT_DRY_RUN };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "test", no_argument, NULL, 't' },
 	{ "show-config", no_argument, NULL, 'T' },
@@ -58,12 +59,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: ttpd [-ftTVh] [-c file] [-o key=value]... [--replay file]\n"
+"usage: ttpd [-dftTVh] [-c file] [-o key=value]... [--replay file]\n"
 "            [--tags-out file] [--dry-run]\n"
 "\n"
 "Tag deception-network events with MITRE ATT&CK techniques.\n"
 "\n"
 "  -c, --config FILE     configuration file (default %s)\n"
+"  -d, --debug           log debug messages: the same as -o log.level=\"debug\"\n"
 "  -o, --option KEY=VAL  override a setting: dotted path, libconfig literal\n"
 "                        value, e.g. -o store.path='\"/tmp/t.db\"'; repeatable\n"
 "  -t, --test            check configuration, plugins and rules, print each\n"
@@ -741,11 +743,17 @@ main(int argc, char **argv)
 
 	memset(&t, 0, sizeof t);
 	log_init("ttpd", LOG_TARGET_STDERR, TTPD_LOG_INFO);
-	while ((ch = getopt_long(argc, argv, "c:ftTo:Vh", long_options,
+	while ((ch = getopt_long(argc, argv, "c:dftTo:Vh", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'd':
+			/* an override, so that reloads keep it */
+			overrides = xreallocarray(overrides, noverrides + 1,
+			    sizeof *overrides);
+			overrides[noverrides++] = "log.level=\"debug\"";
 			break;
 		case 'f':
 			foreground = 1;

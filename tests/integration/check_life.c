@@ -86,6 +86,13 @@ START_TEST(test_show_config_parses_back)
 	free(out);
 	free(out2);
 
+	/* -d is log.level "debug", whatever the file says */
+	args[1] = conf; args[2] = "-d"; args[3] = "-T"; args[4] = NULL;
+	ck_assert_int_eq(lf_run("host/ttpd", args, &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\tlevel = \"debug\";"));
+	free(out);
+	args[2] = "-T"; args[3] = NULL;
+
 	/* a plugin that does not load: status "init failed", exit 1, the
 	 * configuration is still printed */
 	free(conf);
