@@ -702,12 +702,14 @@ run_daemon(struct ttpd *t, int foreground)
 			return 1;
 		notify = detach();
 	}
+	/* before the (possibly slow) set-up: a SIGHUP or SIGTERM that
+	 * arrives meanwhile is acted on once it is done, not fatal */
+	install_signals();
 	if (setup(t, 1) != 0) {
 		if (notify >= 0)
 			detach_done(notify, 0, 0);
 		return 1;
 	}
-	install_signals();
 	if (notify >= 0) {
 		pidfile_write();
 		detach_done(notify, 1, t->cfg.log_syslog);
