@@ -205,19 +205,73 @@ check_emits(const struct rule *r, struct failures *f)
 	}
 }
 
+/* The file-name prefix of a tactic: its ATT&CK short name, snake_case. */
+static const char *
+tactic_prefix(const char *tactic)
+{
+	static const struct {
+		const char *id, *prefix;
+	} tactics[] = {
+		{ "TA0043", "reconnaissance" },
+		{ "TA0042", "resource_development" },
+		{ "TA0001", "initial_access" },
+		{ "TA0002", "execution" },
+		{ "TA0003", "persistence" },
+		{ "TA0004", "privilege_escalation" },
+		{ "TA0005", "defense_evasion" },
+		{ "TA0006", "credential_access" },
+		{ "TA0007", "discovery" },
+		{ "TA0008", "lateral_movement" },
+		{ "TA0009", "collection" },
+		{ "TA0011", "command_and_control" },
+		{ "TA0010", "exfiltration" },
+		{ "TA0040", "impact" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof tactics / sizeof tactics[0]; i++)
+		if (strcmp(tactic, tactics[i].id) == 0)
+			return tactics[i].prefix;
+	return NULL;
+}
+
+/*
+ * Engine rules live in <tactic>_<rule_id>.yaml, the tactic being the one
+ * of the first emit, so a directory listing groups them by tactic; lifter
+ * rules keep <rule_id>.yaml (their id block already names the lifter).
+ */
+static void
+check_file_name(const struct rule *r, struct failures *f)
+{
+	const char *id = r->pub.rule_id, *prefix = NULL;
+	char want_file[96];
+
+	if (is_lifter_rule(r))
+		snprintf(want_file, sizeof want_file, "%s.yaml", id);
+	else {
+		if (r->pub.n_emits > 0)
+			prefix = tactic_prefix(r->pub.emits[0]->tactic);
+		if (prefix == NULL) {
+			failure(f, "%s: first emit has no known tactic", id);
+			return;
+		}
+		snprintf(want_file, sizeof want_file, "%s_%s.yaml", prefix,
+		    id);
+	}
+	if (strcmp(base_name(r->pub.path), want_file) != 0)
+		failure(f, "%s: file name is not %s", r->pub.path, want_file);
+}
+
 static void
 check_conventions(const struct rule *r, struct failures *f)
 {
 	const char *id = r->pub.rule_id, *field, *kind;
-	char want_file[32];
 
-	snprintf(want_file, sizeof want_file, "%s.yaml", id);
 	if (!is_pack_id(id))
 		failure(f, "%s: rule_id %s is not TDnnnn", r->pub.path, id);
-	if (strcmp(base_name(r->pub.path), want_file) != 0)
-		failure(f, "%s: file name is not %s", r->pub.path, want_file);
-	if (r->pub.rule_version != 1)
-		failure(f, "%s: rule_version %lld, want 1", id,
+	check_file_name(r, f);
+	if (r->pub.rule_version < 1)
+		failure(f, "%s: rule_version %lld, want 1 or more", id,
 		    (long long)r->pub.rule_version);
 	if (r->pub.name == NULL || !is_snake_case(r->pub.name))
 		failure(f, "%s: name is not snake_case", id);
