@@ -6,3 +6,5 @@ tests_unit_check_rulepack_SOURCES = tests/unit/check_rulepack.c \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_rulepack_CFLAGS = $(test_cflags)
 tests_unit_check_rulepack_LDADD = $(test_ldadd)
+# The benign command corpus the precision test reads.
+EXTRA_DIST += tests/data/benign-commands.txt
