@@ -5,7 +5,8 @@ EXTRA_DIST += conf/ttpd.conf conf/ttpd-dev.conf conf/sample-events.jsonl
 dist-hook: dist-rule-pack
 dist-rule-pack:
 	$(MKDIR_P) $(distdir)/conf/rules
-	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/README; do \
+	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/README \
+	    $(srcdir)/conf/rules/VERSION $(srcdir)/conf/rules/MANIFEST; do \
 		if test -f "$$f"; then cp -p "$$f" $(distdir)/conf/rules/; fi; \
 	done
 .PHONY: dist-rule-pack
