@@ -12,7 +12,8 @@
  * over ASCII-case-folded literals, the way RE2's prefilter does.  It gives
  * up (the whole pattern becomes unfilterable) on anything outside a
  * conservative subset: non-ASCII pattern bytes, numeric and property
- * escapes, backreferences, recursion, conditionals, verbs, \Q..\E,
+ * escapes, named and multi-digit backreferences (\1-\9 are read as
+ * "unknown text"), recursion, conditionals, verbs, \Q..\E,
  * extended mode, and brace forms whose meaning differs between PCRE2
  * releases.
  */
@@ -384,6 +385,14 @@ parse_escape(struct reader *r)
 	case 'N':
 		if (r->p < r->end && *r->p == '{')
 			r->bail = 1;                    /* \N{U+...} */
+		return info_none();
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+	case '8': case '9':
+		/* \1-\9 is always a backreference: it matches text the
+		 * pattern already matched, i.e. something unknown.  Longer
+		 * numbers may be octal or literal digits: give up. */
+		if (r->p < r->end && is_digit(*r->p))
+			r->bail = 1;
 		return info_none();
 	default:
 		r->bail = 1;    /* \x \o \c \p \g \k \Q digits ... */

@@ -823,11 +823,14 @@ START_TEST(test_pf_extract)
 		{ "(?i:AB)c", 1, "abc" },
 		{ "[]x]yz", 1, "yz" },
 		{ "[[:alpha:]]yz", 1, "yz" },
+		/* \1-\9: a backreference, unknown text */
+		{ "(a)\\1", 1, "a" },
+		{ "(\\w+);rm \\1", 1, ";rm " },
 		/* not understood: give up */
 		{ "a{,3}b", 0, "" },
 		{ "a{ 2}b", 0, "" },
 		{ "\\x41bc", 0, "" },
-		{ "(a)\\1", 0, "" },
+		{ "(a\\d)\\10", 0, "" },     /* backreference or octal? */
 		{ "(?x) a b c", 0, "" },
 		{ "\\Qabc\\E", 0, "" },
 		{ "(?(1)a|b)", 0, "" },
