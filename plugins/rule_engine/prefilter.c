@@ -30,6 +30,15 @@
 
 enum info_kind { I_NONE, I_EXACT, I_REQ };
 
+/*
+ * A zero-width "word boundary on the ASCII level" marker inside extracted
+ * strings: \b, and lookarounds that prove the neighbouring character is
+ * not a word character.  pf_extract() turns a marker at either end of a
+ * literal, next to a word character, into a PF_LB / PF_RB flag and strips
+ * every marker.
+ */
+#define MARK '\x01'
+
 struct sset {
 	char **v;
 	size_t n, cap;
@@ -97,15 +106,39 @@ sset_add(struct sset *s, const char *str, size_t len)
 	return 0;
 }
 
+/* Length without boundary markers. */
+static size_t
+text_len(const char *str)
+{
+	size_t n = 0;
+
+	for (; *str != '\0'; str++)
+		if (*str != MARK)
+			n++;
+	return n;
+}
+
 static size_t
 sset_min_len(const struct sset *s)
 {
 	size_t i, m = (size_t)-1;
 
 	for (i = 0; i < s->n; i++)
-		if (strlen(s->v[i]) < m)
-			m = strlen(s->v[i]);
+		if (text_len(s->v[i]) < m)
+			m = text_len(s->v[i]);
 	return m;
+}
+
+/* Can the set match the empty string (markers are zero-width)? */
+static int
+sset_has_blank(const struct sset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (text_len(s->v[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* ---- infos ---- */
@@ -144,7 +177,7 @@ static struct info
 as_req(struct info in)
 {
 	if (in.kind == I_EXACT) {
-		if (sset_has(&in.s, "", 0)) {
+		if (sset_has_blank(&in.s)) {
 			info_free(&in);
 			return in;
 		}
@@ -369,13 +402,20 @@ parse_escape(struct reader *r)
 		return info_none();
 	}
 	if (!is_alnum(c)) {
-		if (c == '\0')
+		if (c == '\0' || c == MARK)
 			return info_none();
 		lit = (char)fold(c);
 		return info_exact1(r, &lit, 1);
 	}
 	switch (c) {
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+	case 'b': case 'A': case 'z': case 'Z': {
+		/* zero width, and the character on one side is not a word
+		 * character (or there is none) */
+		char mark = MARK;
+
+		return info_exact1(r, &mark, 1);
+	}
+	case 'B': case 'G': case 'K':
 		return info_exact1(r, "", 0);           /* zero width */
 	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
 	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
@@ -400,12 +440,111 @@ parse_escape(struct reader *r)
 	}
 }
 
+/*
+ * One atom at p (up to end) that can only match a character that is not
+ * an ASCII word character, or the end of the subject: \s \n \t \r \f \v
+ * \h \z \Z $ ^, an escaped or plain punctuation character, or a class
+ * without a word character, range or negation.  Returns its length, 0 if
+ * it is not such an atom.
+ */
+static size_t
+nonword_atom(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q;
+
+	if (p >= end)
+		return 0;
+	if (*p == '$' || *p == '^')
+		return 1;
+	if (*p == '\\') {
+		if (p + 1 >= end)
+			return 0;
+		if (strchr("sntrfvhzZ", p[1]) != NULL)
+			return 2;
+		return p[1] < 0x80 && !is_alnum(p[1]) && p[1] != '_' ? 2 : 0;
+	}
+	if (*p == '[') {
+		q = p + 1;
+		if (q < end && (*q == '^' || *q == ']'))
+			return 0;
+		for (; q < end && *q != ']'; q++) {
+			if (*q >= 0x80 || is_alnum(*q) || *q == '_' ||
+			    *q == '[' || (*q == '-' && q[-1] != '[' &&
+			    q + 1 < end && q[1] != ']'))
+				return 0;       /* word chars, ranges, POSIX */
+			if (*q == '\\') {
+				if (q + 1 >= end || (strchr("sntrfvh", q[1]) ==
+				    NULL && (q[1] >= 0x80 || is_alnum(q[1]) ||
+				    q[1] == '_')))
+					return 0;
+				q++;
+			}
+		}
+		return q < end ? (size_t)(q + 1 - p) : 0;
+	}
+	if (*p < 0x80 && !is_alnum(*p) && *p != '_' &&
+	    strchr(".()|*+?{}", *p) == NULL)
+		return 1;
+	return 0;
+}
+
+/* A class or escape at p that every ASCII word character matches: \w, or
+ * a class listing \w.  Returns its length, or 0. */
+static size_t
+all_word_atom(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q;
+	int has_w = 0;
+
+	if (p + 1 < end && p[0] == '\\' && p[1] == 'w')
+		return 2;
+	if (p >= end || *p != '[' || p + 1 >= end || p[1] == '^')
+		return 0;
+	for (q = p + 1; q < end && *q != ']'; q++)
+		if (*q == '\\') {
+			if (q + 1 >= end)
+				return 0;
+			if (q[1] == 'w')
+				has_w = 1;
+			q++;
+		} else if (*q == '[')
+			return 0;
+	return q < end && has_w ? (size_t)(q + 1 - p) : 0;
+}
+
+/*
+ * Does the lookaround body [p, end) (end at its ')') prove that the
+ * character on its side is not an ASCII word character?  Positive: every
+ * branch is one non-word atom.  Negative: the body is one atom that every
+ * word character matches.
+ */
+static int
+lookaround_bounds(const unsigned char *p, const unsigned char *end,
+    int negative)
+{
+	size_t len;
+
+	if (negative)
+		return (len = all_word_atom(p, end)) > 0 && p + len == end;
+	for (;;) {
+		if ((len = nonword_atom(p, end)) == 0)
+			return 0;
+		p += len;
+		if (p == end)
+			return 1;
+		if (*p != '|')
+			return 0;
+		p++;
+	}
+}
+
 /* A group; the reader is just past '('. */
 static struct info
 parse_group(struct reader *r)
 {
 	struct info in;
-	int zero_width = 0;
+	int zero_width = 0, negative = 0;
+	const unsigned char *body;
 
 	if (r->p < r->end && *r->p == '*') {
 		r->bail = 1;            /* verbs, (*pla:...) */
@@ -425,12 +564,14 @@ parse_group(struct reader *r)
 			break;
 		case '=':
 		case '!':
+			negative = *r->p == '!';
 			r->p++;
 			zero_width = 1;
 			break;
 		case '<':
 			if (r->p + 1 < r->end &&
 			    (r->p[1] == '=' || r->p[1] == '!')) {
+				negative = r->p[1] == '!';
 				r->p += 2;
 				zero_width = 1;
 				break;
@@ -495,6 +636,7 @@ parse_group(struct reader *r)
 		r->bail = 1;
 		return info_none();
 	}
+	body = r->p;
 	in = parse_alt(r);
 	r->depth--;
 	if (r->bail || r->nomem) {
@@ -508,8 +650,13 @@ parse_group(struct reader *r)
 	}
 	r->p++;
 	if (zero_width) {
-		/* a lookaround consumes nothing of the match */
+		/* a lookaround consumes nothing of the match; some prove
+		 * that a neighbour is not a word character */
+		char mark = MARK;
+
 		info_free(&in);
+		if (lookaround_bounds(body, r->p - 1, negative))
+			return info_exact1(r, &mark, 1);
 		return info_exact1(r, "", 0);
 	}
 	return in;
@@ -561,8 +708,11 @@ parse_item(struct reader *r)
 		break;
 	case '^':
 	case '$':
+		/* next to the start, the end or a newline: not a word
+		 * character on that side */
 		r->p++;
-		in = info_exact1(r, "", 0);
+		lit = MARK;
+		in = info_exact1(r, &lit, 1);
 		break;
 	case '\\':
 		in = parse_escape(r);
@@ -585,8 +735,8 @@ parse_item(struct reader *r)
 			return info_none();
 		}
 		r->p++;
-		if (c == '\0')
-			in = info_none();
+		if (c == '\0' || c == MARK)
+			in = info_none();       /* MARK is ours */
 		else {
 			lit = (char)fold(c);
 			in = info_exact1(r, &lit, 1);
@@ -727,6 +877,60 @@ parse_alt(struct reader *r)
  * of NONE is NONE.
  */
 
+static int
+is_word(int c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+/*
+ * Turn boundary markers into flags: a marker at an end of a literal, next
+ * to a word character of it, says the neighbour outside is not a word
+ * character.  Markers are then removed; literals that became equal keep
+ * the flags they share.  -1 on out of memory.
+ */
+static int
+strip_marks(struct sset *s, unsigned char **flagsp)
+{
+	unsigned char *flags = calloc(s->n ? s->n : 1, 1);
+	size_t i, j, k, len;
+
+	if (flags == NULL)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		char *v = s->v[i];
+		size_t first, last;
+
+		len = strlen(v);
+		for (first = 0; first < len && v[first] == MARK; first++)
+			;
+		for (last = len; last > first && v[last - 1] == MARK; last--)
+			;
+		if (first > 0 && first < len && is_word((unsigned char)v[first]))
+			flags[i] |= PF_LB;
+		if (last < len && last > first &&
+		    is_word((unsigned char)v[last - 1]))
+			flags[i] |= PF_RB;
+		for (j = k = 0; j < len; j++)
+			if (v[j] != MARK)
+				v[k++] = v[j];
+		v[k] = '\0';
+	}
+	/* merge duplicates */
+	for (i = 0; i < s->n; i++)
+		for (j = i + 1; j < s->n; j++)
+			if (strcmp(s->v[i], s->v[j]) == 0) {
+				flags[i] &= flags[j];
+				free(s->v[j]);
+				s->v[j] = s->v[s->n - 1];
+				flags[j] = flags[s->n - 1];
+				s->n--;
+				j--;
+			}
+	*flagsp = flags;
+	return 0;
+}
+
 int
 pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 {
@@ -734,6 +938,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	struct info in;
 
 	out->v = NULL;
+	out->flags = NULL;
 	out->n = 0;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
@@ -754,6 +959,10 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 		info_free(&in);
 		return 0;
 	}
+	if (strip_marks(&in.s, &out->flags) < 0) {
+		info_free(&in);
+		return -1;
+	}
 	out->v = in.s.v;
 	out->n = in.s.n;
 	return 1;
@@ -769,7 +978,9 @@ pf_literals_free(struct pf_literals *lits)
 	for (i = 0; i < lits->n; i++)
 		free(lits->v[i]);
 	free(lits->v);
+	free(lits->flags);
 	lits->v = NULL;
+	lits->flags = NULL;
 	lits->n = 0;
 }
 
@@ -802,14 +1013,21 @@ struct pf_automaton {
 	uint32_t *out_off;      /* per state: first entry in out_ids */
 	uint32_t *out_n;        /* per state: number of set ids */
 	uint32_t *out_ids;
+	uint8_t *out_flags;     /* per entry: PF_LB/PF_RB to check */
+	uint8_t *out_len;       /* per entry: literal bytes in the trie */
 	size_t nsets;
+};
+
+struct out_entry {
+	uint32_t id;
+	uint8_t flags, len;
 };
 
 struct builder {
 	size_t nclasses;
 	int32_t *go;            /* nstates x nclasses, -1 = no edge */
 	size_t nstates, cap;
-	uint32_t **out;         /* per state: set ids, merged along fail */
+	struct out_entry **out; /* per state: set ids, merged along fail */
 	size_t *out_n, *out_cap;
 };
 
@@ -821,7 +1039,7 @@ builder_state(struct builder *b)
 	if (b->nstates == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		int32_t *go;
-		uint32_t **out;
+		struct out_entry **out;
 		size_t *on, *oc;
 
 		if (cap * b->nclasses >= PF_OUT_FLAG)
@@ -853,23 +1071,27 @@ builder_state(struct builder *b)
 }
 
 static int
-builder_add_out(struct builder *b, size_t state, uint32_t id)
+builder_add_out(struct builder *b, size_t state, struct out_entry e)
 {
 	size_t i;
 
-	for (i = 0; i < b->out_n[state]; i++)
-		if (b->out[state][i] == id)
-			return 0;
+	for (i = 0; i < b->out_n[state]; i++) {
+		struct out_entry *o = &b->out[state][i];
+
+		if (o->id == e.id && (o->flags == 0 ||
+		    (o->flags == e.flags && o->len == e.len)))
+			return 0;       /* already reported at least as often */
+	}
 	if (b->out_n[state] == b->out_cap[state]) {
 		size_t cap = b->out_cap[state] ? b->out_cap[state] * 2 : 2;
-		uint32_t *v = realloc(b->out[state], cap * sizeof *v);
+		struct out_entry *v = realloc(b->out[state], cap * sizeof *v);
 
 		if (v == NULL)
 			return -1;
 		b->out[state] = v;
 		b->out_cap[state] = cap;
 	}
-	b->out[state][b->out_n[state]++] = id;
+	b->out[state][b->out_n[state]++] = e;
 	return 0;
 }
 
@@ -896,6 +1118,8 @@ pf_free(struct pf_automaton *a)
 	free(a->out_off);
 	free(a->out_n);
 	free(a->out_ids);
+	free(a->out_flags);
+	free(a->out_len);
 	free(a);
 }
 
@@ -936,6 +1160,7 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 		for (j = 0; j < sets[i]->n; j++) {
 			const unsigned char *s =
 			    (const unsigned char *)sets[i]->v[j];
+			struct out_entry e;
 			size_t st = 0;
 
 			for (k = 0; s[k] != '\0' && k < PF_SCAN_PREFIX; k++) {
@@ -949,7 +1174,13 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 				}
 				st = (size_t)b.go[edge];
 			}
-			if (builder_add_out(&b, st, (uint32_t)i) < 0)
+			e.id = (uint32_t)i;
+			e.len = (uint8_t)k;
+			e.flags = sets[i]->flags != NULL ? sets[i]->flags[j] :
+			    0;
+			if (s[k] != '\0')
+				e.flags &= ~PF_RB;  /* its end is not in the trie */
+			if (builder_add_out(&b, st, e) < 0)
 				goto fail;
 		}
 	}
@@ -1002,16 +1233,22 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
 	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
-	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL || a->out_n == NULL ||
-	    a->out_ids == NULL || total > UINT32_MAX)
+	a->out_flags = malloc(total ? total : 1);
+	a->out_len = malloc(total ? total : 1);
+	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL ||
+	    a->out_n == NULL || a->out_ids == NULL || a->out_flags == NULL ||
+	    a->out_len == NULL || total > UINT32_MAX)
 		goto fail;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
 		a->out_off[i] = (uint32_t)total;
 		a->out_n[i] = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++)
-			a->out_ids[total++] = b.out[old][k];
+		for (k = 0; k < b.out_n[old]; k++) {
+			a->out_ids[total] = b.out[old][k].id;
+			a->out_flags[total] = b.out[old][k].flags;
+			a->out_len[total++] = b.out[old][k].len;
+		}
 		for (k = 0; k < nc; k++) {
 			size_t t = (size_t)b.go[old * nc + k];
 
@@ -1081,17 +1318,45 @@ fold_non_ascii(const unsigned char *s, size_t n, size_t *len)
 	}
 }
 
-/* Set the bits of the sets reported by the state at row offset `row`. */
+static int
+ascii_word(unsigned c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Set the bits of the sets reported by the state at row offset `row`,
+ * whose literals end just before s[end].  A PF_LB/PF_RB literal counts
+ * only without an ASCII word character on that side.  Bytes before
+ * ascii_from may hold non-ASCII characters (a folded one spans several
+ * bytes), so a literal starting before it has no known start, and its
+ * PF_LB is not checked.
+ */
 static void
-report(const struct pf_automaton *a, size_t row, uint64_t *hits)
+report(const struct pf_automaton *a, size_t row, uint64_t *hits,
+    const unsigned char *s, size_t n, size_t end, size_t ascii_from)
 {
 	size_t state = row / a->nclasses;
-	uint32_t j;
+	uint32_t j, first = a->out_off[state];
 
 	for (j = 0; j < a->out_n[state]; j++) {
-		uint32_t id = a->out_ids[a->out_off[state] + j];
+		uint32_t id = a->out_ids[first + j];
+		uint64_t bit = UINT64_C(1) << (id & 63);
+		unsigned flags = a->out_flags[first + j];
 
-		hits[id >> 6] |= UINT64_C(1) << (id & 63);
+		if (hits[id >> 6] & bit)
+			continue;
+		if (flags & PF_RB && end < n && ascii_word(s[end]))
+			continue;
+		if (flags & PF_LB) {
+			size_t start = end - a->out_len[first + j];
+
+			if (start >= ascii_from && start > 0 &&
+			    ascii_word(s[start - 1]))
+				continue;
+		}
+		hits[id >> 6] |= bit;
 	}
 }
 
@@ -1100,6 +1365,7 @@ report(const struct pf_automaton *a, size_t row, uint64_t *hits)
 	do {                                                                   \
 		size_t st = 0;  /* row offset of the current state */          \
 		size_t i = 0;                                                  \
+		size_t ascii_from = 0; /* no non-ASCII byte from here on */   \
                                                                                \
 		while (i < n) {                                                \
 			unsigned c = s[i], k, e;                               \
@@ -1112,6 +1378,7 @@ report(const struct pf_automaton *a, size_t row, uint64_t *hits)
 				int f = fold_non_ascii(s + i, n - i, &len);    \
                                                                                \
 				i += len;                                      \
+				ascii_from = i;                                \
 				k = f < 0 ? 0 : cls[f];                        \
 			}                                                      \
 			if (k == 0) {                                          \
@@ -1121,7 +1388,7 @@ report(const struct pf_automaton *a, size_t row, uint64_t *hits)
 			e = (table)[st + k];                                   \
 			st = e & ~(unsigned)(flag);                            \
 			if (e & (flag))                                        \
-				report(a, st, hits);                           \
+				report(a, st, hits, s, n, i, ascii_from);      \
 		}                                                              \
 	} while (0)
 

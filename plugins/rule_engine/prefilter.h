@@ -12,7 +12,8 @@
  *
  * A pf_automaton is an Aho-Corasick DFA over the literal sets of many
  * rules; pf_scan() makes one pass over a subject and sets the bit of every
- * set that has a literal in it.
+ * set that has a literal in it (with the PF_LB/PF_RB neighbours its flags
+ * ask for; a literal next to a non-ASCII character always counts).
  */
 #ifndef TTPD_RULE_ENGINE_PREFILTER_H
 #define TTPD_RULE_ENGINE_PREFILTER_H
@@ -20,11 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Lower-case ASCII literals, each 1..PF_MAX_LITERAL bytes, no NUL. */
+/*
+ * Lower-case ASCII literals, each 1..PF_MAX_LITERAL bytes, no NUL, and per
+ * literal PF_LB when every match has it with no ASCII word character
+ * ([A-Za-z0-9_]) just before it, PF_RB likewise just after it.
+ */
 struct pf_literals {
 	char **v;
+	unsigned char *flags;
 	size_t n;
 };
+
+#define PF_LB 1
+#define PF_RB 2
 
 #define PF_MAX_LITERAL 32
 

@@ -856,6 +856,96 @@ START_TEST(test_pf_extract)
 }
 END_TEST
 
+/* Literals with their boundary flags: "<" for PF_LB, ">" for PF_RB. */
+static char *
+literals_with_flags(const char *pattern, int *rc)
+{
+	struct pf_literals lits;
+	char *out = calloc(1, 4096);
+	size_t i;
+
+	ck_assert(out != NULL);
+	*rc = pf_extract(pattern, strlen(pattern), &lits);
+	for (i = 0; i < lits.n; i++) {
+		strcat(out, i ? "|" : "");
+		strcat(out, lits.flags[i] & PF_LB ? "<" : "");
+		strcat(out, lits.v[i]);
+		strcat(out, lits.flags[i] & PF_RB ? ">" : "");
+	}
+	pf_literals_free(&lits);
+	return out;
+}
+
+START_TEST(test_pf_extract_boundaries)
+{
+	static const struct {
+		const char *pattern;
+		const char *literals;
+	} cases[] = {
+		{ "\\bid\\b", "<id>" },
+		{ "\\b(?:id|w)(?=\\s|$|[;&|)`>])", "<id>|<w>" },
+		{ "(?:x|y)*(?:id|who)(?=\\s|$)", "id>|who>" },
+		{ "(?<![\\w.])rm(?![\\w.-])", "<rm>" },
+		{ "^cat\\s", "<cat" },
+		{ "\\b/etc/passwd\\b", "/etc/passwd>" },   /* \\b before / */
+		{ "(?=a)id", "id" },            /* proves nothing */
+		{ "(?![a-z])id", "id" },        /* digits and _ remain */
+		{ "\\bid|idx", "<id|idx" },
+		{ "\\bid|id", "id" },          /* the weaker one wins */
+		{ "\\Bid\\B", "id" },
+		{ "\\bnetstat_long_literal\\b", "<netstat_long_literal>" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc;
+		char *got = literals_with_flags(cases[i].pattern, &rc);
+
+		ck_assert_msg(rc == 1, "/%s/: rc %d", cases[i].pattern, rc);
+		ck_assert_msg(strcmp(got, cases[i].literals) == 0,
+		    "/%s/: got '%s', want '%s'", cases[i].pattern, got,
+		    cases[i].literals);
+		free(got);
+	}
+}
+END_TEST
+
+/* Boundary flags in the scan: "id" as a word, not inside one. */
+START_TEST(test_pf_scan_boundaries)
+{
+	static const struct {
+		const char *subject;
+		int hit;
+	} cases[] = {
+		{ "id", 1 }, { "id -u", 1 }, { "x;id", 1 }, { "(id)", 1 },
+		{ "hidden", 0 }, { "idle", 0 }, { "uid", 0 }, { "id_rsa", 0 },
+		{ "ID", 1 }, { "\xc3\xa9id", 1 },    /* non-ASCII neighbour */
+		{ "\xe2\x84\xaaid x", 1 },
+		{ "i\xc4\xb1" "d", 1 },       /* start unknown: unchecked */
+	};
+	struct pf_literals lits;
+	const struct pf_literals *sets[1];
+	struct pf_automaton *a;
+	size_t i;
+
+	ck_assert_int_eq(pf_extract("\\bid\\b", 6, &lits), 1);
+	sets[0] = &lits;
+	a = pf_build(sets, 1);
+	ck_assert(a != NULL);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t hits[1] = { 0 };
+
+		pf_scan(a, (const unsigned char *)cases[i].subject,
+		    strlen(cases[i].subject), hits);
+		ck_assert_msg((int)(hits[0] & 1) == cases[i].hit,
+		    "'%s': hit %d, want %d", cases[i].subject,
+		    (int)(hits[0] & 1), cases[i].hit);
+	}
+	pf_free(a);
+	pf_literals_free(&lits);
+}
+END_TEST
+
 /*
  * The one property the filter must have: whenever PCRE2 matches, the
  * pattern's literal bit is set.  Checked for a pattern on a subject.
@@ -1201,6 +1291,8 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_unicode, 0, N_CONFIGS);
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pf_extract);
+	tcase_add_test(pf, test_pf_extract_boundaries);
+	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_superset_random);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);
