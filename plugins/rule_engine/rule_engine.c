@@ -26,8 +26,10 @@
  *
  * Speed: each distinct field is fetched and UTF-8-checked once per event,
  * then scanned once by an Aho-Corasick automaton over the literals every
- * match of each pattern must contain (prefilter.c); PCRE2 (JIT) only runs
- * for rules whose literals occur.  The prefilter never changes a result:
+ * match of each pattern must contain, with the word boundaries the pattern
+ * requires around them (prefilter.c); PCRE2 (JIT) only runs for rules
+ * whose literals occur.  What the loop needs of each rule is kept in one
+ * array (the plan), so rules without their literals cost a bit test.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -117,6 +119,14 @@ struct prepared_rule {
 	uint64_t match_errors;  /* other negative pcre2 results */
 };
 
+/* One rule in the order handle() walks them. */
+struct plan_entry {
+	struct prepared_rule *pr;  /* NULL: no pattern, never matches */
+	size_t slot;               /* field slot, NO_SLOT for the default */
+	size_t filter_id;          /* meaningful when filtered */
+	int filtered;
+};
+
 struct engine {
 	const ttpd_host *host;
 	ttpd_ctx *ctx;
@@ -148,6 +158,17 @@ struct engine {
 	struct prepared_rule **filters;
 	size_t nfilters, filters_cap;
 	int pf_dirty;
+
+	/*
+	 * The plan: what the loop of handle() needs of each rule of the
+	 * host's rule list, kept in one array so that rules whose literals
+	 * are absent are skipped without touching the rule.  Rebuilt when
+	 * the list differs from the one it was made for.
+	 */
+	const ttpd_rule **plan_rules;   /* the list it was made for */
+	struct plan_entry *plan;
+	size_t plan_n, plan_cap;
+	int plan_dirty;
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
@@ -292,6 +313,8 @@ engine_free(struct engine *e)
 	pf_free(e->pf);
 	free(e->hits);
 	free(e->filters);
+	free(e->plan);
+	free(e->plan_rules);
 	for (i = 0; i < e->nslots; i++)
 		free(e->slots[i].name);
 	free(e->slots);
@@ -421,6 +444,7 @@ register_filter(struct engine *e, const char *pattern, size_t len,
 	pr->filter_id = id;
 	pr->filtered = 1;
 	e->pf_dirty = 1;
+	e->plan_dirty = 1;
 	return 0;
 }
 
@@ -547,6 +571,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 			    (const char *)pcre_msg);
 		}
 	}
+	e->plan_dirty = 1;
 	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
 	    pr) < 0) {
 		pcre2_code_free(pr->code);
@@ -565,6 +590,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 	struct prepared_rule *pr = prepared;
 
 	(void)rule;
+	e->plan_dirty = 1;      /* the plan may point to pr */
 	if (pr == NULL)
 		return;
 	if (pr->filtered) {
@@ -720,6 +746,46 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	return evidence;
 }
 
+/*
+ * Make sure the plan describes `rules`.  The host hands the same list
+ * (same pointers, same order) event after event unless rules or their
+ * states change, so a comparison is all most events cost.  0, or -1 when
+ * out of memory (the caller then walks the rules directly).
+ */
+static int
+plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
+{
+	size_t i;
+
+	if (!e->plan_dirty && n == e->plan_n && (n == 0 ||
+	    memcmp(rules, e->plan_rules, n * sizeof *rules) == 0))
+		return 0;
+	if (n > e->plan_cap) {
+		struct plan_entry *p = realloc(e->plan, n * sizeof *p);
+		const ttpd_rule **r;
+
+		if (p == NULL)
+			return -1;
+		e->plan = p;
+		if ((r = realloc(e->plan_rules, n * sizeof *r)) == NULL)
+			return -1;
+		e->plan_rules = r;
+		e->plan_cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		struct prepared_rule *pr = rules[i]->prepared;
+
+		e->plan_rules[i] = rules[i];
+		e->plan[i].pr = pr;
+		e->plan[i].slot = pr != NULL ? pr->field_slot : NO_SLOT;
+		e->plan[i].filtered = pr != NULL && pr->filtered;
+		e->plan[i].filter_id = pr != NULL ? pr->filter_id : 0;
+	}
+	e->plan_n = n;
+	e->plan_dirty = 0;
+	return 0;
+}
+
 static int
 re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 {
@@ -728,7 +794,7 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 	const ttpd_rule *const *rules;
 	const struct field_slot *f;
 	size_t n, i, slot, kind_default;
-	int kind_default_known = 0, rc;
+	int kind_default_known = 0, planned, rc;
 
 	if (ev == NULL || ev->payload == NULL)
 		return TTPD_OK;
@@ -737,17 +803,32 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		return TTPD_OK;
 	if (e->pf_dirty)
 		rebuild_prefilter(e);
+	planned = plan_for(e, rules, n) == 0;
 	e->generation++;        /* invalidates every field cache */
 	kind_default = NO_SLOT;
 
 	for (i = 0; i < n; i++) {
-		const ttpd_rule *rule = rules[i];
-		struct prepared_rule *pr = rule->prepared;
+		const ttpd_rule *rule;
+		struct prepared_rule *pr;
 		ttpd_value *evidence;
+		size_t filter_id;
+		int filtered;
 
+		if (planned) {
+			const struct plan_entry *pe = &e->plan[i];
+
+			pr = pe->pr;
+			slot = pe->slot;
+			filtered = pe->filtered;
+			filter_id = pe->filter_id;
+		} else {
+			pr = rules[i]->prepared;
+			slot = pr != NULL ? pr->field_slot : NO_SLOT;
+			filtered = pr != NULL && pr->filtered;
+			filter_id = pr != NULL ? pr->filter_id : 0;
+		}
 		if (pr == NULL)
 			continue;       /* no pattern: never matches */
-		slot = pr->field_slot;
 		if (slot == NO_SLOT) {
 			if (!kind_default_known) {
 				kind_default = default_slot_for(e,
@@ -760,10 +841,11 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		f = field_for_event(e, slot, ev->payload);
 		if (!f->usable)
 			continue;
-		if (pr->filtered && f->scanned &&
-		    !(e->hits[slot * e->hit_words + (pr->filter_id >> 6)] &
-		    UINT64_C(1) << (pr->filter_id & 63)))
+		if (filtered && f->scanned &&
+		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
+		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
+		rule = rules[i];
 		if (!search(e, rule, pr, f))
 			continue;
 
