@@ -41,6 +41,8 @@
 
 #define ERRLEN 1024
 #define MIN_RULES 40
+/* Distinct Linux-platform (sub-)technique ids the engine rules must emit. */
+#define MIN_LINUX_TECHNIQUES 120
 #define MIN_EXAMPLES 3
 #define ATTACK_BUNDLE "attack/enterprise-attack-18.1-core.json"
 /* Failures listed in one assertion message; all go to stderr. */
@@ -421,6 +423,33 @@ check_emit_ids(const ttpd_value *objects, const char *rule_id,
 		    leaf_id, e->tactic, phase != NULL ? phase : "?");
 }
 
+/* Does the ATT&CK object list "Linux" among its platforms? */
+static int
+is_linux_technique(const ttpd_value *obj)
+{
+	const ttpd_value *platforms = jv_object_get(obj, "x_mitre_platforms");
+	size_t i;
+
+	for (i = 0; i < jv_array_size(platforms); i++) {
+		const char *p = jv_string(jv_array_get(platforms, i));
+
+		if (p != NULL && strcmp(p, "Linux") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+has_string(char **v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
 START_TEST(test_attack_ids_exist_with_their_tactics)
 {
 	struct failures f = { 0 };
@@ -428,8 +457,8 @@ START_TEST(test_attack_ids_exist_with_their_tactics)
 	char path[PATH_MAX], err[ERRLEN];
 	ttpd_value *bundle;
 	const ttpd_value *objects;
-	size_t len, i, k;
-	char *text;
+	size_t len, i, k, nlinux = 0;
+	char *text, **linux_ids;
 
 	snprintf(path, sizeof path, "%s/%s", tu_env("TTPD_SHARED_DIR"),
 	    ATTACK_BUNDLE);
@@ -448,6 +477,31 @@ START_TEST(test_attack_ids_exist_with_their_tactics)
 			check_emit_ids(objects, rs.v[i]->pub.rule_id,
 			    rs.v[i]->pub.emits[k], &f);
 	assert_no_failures(&f, "ATT&CK problems");
+
+	/* coverage: distinct Linux (sub-)techniques of the engine rules */
+	linux_ids = calloc(rs.n * 4 + 1, sizeof *linux_ids);
+	ck_assert(linux_ids != NULL);
+	for (i = 0; i < rs.n; i++) {
+		if (is_lifter_rule(rs.v[i]))
+			continue;
+		for (k = 0; k < rs.v[i]->pub.n_emits; k++) {
+			const ttpd_emit *e = rs.v[i]->pub.emits[k];
+			const char *leaf = e->sub_technique_id != NULL ?
+			    e->sub_technique_id : e->technique_id;
+
+			if (nlinux < rs.n * 4 &&
+			    !has_string(linux_ids, nlinux, leaf) &&
+			    is_linux_technique(find_object(objects,
+			    "attack-pattern", leaf)))
+				linux_ids[nlinux++] = (char *)leaf;
+		}
+	}
+	fprintf(stderr, "rulepack: %zu distinct Linux-platform (sub-)technique "
+	    "ids\n", nlinux);
+	ck_assert_msg(nlinux >= MIN_LINUX_TECHNIQUES, "only %zu distinct "
+	    "Linux-platform (sub-)technique ids; want %d", nlinux,
+	    MIN_LINUX_TECHNIQUES);
+	free(linux_ids);
 	ruleset_free(&rs);
 	jv_decref(bundle);
 }
