@@ -23,7 +23,8 @@ installed_conf_sed = $(SED) \
 
 install-data-local:
 	$(MKDIR_P) '$(DESTDIR)$(rulepackdir)' '$(DESTDIR)$(sysconfdir)/ttpd'
-	for f in $(srcdir)/conf/rules/*.yaml; do \
+	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/VERSION \
+	    $(srcdir)/conf/rules/MANIFEST; do \
 		$(INSTALL_DATA) "$$f" '$(DESTDIR)$(rulepackdir)/' || exit 1; \
 	done
 	$(installed_conf_sed) > ttpd.conf.installed
@@ -37,7 +38,9 @@ install-data-local:
 
 # An edited ttpd.conf is the operator's: only the untouched sample goes.
 uninstall-local:
-	rm -f '$(DESTDIR)$(rulepackdir)'/*.yaml
+	rm -f '$(DESTDIR)$(rulepackdir)'/*.yaml \
+	    '$(DESTDIR)$(rulepackdir)/VERSION' \
+	    '$(DESTDIR)$(rulepackdir)/MANIFEST'
 	-rmdir '$(DESTDIR)$(rulepackdir)'
 	$(installed_conf_sed) > ttpd.conf.installed
 	if cmp -s ttpd.conf.installed '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; \
