@@ -9,7 +9,9 @@
  *   REQ S     every match contains some string of S as a substring
  *   NONE      nothing known
  *
- * over ASCII-case-folded literals, the way RE2's prefilter does.  It gives
+ * over ASCII-case-folded literals, the way RE2's prefilter does.
+ * pf_extract_clauses() refines that per top-level alternative with the
+ * two best sets of the alternative's sequence (both are required).  It gives
  * up (the whole pattern becomes unfilterable) on anything outside a
  * conservative subset: non-ASCII pattern bytes, numeric and property
  * escapes, named and multi-digit backreferences (\1-\9 are read as
@@ -204,6 +206,38 @@ better(struct info a, struct info b)
 	}
 	info_free(&b);
 	return a;
+}
+
+/* Would better() prefer b over a?  Both REQ or NONE. */
+static int
+is_better(const struct info *a, const struct info *b)
+{
+	size_t ma, mb;
+
+	if (b->kind == I_NONE)
+		return 0;
+	if (a->kind == I_NONE)
+		return 1;
+	ma = sset_min_len(&a->s);
+	mb = sset_min_len(&b->s);
+	return mb > ma || (mb == ma && b->s.n < a->s.n);
+}
+
+/* Keep the best two of *best, *second and x (REQ or NONE; taken). */
+static void
+keep_two(struct info *best, struct info *second, struct info x)
+{
+	if (is_better(best, &x)) {
+		struct info old = *best;
+
+		*best = x;
+		x = old;
+	}
+	if (is_better(second, &x)) {
+		info_free(second);
+		*second = x;
+	} else
+		info_free(&x);
 }
 
 /*
@@ -824,6 +858,61 @@ parse_concat(struct reader *r)
 	return better(best, as_req(run));
 }
 
+/*
+ * A top-level branch: like parse_concat(), but also the second-best
+ * factor, found in another item of the sequence, so that a match needs a
+ * literal of each.
+ */
+static struct info
+parse_concat_top(struct reader *r, struct info *second)
+{
+	struct info run, best = info_none(), item, joined;
+	int all_exact = 1, rc;
+
+	*second = info_none();
+	run = info_exact1(r, "", 0);
+	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
+	    *r->p != ')') {
+		item = parse_item(r);
+		if (r->bail || r->nomem) {
+			info_free(&item);
+			break;
+		}
+		if (item.kind == I_EXACT) {
+			rc = cross(&run, &item, &joined);
+			if (rc < 0) {
+				r->nomem = 1;
+				info_free(&item);
+				break;
+			}
+			if (rc > 0) {
+				info_free(&run);
+				info_free(&item);
+				run = joined;
+			} else {
+				all_exact = 0;
+				keep_two(&best, second, as_req(run));
+				run = item;
+			}
+			continue;
+		}
+		all_exact = 0;
+		keep_two(&best, second, as_req(run));
+		keep_two(&best, second, item);
+		run = info_exact1(r, "", 0);
+	}
+	if (r->bail || r->nomem) {
+		info_free(&run);
+		info_free(&best);
+		info_free(second);
+		return info_none();
+	}
+	if (all_exact)
+		return as_req(run);
+	keep_two(&best, second, as_req(run));
+	return best;
+}
+
 /* Alternatives up to ')' or the end. */
 static struct info
 parse_alt(struct reader *r)
@@ -966,6 +1055,100 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	out->v = in.s.v;
 	out->n = in.s.n;
 	return 1;
+}
+
+/* Move an info's strings into literals (markers to flags). */
+static int
+take_literals(struct info *in, struct pf_literals *out)
+{
+	out->v = NULL;
+	out->flags = NULL;
+	out->n = 0;
+	if (strip_marks(&in->s, &out->flags) < 0)
+		return -1;
+	out->v = in->s.v;
+	out->n = in->s.n;
+	in->s.v = NULL;
+	in->s.n = in->s.cap = 0;
+	in->kind = I_NONE;
+	return 0;
+}
+
+void
+pf_clauses_free(struct pf_clauses *c)
+{
+	size_t i, k;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		for (k = 0; k < c->v[i].nf; k++)
+			pf_literals_free(&c->v[i].f[k]);
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+int
+pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
+{
+	struct pf_literals whole;
+	struct reader r;
+	struct info best, second;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	/* the whole pattern must be understood and filterable first */
+	if ((rc = pf_extract(pattern, len, &whole)) != 1)
+		return rc;
+	pf_literals_free(&whole);
+	memset(&r, 0, sizeof r);
+	r.p = (const unsigned char *)pattern;
+	r.end = r.p + len;
+	for (;;) {
+		struct pf_clause *c, *v;
+
+		best = parse_concat_top(&r, &second);
+		if (r.bail || r.nomem || best.kind != I_REQ ||
+		    sset_min_len(&best.s) == 0)
+			goto fail;
+		v = realloc(out->v, (out->n + 1) * sizeof *v);
+		if (v == NULL) {
+			r.nomem = 1;
+			goto fail;
+		}
+		out->v = v;
+		c = &out->v[out->n++];
+		c->nf = 0;
+		if (take_literals(&best, &c->f[c->nf]) < 0) {
+			r.nomem = 1;
+			goto fail;
+		}
+		c->nf++;
+		if (second.kind == I_REQ && sset_min_len(&second.s) > 0) {
+			if (take_literals(&second, &c->f[c->nf]) < 0) {
+				r.nomem = 1;
+				goto fail;
+			}
+			c->nf++;
+		}
+		info_free(&second);
+		if (r.p < r.end && *r.p == '|') {
+			r.p++;
+			continue;
+		}
+		break;
+	}
+	if (r.p != r.end)
+		goto fail0;     /* cannot happen: pf_extract() read it */
+	return 1;
+fail:
+	info_free(&best);
+	info_free(&second);
+fail0:
+	pf_clauses_free(out);
+	return r.nomem ? -1 : 0;
 }
 
 void

@@ -41,6 +41,27 @@ struct pf_literals {
 int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
 void pf_literals_free(struct pf_literals *lits);
 
+/*
+ * A finer condition than pf_extract()'s one set: one clause per top-level
+ * alternative, each with one or two literal sets taken from different
+ * parts of that alternative.  Every match satisfies some clause, i.e. has
+ * a literal of each of its sets.  Same return values as pf_extract(),
+ * and 1 only when pf_extract() would return 1.
+ */
+struct pf_clause {
+	struct pf_literals f[2];
+	size_t nf;
+};
+
+struct pf_clauses {
+	struct pf_clause *v;
+	size_t n;
+};
+
+int pf_extract_clauses(const char *pattern, size_t len,
+    struct pf_clauses *out);
+void pf_clauses_free(struct pf_clauses *c);
+
 struct pf_automaton;
 
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */

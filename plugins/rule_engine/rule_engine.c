@@ -112,6 +112,11 @@ struct prepared_rule {
 	int filtered;           /* has required literals (lits, filter_id) */
 	size_t filter_id;
 	struct pf_literals lits;
+	/* finer: per top-level alternative, one or two literal sets that
+	 * must all occur (clause_ids[k] are the filter ids of the sets in
+	 * clause order); NULL clause_ids = not worth it */
+	struct pf_clauses clauses;
+	size_t *clause_ids;
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -155,7 +160,7 @@ struct engine {
 	 * free id); the automaton over them, rebuilt by the first handle()
 	 * after a change; per field slot, the ids whose literals occur.
 	 */
-	struct prepared_rule **filters;
+	const struct pf_literals **filters;     /* by filter id; NULL: free */
 	size_t nfilters, filters_cap;
 	int pf_dirty;
 
@@ -408,6 +413,91 @@ fail:
 	return rc;
 }
 
+/* A filter id for a literal set; (size_t)-1 when out of memory. */
+static size_t
+alloc_filter(struct engine *e, const struct pf_literals *lits)
+{
+	size_t id;
+
+	for (id = 0; id < e->nfilters; id++)
+		if (e->filters[id] == NULL)
+			break;
+	if (id == e->nfilters) {
+		if (e->nfilters == e->filters_cap) {
+			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
+			const struct pf_literals **v;
+
+			v = realloc(e->filters, cap * sizeof *v);
+			if (v == NULL)
+				return (size_t)-1;
+			e->filters = v;
+			e->filters_cap = cap;
+		}
+		e->nfilters++;
+	}
+	e->filters[id] = lits;
+	e->pf_dirty = 1;
+	e->plan_dirty = 1;
+	return id;
+}
+
+static void
+free_clauses(struct engine *e, struct prepared_rule *pr)
+{
+	size_t i, k, j = 0;
+
+	if (pr->clause_ids != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			for (k = 0; k < pr->clauses.v[i].nf; k++) {
+				e->filters[pr->clause_ids[j++]] = NULL;
+				e->pf_dirty = 1;
+			}
+	free(pr->clause_ids);
+	pr->clause_ids = NULL;
+	pf_clauses_free(&pr->clauses);
+}
+
+/*
+ * The finer clauses, when they say more than the one set: several
+ * alternatives, or two sets in one.  0, or -1 when out of memory.
+ */
+static int
+register_clauses(struct engine *e, const char *pattern, size_t len,
+    struct prepared_rule *pr)
+{
+	size_t i, k, j = 0, total = 0, id;
+	int rc;
+
+	rc = pf_extract_clauses(pattern, len, &pr->clauses);
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < pr->clauses.n; i++)
+		total += pr->clauses.v[i].nf;
+	if (total == 1) {
+		pf_clauses_free(&pr->clauses);  /* the same as the one set */
+		return 0;
+	}
+	if ((pr->clause_ids = calloc(total, sizeof *pr->clause_ids)) == NULL) {
+		pf_clauses_free(&pr->clauses);
+		return -1;
+	}
+	for (i = 0; i < pr->clauses.n; i++)
+		for (k = 0; k < pr->clauses.v[i].nf; k++) {
+			id = alloc_filter(e, &pr->clauses.v[i].f[k]);
+			if (id == (size_t)-1) {
+				/* undo the ids taken so far */
+				while (j > 0)
+					e->filters[pr->clause_ids[--j]] = NULL;
+				free(pr->clause_ids);
+				pr->clause_ids = NULL;
+				pf_clauses_free(&pr->clauses);
+				return -1;
+			}
+			pr->clause_ids[j++] = id;
+		}
+	return 0;
+}
+
 /*
  * Give the rule a filter id when its pattern has required literals; a
  * pattern without them is simply always searched.  -1: out of memory.
@@ -422,29 +512,18 @@ register_filter(struct engine *e, const char *pattern, size_t len,
 	rc = pf_extract(pattern, len, &pr->lits);
 	if (rc <= 0)
 		return rc;
-	for (id = 0; id < e->nfilters; id++)
-		if (e->filters[id] == NULL)
-			break;
-	if (id == e->nfilters) {
-		if (e->nfilters == e->filters_cap) {
-			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
-			struct prepared_rule **v;
-
-			v = realloc(e->filters, cap * sizeof *v);
-			if (v == NULL) {
-				pf_literals_free(&pr->lits);
-				return -1;
-			}
-			e->filters = v;
-			e->filters_cap = cap;
-		}
-		e->nfilters++;
+	if ((id = alloc_filter(e, &pr->lits)) == (size_t)-1) {
+		pf_literals_free(&pr->lits);
+		return -1;
 	}
-	e->filters[id] = pr;
 	pr->filter_id = id;
 	pr->filtered = 1;
-	e->pf_dirty = 1;
-	e->plan_dirty = 1;
+	if (register_clauses(e, pattern, len, pr) < 0) {
+		e->filters[id] = NULL;
+		pr->filtered = 0;
+		pf_literals_free(&pr->lits);
+		return -1;
+	}
 	return 0;
 }
 
@@ -469,7 +548,7 @@ rebuild_prefilter(struct engine *e)
 	if ((sets = calloc(e->nfilters, sizeof *sets)) == NULL)
 		goto nomem;
 	for (i = 0; i < e->nfilters; i++)
-		sets[i] = e->filters[i] != NULL ? &e->filters[i]->lits : NULL;
+		sets[i] = e->filters[i];
 	e->pf = pf_build(sets, e->nfilters);
 	free(sets);
 	if (e->pf == NULL)
@@ -596,6 +675,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 	if (pr->filtered) {
 		e->filters[pr->filter_id] = NULL;
 		e->pf_dirty = 1;
+		free_clauses(e, pr);
 		pf_literals_free(&pr->lits);
 	}
 	pcre2_code_free(pr->code);
@@ -746,6 +826,30 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	return evidence;
 }
 
+/* Has some clause of the rule every one of its literal sets in the hits
+ * of this field slot? */
+static int
+clauses_hold(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t i, k, j = 0;
+
+	for (i = 0; i < pr->clauses.n; i++) {
+		int all = 1;
+
+		for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
+			size_t id = pr->clause_ids[j];
+
+			if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
+				all = 0;
+		}
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Make sure the plan describes `rules`.  The host hands the same list
  * (same pointers, same order) event after event unless rules or their
@@ -845,6 +949,9 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
 		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
+		if (filtered && f->scanned && pr->clause_ids != NULL &&
+		    !clauses_hold(e, pr, slot))
+			continue;       /* no alternative has all it needs */
 		rule = rules[i];
 		if (!search(e, rule, pr, f))
 			continue;
