@@ -1174,25 +1174,31 @@ pf_literals_free(struct pf_literals *lits)
  * literal has its own class (upper and lower case share one), everything
  * else is class 0, which sends every state back to the root and so skips
  * the table.  States are numbered in BFS order so the shallow, hot ones
- * sit together.  A delta entry is the target's row offset (state x
- * nclasses) with the top bit set when the target reports literals; the
- * table has 16-bit entries when the offsets fit, else 32-bit ones.
+ * come first.  The first ndense states (at most PF_DENSE_BYTES of table)
+ * have a full row of transitions; deeper ones, which a scan rarely
+ * reaches, keep only their trie edges and their failure link, so a few
+ * hundred rules' literals do not need megabytes of table.  A transition
+ * is the target's number with the top bit set when the target reports
+ * literals.
  *
  * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
- * prefix of a required literal is required too, and short literals keep
- * the table small enough to stay in the L1 cache.
+ * prefix of a required literal is required too.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
-#define PF_OUT_FLAG16 0x8000u
 #define PF_SCAN_PREFIX 8
+#define PF_DENSE_BYTES (64 * 1024)
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
 	size_t nclasses;
 	size_t nstates;
-	uint32_t *delta;        /* nstates x nclasses, or NULL ... */
-	uint16_t *delta16;      /* ... when this one is used */
+	size_t ndense;          /* states 0..ndense-1 have full rows */
+	uint32_t *dense;        /* ndense x nclasses transitions */
+	uint32_t *fail;         /* per state: its failure state */
+	uint32_t *child_off;    /* per sparse state (and one more): edges */
+	uint8_t *child_cls;
+	uint32_t *child_to;     /* transitions along trie edges */
 	uint32_t *out_off;      /* per state: first entry in out_ids */
 	uint32_t *out_n;        /* per state: number of set ids */
 	uint32_t *out_ids;
@@ -1296,8 +1302,11 @@ pf_free(struct pf_automaton *a)
 {
 	if (a == NULL)
 		return;
-	free(a->delta);
-	free(a->delta16);
+	free(a->dense);
+	free(a->fail);
+	free(a->child_off);
+	free(a->child_cls);
+	free(a->child_to);
 	free(a->out_off);
 	free(a->out_n);
 	free(a->out_ids);
@@ -1309,10 +1318,19 @@ pf_free(struct pf_automaton *a)
 struct pf_automaton *
 pf_build(const struct pf_literals *const *sets, size_t nsets)
 {
+	return pf_build_dense(sets, nsets, PF_DENSE_BYTES);
+}
+
+struct pf_automaton *
+pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
+    size_t dense_bytes)
+{
 	struct builder b;
 	struct pf_automaton *a;
 	uint32_t *fail = NULL, *order = NULL, *rank = NULL;
-	size_t i, j, k, head, tail, total, nc;
+	uint32_t *ch_first = NULL, *ch_n = NULL, *ch_to = NULL;
+	uint8_t *ch_cls = NULL;
+	size_t i, j, k, head, tail, total, nc, nch, nsparse_edges;
 
 	memset(&b, 0, sizeof b);
 	if (nsets > UINT32_MAX || (a = calloc(1, sizeof *a)) == NULL)
@@ -1368,12 +1386,20 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 		}
 	}
 
-	/* failure links in BFS order; go[] becomes the full DFA */
+	/* failure links in BFS order; go[] becomes the full DFA, and the
+	 * trie edges are kept aside: ch_first[s], ch_n[s] into ch_cls/ch_to */
 	fail = calloc(b.nstates, sizeof *fail);
 	order = malloc(b.nstates * sizeof *order);
 	rank = malloc(b.nstates * sizeof *rank);
-	if (fail == NULL || order == NULL || rank == NULL)
+	ch_first = calloc(b.nstates, sizeof *ch_first);
+	ch_n = calloc(b.nstates, sizeof *ch_n);
+	ch_cls = malloc(b.nstates * sizeof *ch_cls);
+	ch_to = malloc(b.nstates * sizeof *ch_to);
+	if (fail == NULL || order == NULL || rank == NULL ||
+	    ch_first == NULL || ch_n == NULL || ch_cls == NULL ||
+	    ch_to == NULL)
 		goto fail;
+	nch = 0;
 	head = tail = 0;
 	order[tail++] = 0;
 	head = 1;
@@ -1382,15 +1408,20 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 
 		if (t <= 0)
 			b.go[i] = 0;
-		else
+		else {
 			order[tail++] = (uint32_t)t;    /* fail = root */
+			ch_cls[nch] = (uint8_t)i;
+			ch_to[nch++] = (uint32_t)t;
+		}
 	}
+	ch_n[0] = (uint32_t)nch;
 	while (head < tail) {
 		size_t s = order[head++];
 
 		for (k = 0; k < b.out_n[fail[s]]; k++)
 			if (builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
 				goto fail;
+		ch_first[s] = (uint32_t)nch;
 		for (i = 0; i < nc; i++) {
 			int32_t t = b.go[s * nc + i];
 
@@ -1399,18 +1430,28 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 			else {
 				fail[t] = (uint32_t)b.go[fail[s] * nc + i];
 				order[tail++] = (uint32_t)t;
+				ch_cls[nch] = (uint8_t)i;
+				ch_to[nch++] = (uint32_t)t;
 			}
 		}
+		ch_n[s] = (uint32_t)(nch - ch_first[s]);
 	}
 	for (i = 0; i < b.nstates; i++)
 		rank[order[i]] = (uint32_t)i;
 
-	/* flatten in BFS order */
+	/* flatten in BFS order: dense rows first, then sparse edges */
 	a->nstates = b.nstates;
-	if (b.nstates * nc <= PF_OUT_FLAG16 - 1)
-		a->delta16 = malloc(b.nstates * nc * sizeof *a->delta16);
-	else
-		a->delta = malloc(b.nstates * nc * sizeof *a->delta);
+	a->ndense = dense_bytes / (nc * sizeof *a->dense);
+	if (a->ndense < 1)
+		a->ndense = 1;
+	if (a->ndense > b.nstates)
+		a->ndense = b.nstates;
+	a->dense = malloc(a->ndense * nc * sizeof *a->dense);
+	a->fail = malloc(b.nstates * sizeof *a->fail);
+	a->child_off = malloc((b.nstates - a->ndense + 1) *
+	    sizeof *a->child_off);
+	a->child_cls = malloc(nch ? nch : 1);
+	a->child_to = malloc((nch ? nch : 1) * sizeof *a->child_to);
 	a->out_off = malloc(b.nstates * sizeof *a->out_off);
 	a->out_n = malloc(b.nstates * sizeof *a->out_n);
 	for (total = 0, i = 0; i < b.nstates; i++)
@@ -1418,10 +1459,12 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
 	a->out_flags = malloc(total ? total : 1);
 	a->out_len = malloc(total ? total : 1);
-	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL ||
-	    a->out_n == NULL || a->out_ids == NULL || a->out_flags == NULL ||
-	    a->out_len == NULL || total > UINT32_MAX)
+	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
+	    a->child_cls == NULL || a->child_to == NULL ||
+	    a->out_off == NULL || a->out_n == NULL || a->out_ids == NULL ||
+	    a->out_flags == NULL || a->out_len == NULL || total > UINT32_MAX)
 		goto fail;
+	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
@@ -1432,17 +1475,30 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 			a->out_flags[total] = b.out[old][k].flags;
 			a->out_len[total++] = b.out[old][k].len;
 		}
-		for (k = 0; k < nc; k++) {
-			size_t t = (size_t)b.go[old * nc + k];
+		a->fail[i] = rank[fail[old]];
+		if (i < a->ndense) {
+			for (k = 0; k < nc; k++) {
+				size_t t = (size_t)b.go[old * nc + k];
 
-			if (a->delta16 != NULL)
-				a->delta16[i * nc + k] = (uint16_t)(rank[t] *
-				    nc | (b.out_n[t] ? PF_OUT_FLAG16 : 0));
-			else
-				a->delta[i * nc + k] = (uint32_t)(rank[t] *
-				    nc) | (b.out_n[t] ? PF_OUT_FLAG : 0);
+				a->dense[i * nc + k] = rank[t] |
+				    (b.out_n[t] ? PF_OUT_FLAG : 0);
+			}
+			continue;
+		}
+		a->child_off[i - a->ndense] = (uint32_t)nsparse_edges;
+		for (k = 0; k < ch_n[old]; k++) {
+			size_t t = ch_to[ch_first[old] + k];
+
+			a->child_cls[nsparse_edges] = ch_cls[ch_first[old] + k];
+			a->child_to[nsparse_edges++] = rank[t] |
+			    (b.out_n[t] ? PF_OUT_FLAG : 0);
 		}
 	}
+	a->child_off[b.nstates - a->ndense] = (uint32_t)nsparse_edges;
+	free(ch_first);
+	free(ch_n);
+	free(ch_cls);
+	free(ch_to);
 	free(fail);
 	free(order);
 	free(rank);
@@ -1452,6 +1508,10 @@ fail:
 	free(fail);
 	free(order);
 	free(rank);
+	free(ch_first);
+	free(ch_n);
+	free(ch_cls);
+	free(ch_to);
 	builder_free(&b);
 	pf_free(a);
 	return NULL;
@@ -1509,7 +1569,7 @@ ascii_word(unsigned c)
 }
 
 /*
- * Set the bits of the sets reported by the state at row offset `row`,
+ * Set the bits of the sets reported by `state`,
  * whose literals end just before s[end].  A PF_LB/PF_RB literal counts
  * only without an ASCII word character on that side.  Bytes before
  * ascii_from may hold non-ASCII characters (a folded one spans several
@@ -1517,10 +1577,9 @@ ascii_word(unsigned c)
  * PF_LB is not checked.
  */
 static void
-report(const struct pf_automaton *a, size_t row, uint64_t *hits,
+report(const struct pf_automaton *a, size_t state, uint64_t *hits,
     const unsigned char *s, size_t n, size_t end, size_t ascii_from)
 {
-	size_t state = row / a->nclasses;
 	uint32_t j, first = a->out_off[state];
 
 	for (j = 0; j < a->out_n[state]; j++) {
@@ -1543,46 +1602,56 @@ report(const struct pf_automaton *a, size_t row, uint64_t *hits,
 	}
 }
 
-/* The scan loop for either table width. */
-#define PF_SCAN_LOOP(table, flag)                                              \
-	do {                                                                   \
-		size_t st = 0;  /* row offset of the current state */          \
-		size_t i = 0;                                                  \
-		size_t ascii_from = 0; /* no non-ASCII byte from here on */   \
-                                                                               \
-		while (i < n) {                                                \
-			unsigned c = s[i], k, e;                               \
-                                                                               \
-			if (c < 0x80) {                                        \
-				i++;                                           \
-				k = cls[c];                                    \
-			} else {                                               \
-				size_t len;                                    \
-				int f = fold_non_ascii(s + i, n - i, &len);    \
-                                                                               \
-				i += len;                                      \
-				ascii_from = i;                                \
-				k = f < 0 ? 0 : cls[f];                        \
-			}                                                      \
-			if (k == 0) {                                          \
-				st = 0; /* in no literal: back to the root */  \
-				continue;                                      \
-			}                                                      \
-			e = (table)[st + k];                                   \
-			st = e & ~(unsigned)(flag);                            \
-			if (e & (flag))                                        \
-				report(a, st, hits, s, n, i, ascii_from);      \
-		}                                                              \
-	} while (0)
+/* The next state after class k (not 0) from `st`, with PF_OUT_FLAG. */
+static uint32_t
+step(const struct pf_automaton *a, size_t st, unsigned k)
+{
+	for (;;) {
+		uint32_t j, end;
+
+		if (st < a->ndense)
+			return a->dense[st * a->nclasses + k];
+		end = a->child_off[st - a->ndense + 1];
+		for (j = a->child_off[st - a->ndense]; j < end; j++)
+			if (a->child_cls[j] == k)
+				return a->child_to[j];
+		st = a->fail[st];       /* shallower; the root is dense */
+	}
+}
 
 void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
 	const uint8_t *cls = a->cls;
+	size_t st = 0;          /* the current state */
+	size_t i = 0;
+	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
 
-	if (a->delta16 != NULL)
-		PF_SCAN_LOOP(a->delta16, PF_OUT_FLAG16);
-	else
-		PF_SCAN_LOOP(a->delta, PF_OUT_FLAG);
+	while (i < n) {
+		unsigned c = s[i], k;
+		uint32_t e;
+
+		if (c < 0x80) {
+			i++;
+			k = cls[c];
+		} else {
+			size_t len;
+			int f = fold_non_ascii(s + i, n - i, &len);
+
+			i += len;
+			ascii_from = i;
+			k = f < 0 ? 0 : cls[f];
+		}
+		if (k == 0) {
+			st = 0; /* in no literal: back to the root */
+			continue;
+		}
+		e = st < a->ndense ? a->dense[st * a->nclasses + k] :
+		    step(a, st, k);
+		st = e & ~PF_OUT_FLAG;
+		if (e & PF_OUT_FLAG)
+			report(a, st, hits, s, n, i, ascii_from);
+	}
 }
+

@@ -67,6 +67,10 @@ struct pf_automaton;
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
 struct pf_automaton *pf_build(const struct pf_literals *const *sets,
     size_t nsets);
+/* The same with a budget for the full-row states (pf_build() uses 64 KiB);
+ * a tiny one makes every state but the root sparse, for tests. */
+struct pf_automaton *pf_build_dense(const struct pf_literals *const *sets,
+    size_t nsets, size_t dense_bytes);
 void pf_free(struct pf_automaton *a);
 /* Number of uint64_t words a hit bitset needs. */
 size_t pf_hit_words(const struct pf_automaton *a);
