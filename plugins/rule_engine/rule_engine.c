@@ -477,6 +477,16 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 		pf_clauses_free(&pr->clauses);  /* the same as the one set */
 		return 0;
 	}
+	if (pr->clauses.n == 1) {
+		/* the rule's one set, checked first, stands for the first
+		 * set of a lone clause: only the second is worth a filter */
+		struct pf_clause *c = &pr->clauses.v[0];
+
+		pf_literals_free(&c->f[0]);
+		c->f[0] = c->f[1];
+		c->nf = 1;
+		total = 1;
+	}
 	if ((pr->clause_ids = calloc(total, sizeof *pr->clause_ids)) == NULL) {
 		pf_clauses_free(&pr->clauses);
 		return -1;
