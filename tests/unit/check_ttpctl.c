@@ -265,7 +265,7 @@ START_TEST(test_rules_list)
 	/* an engine rule, a canary rule and one no loaded plugin owns */
 	ck_assert_ptr_nonnull(rules_line(e.out, "TD0001", line, sizeof line));
 	ck_assert_msg(matches("^TD0001 +1 +rule_engine +enabled +- +- +/.*"
-	    "/conf/rules/TD0001.yaml$", line), "%s", line);
+	    "/conf/rules/reconnaissance_TD0001.yaml$", line), "%s", line);
 	ck_assert_ptr_nonnull(rules_line(e.out, "TD0501", line, sizeof line));
 	ck_assert_msg(matches("^TD0501 +[0-9]+ +canary +enabled ", line),
 	    "%s", line);
