@@ -1,17 +1,21 @@
 /*
  * bench_replay: time `ttpd --replay` over N realistic command events with
- * DECNET's rule set, with and without the store, and show that resident
- * memory does not grow with the input size.
+ * DECNET's rule set and with ttpd's own pack (conf/rules), with and
+ * without the store, and show that resident memory does not grow with the
+ * input size.
  *
- *   bench/bench_replay [N] [runs]
+ *   bench/bench_replay [N] [runs] [decnet|pack|both]
+ *
+ * "both" (the default) runs each measurement with both rule sets in the
+ * same run and prints the pack's throughput relative to DECNET's.
  *
  * Command lines come from the real attacker lines of the golden set
  * ($TTPD_SHARED_DIR/golden/events.jsonl, command events), cycled to N
  * events with unique source ids: once with all of them (mean 520 bytes:
  * the set deliberately includes long joined sessions), once with the
  * lines of at most 128 bytes (mean 37 bytes: what a honeypot mostly
- * sees).  Needs TTPD_BUILDDIR and TTPD_SHARED_DIR
- * (make bench sets them).
+ * sees).  Needs TTPD_BUILDDIR, TTPD_SHARED_DIR and, for the pack,
+ * TTPD_SRCDIR (make bench sets them).
  */
 #include "config.h"
 
@@ -157,7 +161,8 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+/* Returns the median events per second. */
+static double
 bench(const char *label, const char *dir, const char *conf,
     const char *events, int dry_run, int runs)
 {
@@ -183,6 +188,47 @@ bench(const char *label, const char *dir, const char *conf,
 	    "%.0f events/s  %.0f tags/s  maxrss %ld KiB\n", label, r.events,
 	    r.tags, r.inserted, secs[runs / 2], (double)r.events /
 	    secs[runs / 2], (double)r.tags / secs[runs / 2], rss);
+	fflush(stdout);
+	return (double)r.events / secs[runs / 2];
+}
+
+/* One measurement with the requested rule sets, and their ratio. */
+static void
+bench_sets(const char *label, const char *dir, const char *const conf[2],
+    const char *which, const char *events, int dry_run, int runs)
+{
+	static const char *const names[2] = { "decnet", "pack" };
+	double rate[2] = { 0, 0 };
+	char full[96];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (strcmp(which, "both") != 0 && strcmp(which, names[i]) != 0)
+			continue;
+		snprintf(full, sizeof full, "%-6s %s", names[i], label);
+		rate[i] = bench(full, dir, conf[i], events, dry_run, runs);
+	}
+	if (rate[0] > 0 && rate[1] > 0)
+		printf("%-6s %-26s pack/decnet throughput %.2f\n", "ratio",
+		    label, rate[1] / rate[0]);
+}
+
+static void
+write_conf(const char *path, const char *dir, const char *rules_dir)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL) {
+		perror(path);
+		exit(2);
+	}
+	fprintf(fp, "store: { path = \"%s/bench.db\"; };\n"
+	    "rules: { dirs = [ \"%s\" ]; };\n"
+	    "plugins: { dir = \"%s/plugins/.libs\"; "
+	    "load = ( { name = \"rule_engine\"; } ); };\n"
+	    "log: { level = \"err\"; };\n", dir, rules_dir,
+	    env("TTPD_BUILDDIR"));
+	fclose(fp);
 }
 
 int
@@ -190,27 +236,31 @@ main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000, npool;
 	int runs = argc > 2 ? atoi(argv[2]) : 3;
-	char dir[] = "/tmp/ttpd-bench.XXXXXX", path[1024], conf[1024],
-	    small[1024], label[64];
+	const char *which = argc > 3 ? argv[3] : "both";
+	char dir[] = "/tmp/ttpd-bench.XXXXXX", path[1024], small[1024],
+	    conf_decnet[1024], conf_pack[1024], rules[1024];
+	const char *conf[2] = { conf_decnet, conf_pack };
 	char **pool;
-	FILE *fp;
 	int corpus;
 
-	if (n == 0 || runs < 1 || runs > 31) {
-		fprintf(stderr, "usage: bench_replay [N] [runs<=31]\n");
+	if (n == 0 || runs < 1 || runs > 31 || (strcmp(which, "both") != 0 &&
+	    strcmp(which, "decnet") != 0 && strcmp(which, "pack") != 0)) {
+		fprintf(stderr, "usage: bench_replay [N] [runs<=31] "
+		    "[decnet|pack|both]\n");
 		return 2;
 	}
 	if (mkdtemp(dir) == NULL)
 		return 2;
-	snprintf(conf, sizeof conf, "%s/ttpd.conf", dir);
-	fp = fopen(conf, "w");
-	fprintf(fp, "store: { path = \"%s/bench.db\"; };\n"
-	    "rules: { dirs = [ \"%s/reference/decnet/rules\" ]; };\n"
-	    "plugins: { dir = \"%s/plugins/.libs\"; "
-	    "load = ( { name = \"rule_engine\"; } ); };\n"
-	    "log: { level = \"err\"; };\n", dir, env("TTPD_SHARED_DIR"),
-	    env("TTPD_BUILDDIR"));
-	fclose(fp);
+	snprintf(conf_decnet, sizeof conf_decnet, "%s/decnet.conf", dir);
+	snprintf(rules, sizeof rules, "%s/reference/decnet/rules",
+	    env("TTPD_SHARED_DIR"));
+	write_conf(conf_decnet, dir, rules);
+	snprintf(conf_pack, sizeof conf_pack, "%s/pack.conf", dir);
+	if (strcmp(which, "decnet") != 0) {
+		snprintf(rules, sizeof rules, "%s/conf/rules",
+		    env("TTPD_SRCDIR"));
+		write_conf(conf_pack, dir, rules);
+	}
 	for (corpus = 0; corpus < 2; corpus++) {
 		size_t max_len = corpus == 0 ? (size_t)-1 : 128, i;
 
@@ -222,12 +272,14 @@ main(int argc, char **argv)
 		snprintf(small, sizeof small, "%s/events-quarter.jsonl", dir);
 		write_events(small, n / 4 > 0 ? n / 4 : 1, pool, npool);
 		printf("bench_replay: %zu events from %zu real command lines "
-		    "(%s), DECNET rules, median of %d runs\n", n, npool,
-		    corpus == 0 ? "all" : "<= 128 bytes", runs);
-		snprintf(label, sizeof label, "tag only (--dry-run) N/4");
-		bench(label, dir, conf, small, 1, runs);
-		bench("tag only (--dry-run) N", dir, conf, path, 1, runs);
-		bench("tag + SQLite store N", dir, conf, path, 0, runs);
+		    "(%s), rule sets: %s, median of %d runs\n", n, npool,
+		    corpus == 0 ? "all" : "<= 128 bytes", which, runs);
+		bench_sets("tag only (--dry-run) N/4", dir, conf, which, small,
+		    1, runs);
+		bench_sets("tag only (--dry-run) N", dir, conf, which, path, 1,
+		    runs);
+		bench_sets("tag + SQLite store N", dir, conf, which, path, 0,
+		    runs);
 		for (i = 0; i < npool; i++)
 			free(pool[i]);
 		free(pool);

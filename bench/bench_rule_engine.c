@@ -1,9 +1,14 @@
 /*
  * bench_rule_engine: the rule_engine lifter alone, loaded through the host
- * with DECNET's 59 rules (23 of them its own), fed pre-built command
- * events, with JIT and the literal prefilter each on and off.
+ * with DECNET's 59 rules (23 of them its own) and with ttpd's own pack
+ * (conf/rules), fed pre-built command events, with JIT and the literal
+ * prefilter each on and off.
  *
- *   bench/bench_rule_engine [N]
+ *   bench/bench_rule_engine [N] [decnet|pack|both] [all|default]
+ *
+ * "both" (the default) runs every configuration with each rule set in the
+ * same process and prints the pack's throughput relative to DECNET's;
+ * "default" measures only the default configuration (JIT and prefilter).
  *
  * Events are the 3,600 real attacker command lines of the golden set
  * ($TTPD_SHARED_DIR/golden/events.jsonl, events 442..4041), cycled to N
@@ -17,7 +22,8 @@
  *            and for matching events evidence_from_fields and emit (tag
  *            assembly: uuid, URL, evidence JSON);
  *   run      the whole hostapi_run() per event.
- * Needs TTPD_BUILDDIR and TTPD_SHARED_DIR (make bench sets them).
+ * Needs TTPD_BUILDDIR, TTPD_SHARED_DIR and, for the pack, TTPD_SRCDIR
+ * (make bench sets them).
  */
 #include "config.h"
 
@@ -155,18 +161,40 @@ struct setup {
 	struct plugin *p;
 };
 
+/* The rule directory of a rule set: "decnet" or "pack". */
+static char *
+rules_dir_of(const char *set)
+{
+	char *dir;
+
+	if (strcmp(set, "pack") == 0) {
+		if (asprintf(&dir, "%s/conf/rules", env("TTPD_SRCDIR")) < 0)
+			exit(2);
+	} else if (asprintf(&dir, "%s/reference/decnet/rules",
+	    env("TTPD_SHARED_DIR")) < 0)
+		exit(2);
+	return dir;
+}
+
+/* Rules owned by no loaded plugin (the pack's lifter rules) are fine. */
 static void
-setup_open(struct setup *s, const char *config_json)
+report_unowned_ok(void *ud, const char *msg)
+{
+	(void)ud;
+	(void)msg;
+}
+
+static void
+setup_open(struct setup *s, const char *config_json, const char *set)
 {
 	char err[1024], *dir, *rules_dir;
 	const char *dirs[1];
 	struct plugin_conf pc;
 	ttpd_value *config;
 
-	if (asprintf(&dir, "%s/plugins/.libs", env("TTPD_BUILDDIR")) < 0 ||
-	    asprintf(&rules_dir, "%s/reference/decnet/rules",
-	    env("TTPD_SHARED_DIR")) < 0)
+	if (asprintf(&dir, "%s/plugins/.libs", env("TTPD_BUILDDIR")) < 0)
 		exit(2);
+	rules_dir = rules_dir_of(set);
 	config = jv_parse(config_json, strlen(config_json), err, sizeof err);
 	if (config == NULL) {
 		fprintf(stderr, "bench_rule_engine: %s\n", err);
@@ -185,10 +213,9 @@ setup_open(struct setup *s, const char *config_json)
 	registry_finish(&s->reg);
 	s->p = registry_find(&s->reg, "rule_engine");
 	dirs[0] = rules_dir;
-	if (rules_load_dirs(dirs, 1, &s->rules, report_problem, NULL) != 0 ||
-	    registry_assign_rules(&s->reg, &s->rules, report_problem,
-	    NULL) != 0)
+	if (rules_load_dirs(dirs, 1, &s->rules, report_problem, NULL) != 0)
 		exit(2);
+	registry_assign_rules(&s->reg, &s->rules, report_unowned_ok, NULL);
 	jv_decref(config);
 	free(dir);
 	free(rules_dir);
@@ -201,9 +228,10 @@ setup_close(struct setup *s)
 	ruleset_free(&s->rules);
 }
 
-static void
+/* Returns the events per second of the whole run. */
+static double
 run(const struct corpus *c, const char *label, const char *config_json,
-    size_t n)
+    const char *set, size_t n)
 {
 	struct tag_settings ts = { "v15.1" };
 	struct tag_list tags;
@@ -213,7 +241,7 @@ run(const struct corpus *c, const char *label, const char *config_json,
 	double handle_ns, run_ns;
 	size_t i;
 
-	setup_open(&s, config_json);
+	setup_open(&s, config_json, set);
 	tag_list_init(&tags);
 	now = (int64_t)time(NULL) * 1000000000;
 	/* warm-up: one pass over the corpus (JIT code, caches, prefilter) */
@@ -231,17 +259,20 @@ run(const struct corpus *c, const char *label, const char *config_json,
 	t1 = mono_ns();
 	handle_ns = (double)(s.p->counters.ns_spent - ns0) / (double)n;
 	run_ns = (double)(t1 - t0) / (double)n;
-	printf("%-6s %-24s handle %8.0f ns/event %10.0f events/s | "
+	printf("%-6s %-6s %-24s handle %8.0f ns/event %10.0f events/s | "
 	    "run %8.0f ns/event %10.0f events/s | %.2f tags/event\n",
-	    c->name, label, handle_ns, 1e9 / handle_ns, run_ns, 1e9 / run_ns,
-	    (double)ntags / (double)n);
+	    c->name, set, label, handle_ns, 1e9 / handle_ns, run_ns,
+	    1e9 / run_ns, (double)ntags / (double)n);
 	fflush(stdout);
 	tag_list_free(&tags);
 	setup_close(&s);
+	return 1e9 / run_ns;
 }
 
-int
-main(int argc, char **argv)
+/* Every configuration on one corpus, with the requested rule sets. */
+static void
+run_corpus(const struct corpus *c, const char *which, int all_configs,
+    size_t n)
 {
 	static const struct {
 		const char *label, *config;
@@ -251,13 +282,40 @@ main(int argc, char **argv)
 		{ "interpreter+prefilter", "{\"jit\": false}" },
 		{ "interpreter", "{\"jit\": false, \"prefilter\": false}" },
 	};
+	size_t i;
+	double decnet, pack;
+
+	for (i = 0; i < (all_configs ? sizeof configs / sizeof configs[0] :
+	    1); i++) {
+		decnet = pack = 0;
+		if (strcmp(which, "pack") != 0)
+			decnet = run(c, configs[i].label, configs[i].config,
+			    "decnet", n);
+		if (strcmp(which, "decnet") != 0)
+			pack = run(c, configs[i].label, configs[i].config,
+			    "pack", n);
+		if (decnet > 0 && pack > 0)
+			printf("%-6s %-6s %-24s pack/decnet throughput %.2f\n",
+			    c->name, "ratio", configs[i].label, pack / decnet);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
 	struct corpus all = { "all", NULL, 0, 0 };
 	struct corpus shortc = { "short", NULL, 0, 0 };
+	const char *which = argc > 2 ? argv[2] : "both";
+	const char *configs = argc > 3 ? argv[3] : "all";
 	char *path;
-	size_t n = 1000000, i;
+	size_t n = 1000000;
 
-	if (argc > 1 && (n = strtoul(argv[1], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: bench_rule_engine [N]\n");
+	if ((argc > 1 && (n = strtoul(argv[1], NULL, 10)) == 0) ||
+	    (strcmp(which, "decnet") != 0 && strcmp(which, "pack") != 0 &&
+	    strcmp(which, "both") != 0) || (strcmp(configs, "all") != 0 &&
+	    strcmp(configs, "default") != 0)) {
+		fprintf(stderr, "usage: bench_rule_engine [N] "
+		    "[decnet|pack|both] [all|default]\n");
 		return 2;
 	}
 	log_set_level(TTPD_LOG_WARNING);
@@ -265,17 +323,15 @@ main(int argc, char **argv)
 	    env("TTPD_SHARED_DIR")) < 0)
 		return 2;
 	load_events(path, &all, &shortc);
-	printf("rule_engine: DECNET rules (23 engine patterns), %zu events "
-	    "per run\n", n);
+	printf("rule_engine: DECNET rules (23 engine patterns) and/or ttpd's "
+	    "pack (conf/rules), %zu events per run\n", n);
 	printf("corpus all:   %zu command lines, mean %.0f bytes\n", all.n,
 	    (double)all.bytes / (double)all.n);
 	printf("corpus short: %zu command lines <= %d bytes, mean %.0f "
 	    "bytes\n", shortc.n, SHORT_LINE,
 	    (double)shortc.bytes / (double)shortc.n);
-	for (i = 0; i < sizeof configs / sizeof configs[0]; i++)
-		run(&shortc, configs[i].label, configs[i].config, n);
-	for (i = 0; i < sizeof configs / sizeof configs[0]; i++)
-		run(&all, configs[i].label, configs[i].config, n);
+	run_corpus(&shortc, which, strcmp(configs, "all") == 0, n);
+	run_corpus(&all, which, strcmp(configs, "all") == 0, n);
 	free(path);
 	free(all.v);
 	free(shortc.v);

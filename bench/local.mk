@@ -23,6 +23,7 @@ bench: $(EXTRA_PROGRAMS) host/ttpd $(plugins_LTLIBRARIES)
 	@for b in $(EXTRA_PROGRAMS); do \
 		echo "== $$b"; \
 		TTPD_BUILDDIR='$(abs_top_builddir)' \
+		TTPD_SRCDIR='$(abs_top_srcdir)' \
 		TTPD_SHARED_DIR='$(TTPD_SHARED_DIR)' ./$$b || exit 1; \
 	done
 .PHONY: bench

@@ -5,7 +5,8 @@ EXTRA_DIST += conf/ttpd.conf conf/ttpd-dev.conf conf/sample-events.jsonl
 dist-hook: dist-rule-pack
 dist-rule-pack:
 	$(MKDIR_P) $(distdir)/conf/rules
-	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/README; do \
+	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/README \
+	    $(srcdir)/conf/rules/VERSION $(srcdir)/conf/rules/MANIFEST; do \
 		if test -f "$$f"; then cp -p "$$f" $(distdir)/conf/rules/; fi; \
 	done
 .PHONY: dist-rule-pack
@@ -16,13 +17,15 @@ dist-rule-pack:
 rulepackdir = $(pkgdatadir)/rules
 installed_conf_sed = $(SED) \
 	-e 's|"/var/lib/ttpd/ttpd.db"|"$(localstatedir)/lib/ttpd/ttpd.db"|' \
+	-e 's|"/var/lib/ttpd/stats.json"|"$(localstatedir)/lib/ttpd/stats.json"|' \
 	-e 's|"/etc/ttpd/rules"|"$(rulepackdir)"|' \
 	-e 's|"/usr/lib/ttpd/plugins"|"$(pluginsdir)"|' \
 	$(srcdir)/conf/ttpd.conf
 
 install-data-local:
 	$(MKDIR_P) '$(DESTDIR)$(rulepackdir)' '$(DESTDIR)$(sysconfdir)/ttpd'
-	for f in $(srcdir)/conf/rules/*.yaml; do \
+	for f in $(srcdir)/conf/rules/*.yaml $(srcdir)/conf/rules/VERSION \
+	    $(srcdir)/conf/rules/MANIFEST; do \
 		$(INSTALL_DATA) "$$f" '$(DESTDIR)$(rulepackdir)/' || exit 1; \
 	done
 	$(installed_conf_sed) > ttpd.conf.installed
@@ -36,7 +39,9 @@ install-data-local:
 
 # An edited ttpd.conf is the operator's: only the untouched sample goes.
 uninstall-local:
-	rm -f '$(DESTDIR)$(rulepackdir)'/*.yaml
+	rm -f '$(DESTDIR)$(rulepackdir)'/*.yaml \
+	    '$(DESTDIR)$(rulepackdir)/VERSION' \
+	    '$(DESTDIR)$(rulepackdir)/MANIFEST'
 	-rmdir '$(DESTDIR)$(rulepackdir)'
 	$(installed_conf_sed) > ttpd.conf.installed
 	if cmp -s ttpd.conf.installed '$(DESTDIR)$(sysconfdir)/ttpd/ttpd.conf'; \

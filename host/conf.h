@@ -56,6 +56,7 @@ struct config {
 	/* log */
 	int log_level;             /* log.level name -> TTPD_LOG_*, "info" */
 	int log_syslog;            /* log.target "stderr" (0) | "syslog" (1) */
+	int log_facility;          /* log.facility, syslog LOG_* facility */
 
 	/* input */
 	int64_t max_event_bytes;   /* input.max_event_bytes, default 1048576 */
@@ -90,6 +91,10 @@ struct config {
 
 	/* daemon */
 	char *pidfile;             /* daemon.pidfile */
+	char *daemon_user;         /* daemon.user: name or uid, NULL: stay */
+	char *daemon_group;        /* daemon.group: name or gid, NULL: the
+	                            * user's primary group */
+	char *stats_file;          /* daemon.stats_file, NULL: none */
 };
 
 enum { CONF_BUS_CORE = 0, CONF_BUS_JETSTREAM = 1 };

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -74,12 +75,20 @@ static const struct enum_name synchronous_names[] = {
 	{ "off", 0 }, { "normal", 1 }, { "full", 2 }, { NULL, 0 }
 };
 static const struct enum_name level_names[] = {
-	{ "err", TTPD_LOG_ERR }, { "warning", TTPD_LOG_WARNING },
+	{ "err", TTPD_LOG_ERR }, { "error", TTPD_LOG_ERR },
+	{ "warning", TTPD_LOG_WARNING },
 	{ "notice", TTPD_LOG_NOTICE }, { "info", TTPD_LOG_INFO },
 	{ "debug", TTPD_LOG_DEBUG }, { NULL, 0 }
 };
 static const struct enum_name target_names[] = {
 	{ "stderr", 0 }, { "syslog", 1 }, { NULL, 0 }
+};
+static const struct enum_name facility_names[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }, { NULL, 0 }
 };
 static const struct enum_name anchor_names[] = {
 	{ "drop", 0 }, { "derive", 1 }, { NULL, 0 }
@@ -140,6 +149,9 @@ static const struct spec schema[] = {
 	  .def_int = TTPD_LOG_INFO },
 	{ .section = "log", .name = "target", .kind = K_ENUM,
 	  .offset = OFF(log_syslog), .names = target_names, .def_int = 0 },
+	{ .section = "log", .name = "facility", .kind = K_ENUM,
+	  .offset = OFF(log_facility), .names = facility_names,
+	  .def_int = LOG_DAEMON },
 	{ .section = "input", .name = "max_event_bytes", .kind = K_INT,
 	  .offset = OFF(max_event_bytes), .min = 1024, .max = 67108864,
 	  .def_int = 1048576 },
@@ -215,6 +227,14 @@ static const struct spec schema[] = {
 	/* daemon mode */
 	{ .section = "daemon", .name = "pidfile", .kind = K_PATH,
 	  .offset = OFF(pidfile), .def_str = "/run/ttpd.pid" },
+	/* privilege drop after start-up (host/ttpd.c) */
+	{ .section = "daemon", .name = "user", .kind = K_STRING,
+	  .flags = F_EMPTY_OK, .offset = OFF(daemon_user) },
+	{ .section = "daemon", .name = "group", .kind = K_STRING,
+	  .flags = F_EMPTY_OK, .offset = OFF(daemon_group) },
+	/* per-plugin counters for ttpctl status, every heartbeat */
+	{ .section = "daemon", .name = "stats_file", .kind = K_PATH,
+	  .flags = F_EMPTY_OK, .offset = OFF(stats_file) },
 };
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
 

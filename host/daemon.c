@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -81,6 +82,7 @@ struct daemon {
 	char *dead_letter;
 	pthread_mutex_t lock;  /* rate limiters, id generator */
 	struct log_ratelimit drop_log, bad_log, pub_log, store_log;
+	struct log_ratelimit stats_log;
 	uint64_t rng[2];
 	int64_t next_heartbeat_ms;
 	struct reloader *rl;   /* rules at runtime (host/reload.c) */
@@ -593,8 +595,39 @@ process(struct daemon *d, struct bus_msg *m)
 
 /* ------------------------------------------------------- heartbeat */
 
-static void
-heartbeat(struct daemon *d)
+/* Per-plugin counters (kept by hostapi_run() in the tagging thread, the
+ * thread that builds the heartbeat): [{name, events, tags, ...}]. */
+static ttpd_value *
+plugin_counters(const struct registry *reg)
+{
+	ttpd_value *arr = jv_new_array(), *o;
+	size_t i;
+
+	for (i = 0; reg != NULL && i < reg->nplugins; i++) {
+		const struct plugin *p = reg->plugins[i];
+
+		o = jv_new_object();
+		jv_object_set_new(o, "name", jv_new_string(p->name,
+		    strlen(p->name)));
+		jv_object_set_new(o, "events",
+		    jv_new_int((int64_t)p->counters.events));
+		jv_object_set_new(o, "tags",
+		    jv_new_int((int64_t)p->counters.tags));
+		jv_object_set_new(o, "errors",
+		    jv_new_int((int64_t)p->counters.errors));
+		jv_object_set_new(o, "gated",
+		    jv_new_int((int64_t)p->counters.gated));
+		jv_object_set_new(o, "ns_spent",
+		    jv_new_int((int64_t)p->counters.ns_spent));
+		jv_object_set_new(o, "rules", jv_new_int((int64_t)p->nrules));
+		jv_object_set_new(o, "disabled", jv_new_bool(p->disabled));
+		jv_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static ttpd_value *
+health_payload(struct daemon *d, const char *state)
 {
 	ttpd_value *p = jv_new_object(), *bad = jv_new_object();
 	int r;
@@ -604,13 +637,20 @@ heartbeat(struct daemon *d)
 	jv_object_set_new(p, "pid", jv_new_int((int64_t)getpid()));
 	jv_object_set_new(p, "mode", jv_new_string(d->js ? "jetstream" :
 	    "core", d->js ? 9 : 4));
+	jv_object_set_new(p, "state", jv_new_string(state, strlen(state)));
+	jv_object_set_new(p, "version", jv_new_string(PACKAGE_VERSION,
+	    strlen(PACKAGE_VERSION)));
+	jv_object_set_new(p, "heartbeat_s",
+	    jv_new_int(d->env->cfg->bus_heartbeat_s));
+	jv_object_set_new(p, "bus_connected",
+	    jv_new_bool(d->bus != NULL && bus_connected(d->bus)));
 #define PUT(name, ctr) jv_object_set_new(p, name, jv_new_int( \
 	(int64_t)atomic_load(&(ctr))))
 	PUT("received", d->c.received);
 	PUT("queue_dropped", d->c.queue_dropped);
 	/* dropped by the client library before reaching our queue */
 	jv_object_set_new(p, "library_dropped",
-	    jv_new_int((int64_t)bus_dropped(d->bus)));
+	    jv_new_int(d->bus != NULL ? (int64_t)bus_dropped(d->bus) : 0));
 	jv_object_set_new(p, "queue_depth",
 	    jv_new_int((int64_t)queue_depth(&d->q)));
 	PUT("no_anchor", d->c.no_anchor);
@@ -627,7 +667,55 @@ heartbeat(struct daemon *d)
 		    jv_new_int((int64_t)atomic_load(&d->c.malformed[r])));
 #undef PUT
 	jv_object_set_new(p, "malformed", bad);
-	publish_envelope(d, HEALTH_SUBJECT, "health", p);
+	jv_object_set_new(p, "plugins", plugin_counters(d->env->reg));
+	return p;
+}
+
+/*
+ * daemon.stats_file: the heartbeat payload as JSON, replaced atomically
+ * (temporary file in the same directory, then rename) for ttpctl status.
+ */
+static void
+write_stats(struct daemon *d, const ttpd_value *payload)
+{
+	const char *path = d->env->cfg->stats_file;
+	char *tmp, *text;
+	FILE *fp;
+	int ok;
+
+	if (path == NULL)
+		return;
+	if ((text = jv_dump(payload)) == NULL)
+		return;
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	ok = (fp = fopen(tmp, "w")) != NULL;
+	if (ok) {
+		ok = fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
+		ok = (fclose(fp) == 0) && ok;
+	}
+	if (ok && rename(tmp, path) != 0)
+		ok = 0;
+	if (!ok) {
+		pthread_mutex_lock(&d->lock);
+		log_limited(&d->stats_log, TTPD_LOG_WARNING, "daemon.stats_file "
+		    "%s: cannot write it: %s", path, strerror(errno));
+		pthread_mutex_unlock(&d->lock);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(text);
+}
+
+static void
+heartbeat(struct daemon *d)
+{
+	ttpd_value *p = health_payload(d, "running");
+
+	write_stats(d, p);
+	if (bus_connected(d->bus))
+		publish_envelope(d, HEALTH_SUBJECT, "health", p);
+	else
+		jv_decref(p);
 }
 
 static void
@@ -638,8 +726,7 @@ maybe_heartbeat(struct daemon *d)
 	if (now < d->next_heartbeat_ms)
 		return;
 	d->next_heartbeat_ms = now + d->env->cfg->bus_heartbeat_s * 1000;
-	if (bus_connected(d->bus))
-		heartbeat(d);
+	heartbeat(d);
 }
 
 /* -------------------------------------------------------------- run */
@@ -892,6 +979,7 @@ daemon_run(struct daemon_env *env)
 	d.bad_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 10);
 	d.pub_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
 	d.store_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 5);
+	d.stats_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(300, 1);
 	if (getrandom(d.rng, sizeof d.rng, 0) != sizeof d.rng) {
 		d.rng[0] = (uint64_t)epoch_s() * 2654435761u ^ (uint64_t)getpid();
 		d.rng[1] = ~d.rng[0];
@@ -921,6 +1009,8 @@ daemon_run(struct daemon_env *env)
 	}
 	if (subscribe_all(&d) != 0)
 		goto out_bus;
+	if (env->opened != NULL && env->opened(env) != 0)
+		goto out_bus;
 	d.rl = reloader_new(env, publish_rule_change, &d);
 	log_notice("ttpd %s running (pid %ld, %s mode)", PACKAGE_VERSION,
 	    (long)getpid(), d.js ? "jetstream" : "core");
@@ -939,8 +1029,16 @@ out_bus:
 		log_warn("bus: %s", bus_last_error());
 	bus_close(d.bus, 5000);
 	d.bus = NULL;
-	if (rc == 0)
+	if (rc == 0) {
 		log_totals(&d);
+		/* the last counters, marked stopped, for ttpctl status */
+		if (d.env->cfg->stats_file != NULL) {
+			ttpd_value *p = health_payload(&d, "stopped");
+
+			write_stats(&d, p);
+			jv_decref(p);
+		}
+	}
 out_pl:
 	pipeline_free(&d.pl);
 out:

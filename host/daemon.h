@@ -34,6 +34,13 @@ struct daemon_env {
 	 * old ones stay in force (the reason is logged).
 	 */
 	int (*reload)(struct daemon_env *env);
+	/*
+	 * Optional: called once everything that may need root is open (the
+	 * store connections, the bus connection and its subscriptions),
+	 * before the first message is handled; ttpd drops privileges here.
+	 * -1 stops the daemon (exit status 1).
+	 */
+	int (*opened)(struct daemon_env *env);
 	void *ud;
 	/* the loaded rules (owned by the caller, like reg; NULL: no hot
 	 * reload of rule files and states, see host/reload.h) */

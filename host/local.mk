@@ -14,6 +14,7 @@ host_libttpdhost_la_SOURCES = \
 	host/pipeline.c host/pipeline.h \
 	host/reload.c host/reload.h \
 	host/rules.c host/rules.h \
+	host/startup.c host/startup.h \
 	host/store.c host/store.h \
 	host/tag.c host/tag.h \
 	host/xmalloc.c host/xmalloc.h

@@ -13,10 +13,11 @@
 static const char *log_progname = "ttpd";
 static enum log_target log_target_now = LOG_TARGET_STDERR;
 static int log_threshold = TTPD_LOG_INFO;
+static int log_facility = LOG_DAEMON;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {
-	[TTPD_LOG_ERR] = "err",
+	[TTPD_LOG_ERR] = "err",	/* config.c also takes "error" */
 	[TTPD_LOG_WARNING] = "warning",
 	[TTPD_LOG_NOTICE] = "notice",
 	[TTPD_LOG_INFO] = "info",
@@ -33,7 +34,13 @@ log_init(const char *progname, enum log_target target, int level)
 	log_target_now = target;
 	log_threshold = level;
 	if (target == LOG_TARGET_SYSLOG)
-		openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(log_progname, LOG_PID | LOG_NDELAY, log_facility);
+}
+
+void
+log_set_facility(int facility)
+{
+	log_facility = facility;
 }
 
 void

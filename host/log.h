@@ -11,6 +11,8 @@ enum log_target { LOG_TARGET_STDERR = 0, LOG_TARGET_SYSLOG };
 
 void log_init(const char *progname, enum log_target target, int level);
 void log_set_level(int level);
+/* The syslog facility (LOG_DAEMON by default) of the next log_init(). */
+void log_set_facility(int facility);
 int log_level(void);
 /* Parse "err", "warning", "notice", "info", "debug"; -1 if unknown. */
 int log_level_from_name(const char *name);

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "rules.h"
+#include "startup.h"
 #include "store.h"
 #include "tag.h"
 #include "xmalloc.h"
@@ -42,7 +44,8 @@ enum {
 	EXIT_ERROR = 1,   /* configuration, plugin, rule, bundle, database */
 	EXIT_USAGE = 2,   /* bad command line: option, duration, number */
 	EXIT_NORULE = 3,  /* no such rule id */
-	EXIT_LOCKED = 4   /* database locked longer than busy_timeout_ms */
+	EXIT_LOCKED = 4,  /* database locked longer than busy_timeout_ms */
+	EXIT_DOWN = 5     /* status: ttpd not running, or its stats stale */
 };
 
 /* Navigator versions the layer declares (layer format 4.5). */
@@ -51,12 +54,8 @@ enum {
 
 struct ctl {
 	struct config cfg;
-	struct registry reg;
-	struct ruleset rules;
-	struct attack *attack;
+	struct startup su; /* plugins, rules, ATT&CK bundle; problems */
 	struct store *store;
-	int loaded;       /* registry and rules initialised */
-	int problems;     /* load problems (logged) */
 };
 
 static const char *progname = "ttpctl";
@@ -86,10 +85,12 @@ usage(FILE *fp)
 "  navigator             [--since T] [-o FILE]\n"
 "  backfill              [--since-days N] [--source command|canary|all]\n"
 "                        [--dry-run] [--batch-size N]\n"
+"  status                [--json] the running daemon's counters, per plugin\n"
 "\n"
 "Exit status: 0 success, 1 error (configuration, plugins, rules, ATT&CK\n"
 "bundle, database), 2 usage (bad option, duration or number), 3 no such\n"
-"rule, 4 database locked by another process.  See ttpctl(8).\n",
+"rule, 4 database locked by another process, 5 (status) ttpd not running\n"
+"or its stats file stale.  See ttpctl(8).\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -224,25 +225,6 @@ parse_int(const char *s, long long min, long long max, long long *out)
 
 /* ------------------------------------------------------------ set-up */
 
-static void
-report_problem(void *ud, const char *msg)
-{
-	struct ctl *c = ud;
-
-	c->problems++;
-	log_err("%s", msg);
-}
-
-static void
-apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
-{
-	struct ctl *c = ud;
-	struct rule *r = ruleset_find(&c->rules, rule_id);
-
-	if (r != NULL)
-		r->state = *st;
-}
-
 /*
  * Open the configured database.  With must_exist, a missing file is an
  * error (nothing to read); a missing file is otherwise left uncreated
@@ -307,45 +289,27 @@ store_failed(struct ctl *c)
 /*
  * What `ttpd -t` loads: plugins, rules, the ATT&CK bundle, and (when the
  * database exists) rule states, then rule ownership.  Problems are logged
- * and counted in c->problems; the caller decides whether they matter.
+ * and counted in c->su.problems; the caller decides whether they matter.
  */
 static int
 load_all(struct ctl *c, int with_plugins, int must_have_store)
 {
-	char err[1024];
-	size_t i;
 	int rc, absent;
 
-	registry_init(&c->reg);
-	ruleset_init(&c->rules);
-	c->loaded = 1;
-	if (with_plugins)
-		for (i = 0; i < c->cfg.nplugins; i++)
-			if (loader_load(&c->reg, c->cfg.plugins_dir,
-			    &c->cfg.plugins[i], err, sizeof err) != 0)
-				c->problems++; /* logged by the loader */
-	registry_finish(&c->reg);
-	rules_load_dirs((const char *const *)c->cfg.rules_dirs,
-	    c->cfg.nrules_dirs, &c->rules, report_problem, c);
-	attack_setup(&c->cfg, &c->rules, report_problem, c, &c->attack);
+	startup_load(&c->su, &c->cfg, STARTUP_KEEP_ATTACK |
+	    (with_plugins ? STARTUP_PLUGINS : 0));
 	if ((rc = open_store(c, must_have_store, &absent)) != EXIT_OK)
 		return rc;
-	if (c->store != NULL && store_rule_states(c->store, apply_rule_state,
-	    c) != 0)
+	if (c->store != NULL && startup_rule_states(&c->su, c->store) != 0)
 		return store_failed(c);
-	if (registry_assign_rules(&c->reg, &c->rules, report_problem, c) > 0)
-		c->problems++;
+	startup_assign(&c->su);
 	return EXIT_OK;
 }
 
 static void
 ctl_free(struct ctl *c)
 {
-	if (c->loaded) {
-		registry_free(&c->reg);
-		ruleset_free(&c->rules);
-	}
-	attack_free(c->attack);
+	startup_free(&c->su);
 	if (c->store != NULL)
 		store_close(c->store);
 	config_free(&c->cfg);
@@ -415,8 +379,8 @@ cmd_rules(struct ctl *c, int argc, char **argv)
 		return rc;
 	printf("%-12s %4s  %-18s %-9s %-5s %-26s %s\n", "RULE", "VER", "OWNER",
 	    "STATE", "MAX", "EXPIRES", "FILE");
-	for (i = 0; i < c->rules.n; i++) {
-		r = c->rules.v[i];
+	for (i = 0; i < c->su.rules.n; i++) {
+		r = c->su.rules.v[i];
 		eff = rule_state_effective(&r->state, now);
 		if (eff == RULE_STATE_CLIPPED && r->state.has_confidence_max)
 			snprintf(maxbuf, sizeof maxbuf, "%.2f",
@@ -432,7 +396,7 @@ cmd_rules(struct ctl *c, int argc, char **argv)
 		    r->owner != NULL ? r->owner->name : "-", state_name(eff),
 		    maxbuf, expires, r->pub.path != NULL ? r->pub.path : "");
 	}
-	return c->problems > 0 ? EXIT_ERROR : EXIT_OK;
+	return c->su.problems > 0 ? EXIT_ERROR : EXIT_OK;
 }
 
 /* -------------------------------------------------------------- rule */
@@ -466,7 +430,7 @@ print_emits(const struct ctl *c, const struct rule *r)
 
 	for (k = 0; k < r->pub.n_emits; k++) {
 		e = r->pub.emits[k];
-		name = c->attack != NULL ? attack_name(c->attack,
+		name = c->su.attack != NULL ? attack_name(c->su.attack,
 		    e->sub_technique_id != NULL ? e->sub_technique_id :
 		    e->technique_id) : NULL;
 		printf("  - tactic %s technique %s%s%s confidence %g%s%s%s\n",
@@ -659,7 +623,7 @@ cmd_rule(struct ctl *c, int argc, char **argv)
 
 	if ((rc = load_all(c, 1, 0)) != EXIT_OK)
 		return rc;
-	if ((r = ruleset_find(&c->rules, id)) == NULL) {
+	if ((r = ruleset_find(&c->su.rules, id)) == NULL) {
 		errx_msg("no rule '%s' in rules.dirs (%s%s); see ttpctl rules",
 		    id, c->cfg.nrules_dirs > 0 ? c->cfg.rules_dirs[0] : "",
 		    c->cfg.nrules_dirs > 1 ? ", ..." : "");
@@ -893,10 +857,10 @@ cmd_tags(struct ctl *c, int argc, char **argv)
 	for (i = 0; i < l.n; i++) {
 		const struct rollup_row *r = &l.v[i];
 
-		name = c->attack != NULL ? attack_name(c->attack,
+		name = c->su.attack != NULL ? attack_name(c->su.attack,
 		    r->technique_id) : NULL;
-		subname = c->attack != NULL && r->sub_technique_id != NULL ?
-		    attack_name(c->attack, r->sub_technique_id) : NULL;
+		subname = c->su.attack != NULL && r->sub_technique_id != NULL ?
+		    attack_name(c->su.attack, r->sub_technique_id) : NULL;
 		tactics = sorted_tactics(r->tactics);
 		if (!json) {
 			printf("%-10s %-10s %-50s %-16s %7lld %-26s %-26s "
@@ -928,7 +892,7 @@ cmd_tags(struct ctl *c, int argc, char **argv)
 			jv_object_set_new(o, "max_confidence",
 			    jv_new_real(r->max_confidence));
 			/* the bundle, when loaded, decides what is known */
-			url = (c->attack == NULL || (r->sub_technique_id != NULL
+			url = (c->su.attack == NULL || (r->sub_technique_id != NULL
 			    ? subname : name) != NULL) ? tag_mitre_url(
 			    r->technique_id, r->sub_technique_id) : NULL;
 			jv_object_set_new(o, "mitre_url", str_or_null(url));
@@ -1093,8 +1057,8 @@ cmd_navigator(struct ctl *c, int argc, char **argv)
 	if (nv.n > 0)
 		qsort(nv.v, nv.n, sizeof *nv.v, nav_cmp);
 
-	major = attack_major(c->attack != NULL && attack_version(c->attack) !=
-	    NULL ? attack_version(c->attack) : c->cfg.attack_release);
+	major = attack_major(c->su.attack != NULL && attack_version(c->su.attack) !=
+	    NULL ? attack_version(c->su.attack) : c->cfg.attack_release);
 	layer = jv_new_object();
 	title = xasprintf("ttpd tags%s%s", since_s != NULL ? " since " : "",
 	    since_s != NULL ? since : "");
@@ -1124,7 +1088,7 @@ cmd_navigator(struct ctl *c, int argc, char **argv)
 		o = jv_new_object();
 		jv_object_set_new(o, "techniqueID", str_or_null(e->id));
 		jv_object_set_new(o, "score", jv_new_int(e->score));
-		name = c->attack != NULL ? attack_name(c->attack, e->id) : NULL;
+		name = c->su.attack != NULL ? attack_name(c->su.attack, e->id) : NULL;
 		comment = xasprintf("%s%s%lld tag%s; tactics %s",
 		    name != NULL ? name : "", name != NULL ? ": " : "",
 		    (long long)e->score, e->score == 1 ? "" : "s",
@@ -1438,7 +1402,7 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = load_all(c, 1, 1)) != EXIT_OK)
 		return rc;
-	if (c->problems > 0) {
+	if (c->su.problems > 0) {
 		errx_msg("backfill refused: fix the problems above (the same "
 		    "check as ttpd -t)");
 		return EXIT_ERROR;
@@ -1452,7 +1416,7 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 	/* The store connection both reads history and writes tags: reads
 	 * are streamed, writes happen between rows in one transaction per
 	 * batch (SQLite allows that on one connection in WAL mode). */
-	pipeline_init(&pl, &c->reg, dry ? NULL : c->store);
+	pipeline_init(&pl, &c->su.reg, dry ? NULL : c->store);
 	pl.ts.attack_release = c->cfg.attack_release;
 	pl.batch_size = (size_t)batch;
 	pl.max_line_bytes = (size_t)c->cfg.max_event_bytes;
@@ -1521,6 +1485,190 @@ cmd_backfill(struct ctl *c, int argc, char **argv)
 	return failed ? EXIT_ERROR : EXIT_OK;
 }
 
+/* ------------------------------------------------------------ status */
+
+static const char status_help[] =
+"usage: ttpctl status [--json]\n"
+"\n"
+"The running daemon's counters: messages, tags, errors, and per plugin\n"
+"the events handled, tags produced, errors, emits refused by rule state\n"
+"and the time spent in handle().  Read from daemon.stats_file, which the\n"
+"daemon rewrites at every heartbeat (bus.heartbeat_s).\n"
+"\n"
+"  --json   print the stats file's JSON object as it is\n"
+"\n"
+"Exit status: 0 running, 1 no stats file configured or unreadable, 5 the\n"
+"daemon is not running (stopped, or its pid is gone) or the file is stale\n"
+"(older than three heartbeats).\n";
+
+static int64_t
+json_int(const ttpd_value *o, const char *key)
+{
+	int64_t v = 0;
+
+	if (jv_get_int(jv_object_get(o, key), &v) != TTPD_OK)
+		v = 0;
+	return v;
+}
+
+static void
+print_status_table(const ttpd_value *st, const char *state, double age)
+{
+	const ttpd_value *plugins = jv_object_get(st, "plugins"), *p;
+	const char *mode = jv_string(jv_object_get(st, "mode"));
+	const char *version = jv_string(jv_object_get(st, "version"));
+	size_t i, n = jv_array_size(plugins);
+	int conn = 0;
+
+	jv_get_bool(jv_object_get(st, "bus_connected"), &conn);
+	printf("ttpd %s: %s, pid %lld, %s mode, bus %s, stats %.0f s old\n",
+	    version != NULL ? version : "?", state,
+	    (long long)json_int(st, "pid"), mode != NULL ? mode : "?",
+	    conn ? "connected" : "disconnected", age);
+	printf("messages: %lld received, %lld dropped (queue full), %lld "
+	    "without an anchor, %lld ignored\n",
+	    (long long)json_int(st, "received"),
+	    (long long)json_int(st, "queue_dropped"),
+	    (long long)json_int(st, "no_anchor"),
+	    (long long)json_int(st, "ignored"));
+	printf("tags: %lld inserted, %lld ttp.tagged published; %lld acked, "
+	    "%lld dead-lettered, %lld store failures, %lld publish errors\n",
+	    (long long)json_int(st, "tags_inserted"),
+	    (long long)json_int(st, "tagged_published"),
+	    (long long)json_int(st, "acked"),
+	    (long long)json_int(st, "dead_lettered"),
+	    (long long)json_int(st, "store_failures"),
+	    (long long)json_int(st, "publish_errors"));
+	printf("\n%-20s %12s %12s %8s %8s %6s %12s %10s\n", "PLUGIN", "EVENTS",
+	    "TAGS", "ERRORS", "GATED", "RULES", "TIME_MS", "US/EVENT");
+	for (i = 0; i < n; i++) {
+		const char *name;
+		int64_t ev, ns;
+		int disabled = 0;
+
+		p = jv_array_get(plugins, i);
+		name = jv_string(jv_object_get(p, "name"));
+		ev = json_int(p, "events");
+		ns = json_int(p, "ns_spent");
+		jv_get_bool(jv_object_get(p, "disabled"), &disabled);
+		printf("%-20s %12lld %12lld %8lld %8lld %6lld %12.1f %10.2f%s\n",
+		    name != NULL ? name : "?", (long long)ev,
+		    (long long)json_int(p, "tags"),
+		    (long long)json_int(p, "errors"),
+		    (long long)json_int(p, "gated"),
+		    (long long)json_int(p, "rules"), (double)ns / 1e6,
+		    ev > 0 ? (double)ns / 1e3 / (double)ev : 0.0,
+		    disabled ? "  (disabled)" : "");
+	}
+}
+
+static int
+cmd_status(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = c->cfg.stats_file, *state;
+	ttpd_value *st;
+	struct timespec now;
+	char *text = NULL, err[256];
+	double ts = 0, age;
+	int64_t pid, hb;
+	size_t len = 0, cap = 0, n;
+	FILE *fp;
+	int ch, json = 0, rc = EXIT_OK;
+
+	if (want_help(argc, argv)) {
+		fputs(status_help, stdout);
+		return EXIT_OK;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == OPT_JSON)
+			json = 1;
+		else {
+			errx_msg("status: unknown option '%s'",
+			    argv[optind - 1]);
+			fputs(status_help, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		errx_msg("status: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (path == NULL) {
+		errx_msg("status: daemon.stats_file is not set in %s; set it "
+		    "(and restart ttpd) to see its counters", c->cfg.file);
+		return EXIT_ERROR;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT) {
+			errx_msg("status: %s does not exist: ttpd is not "
+			    "running (or has not written its first heartbeat "
+			    "yet)", path);
+			return EXIT_DOWN;
+		}
+		errx_msg("status: %s: %s", path, strerror(errno));
+		return EXIT_ERROR;
+	}
+	do {
+		if (len + 4096 > cap) {
+			cap = cap * 2 + 4096;
+			text = xrealloc(text, cap);
+		}
+		n = fread(text + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	fclose(fp);
+	st = jv_parse(text != NULL ? text : "", len, err, sizeof err);
+	free(text);
+	if (st == NULL || jv_type(st) != TTPD_VT_OBJECT) {
+		errx_msg("status: %s: not a ttpd stats file (%s)", path,
+		    st == NULL ? err : "not a JSON object");
+		jv_decref(st);
+		return EXIT_ERROR;
+	}
+	state = jv_string(jv_object_get(st, "state"));
+	jv_get_number(jv_object_get(st, "ts"), &ts);
+	pid = json_int(st, "pid");
+	hb = json_int(st, "heartbeat_s");
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - ts;
+	if (age < 0)
+		age = 0;
+	if (state != NULL && strcmp(state, "stopped") == 0) {
+		errx_msg("status: ttpd is not running: pid %lld stopped %.0f s "
+		    "ago (its last counters follow)", (long long)pid, age);
+		rc = EXIT_DOWN;
+	} else if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+		errx_msg("status: ttpd is not running: pid %lld is gone (it "
+		    "did not stop cleanly; stats %.0f s old)", (long long)pid,
+		    age);
+		rc = EXIT_DOWN;
+		state = "dead";
+	} else if (hb > 0 && age > 3.0 * (double)hb) {
+		errx_msg("status: %s is stale: written %.0f s ago, the daemon "
+		    "(pid %lld) rewrites it every %lld s; is it hung?", path,
+		    age, (long long)pid, (long long)hb);
+		rc = EXIT_DOWN;
+		state = "stale";
+	}
+	if (json) {
+		char *out = jv_dump(st);
+
+		if (out != NULL)
+			printf("%s\n", out);
+		free(out);
+	} else
+		print_status_table(st, state != NULL ? state : "?", age);
+	jv_decref(st);
+	return rc;
+}
+
 /* -------------------------------------------------------------- main */
 
 static const struct option main_options[] = {
@@ -1580,9 +1728,9 @@ main(int argc, char **argv)
 	argv += optind;
 	if (strcmp(cmd, "rules") != 0 && strcmp(cmd, "rule") != 0 &&
 	    strcmp(cmd, "tags") != 0 && strcmp(cmd, "navigator") != 0 &&
-	    strcmp(cmd, "backfill") != 0) {
+	    strcmp(cmd, "backfill") != 0 && strcmp(cmd, "status") != 0) {
 		errx_msg("unknown command '%s' (rules, rule, tags, navigator, "
-		    "backfill)", cmd);
+		    "backfill, status)", cmd);
 		free(overrides);
 		return EXIT_USAGE;
 	}
@@ -1610,6 +1758,8 @@ main(int argc, char **argv)
 		rc = cmd_tags(&c, argc, argv);
 	else if (strcmp(cmd, "navigator") == 0)
 		rc = cmd_navigator(&c, argc, argv);
+	else if (strcmp(cmd, "status") == 0)
+		rc = cmd_status(&c, argc, argv);
 	else
 		rc = cmd_backfill(&c, argc, argv);
 	ctl_free(&c);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "plugin.h"
 #include "probe.h"
 #include "rules.h"
+#include "startup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -39,8 +42,10 @@ enum { OPT_REPLAY = 256, OPT_TAGS_OUT, OPT_DRY_RUN };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "test", no_argument, NULL, 't' },
+	{ "show-config", no_argument, NULL, 'T' },
 	{ "option", required_argument, NULL, 'o' },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "tags-out", required_argument, NULL, OPT_TAGS_OUT },
@@ -54,16 +59,20 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: ttpd [-ftVh] [-c file] [-o key=value]... [--replay file]\n"
+"usage: ttpd [-dftTVh] [-c file] [-o key=value]... [--replay file]\n"
 "            [--tags-out file] [--dry-run]\n"
 "\n"
 "Tag deception-network events with MITRE ATT&CK techniques.\n"
 "\n"
 "  -c, --config FILE     configuration file (default %s)\n"
+"  -d, --debug           log debug messages: the same as -o log.level=\"debug\"\n"
 "  -o, --option KEY=VAL  override a setting: dotted path, libconfig literal\n"
 "                        value, e.g. -o store.path='\"/tmp/t.db\"'; repeatable\n"
 "  -t, --test            check configuration, plugins and rules, print each\n"
 "                        plugin's report, exit 0 (all good) or 1\n"
+"  -T, --show-config     check as -t, then print the effective configuration\n"
+"                        (every key, defaults included, in ttpd.conf syntax)\n"
+"                        and each plugin's status as comments; exit 0 or 1\n"
 "  -f, --foreground      run the daemon in the foreground (for systemd and\n"
 "                        terminals); without -f, ttpd detaches and writes\n"
 "                        daemon.pidfile.  SIGTERM/SIGINT drain and stop,\n"
@@ -82,30 +91,9 @@ usage(FILE *fp)
 
 struct ttpd {
 	struct config cfg;
-	struct registry reg;
-	struct ruleset rules;
+	struct startup su;     /* plugins, rules */
 	struct store *store;
-	int problems;
 };
-
-static void
-report_problem(void *ud, const char *msg)
-{
-	struct ttpd *t = ud;
-
-	t->problems++;
-	log_err("%s", msg);
-}
-
-static void
-apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
-{
-	struct ttpd *t = ud;
-	struct rule *r = ruleset_find(&t->rules, rule_id);
-
-	if (r != NULL)
-		r->state = *st;
-}
 
 static int
 lookup_ip(void *ud, const char *ip, char *out, size_t outlen)
@@ -135,51 +123,31 @@ open_store(const struct config *cfg)
 static int
 setup(struct ttpd *t, int with_store)
 {
-	char err[1024];
-	size_t i;
-	int failed = 0;
-
-	registry_init(&t->reg);
-	ruleset_init(&t->rules);
-	/* crash attribution; -t: crash-safe probe of every plugin first */
-	t->problems += probe_guard_plugins(&t->cfg, !with_store);
-	for (i = 0; i < t->cfg.nplugins; i++)
-		if (loader_load(&t->reg, t->cfg.plugins_dir,
-		    &t->cfg.plugins[i], err, sizeof err) != 0)
-			failed = 1; /* logged by the loader */
-	registry_finish(&t->reg);
+	startup_load(&t->su, &t->cfg, STARTUP_PLUGINS | STARTUP_GUARD |
+	    (with_store ? 0 : STARTUP_PROBE));
 	if (t->cfg.nplugins == 0)
 		log_warn("%s: plugins.load is empty: nothing will be tagged",
 		    t->cfg.file);
-
-	rules_load_dirs((const char *const *)t->cfg.rules_dirs,
-	    t->cfg.nrules_dirs, &t->rules, report_problem, t);
-	attack_setup(&t->cfg, &t->rules, report_problem, t, NULL);
-
 	if (with_store) {
 		if ((t->store = open_store(&t->cfg)) == NULL)
 			return -1;
-		if (store_rule_states(t->store, apply_rule_state, t) != 0)
+		if (startup_rule_states(&t->su, t->store) != 0)
 			log_warn("%s: reading ttp_rule_state failed: %s; all "
 			    "rules start enabled", store_path(t->store),
 			    store_error(t->store));
 	}
-
-	if (registry_assign_rules(&t->reg, &t->rules, report_problem, t) > 0)
-		failed = 1;
-	if (t->problems > 0)
-		failed = 1;
-	if (failed)
+	if (startup_assign(&t->su) > 0) {
 		log_err("start-up refused: fix the problems above (ttpd fails "
 		    "closed on a broken plugin or rule)");
-	return failed ? -1 : 0;
+		return -1;
+	}
+	return 0;
 }
 
 static void
 teardown(struct ttpd *t)
 {
-	registry_free(&t->reg);
-	ruleset_free(&t->rules);
+	startup_free(&t->su);
 	if (t->store != NULL)
 		store_close(t->store);
 	config_free(&t->cfg);
@@ -192,8 +160,8 @@ print_report(const struct ttpd *t, FILE *fp)
 	size_t i, k;
 	size_t inert = 0;
 
-	for (i = 0; i < t->reg.nplugins; i++) {
-		const struct plugin *p = t->reg.plugins[i];
+	for (i = 0; i < t->su.reg.nplugins; i++) {
+		const struct plugin *p = t->su.reg.plugins[i];
 		const char *const *kp;
 
 		fprintf(fp, "plugin %s: %s ABI %u.%u version %s kinds=", p->name,
@@ -208,11 +176,67 @@ print_report(const struct ttpd *t, FILE *fp)
 			    p->rules[k]->pub.rule_id);
 		fprintf(fp, "%s\n", p->nrules > 0 ? ")" : "");
 	}
-	for (i = 0; i < t->rules.n; i++)
-		if (t->rules.v[i]->owner == NULL)
+	for (i = 0; i < t->su.rules.n; i++)
+		if (t->su.rules.v[i]->owner == NULL)
 			inert++;
 	fprintf(fp, "rules: %zu loaded, %zu inert (no loaded plugin owns "
-	    "them)\n", t->rules.n, inert);
+	    "them)\n", t->su.rules.n, inert);
+}
+
+/*
+ * -T: one comment line per configured plugin, so that the whole output
+ * still parses as a ttpd.conf.  `names`: plugins.load as configured
+ * (the -t probe drops crashing entries from cfg->plugins).
+ */
+static void
+print_plugin_status(const struct ttpd *t, char **names, size_t n, FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "# plugin status (%zu configured, %zu initialised)\n", n,
+	    t->su.reg.nplugins);
+	for (i = 0; i < n; i++) {
+		const struct plugin *p = registry_find(&t->su.reg, names[i]);
+		const char *const *kp;
+
+		if (p == NULL) {
+			fprintf(fp, "#   %s: init failed (see the messages "
+			    "above)\n", names[i]);
+			continue;
+		}
+		fprintf(fp, "#   %s: init ok, path %s, ABI %u.%u, version %s, "
+		    "kinds ", p->name, p->path, p->desc->abi_major,
+		    p->desc->abi_minor, p->desc->version != NULL ?
+		    p->desc->version : "?");
+		for (kp = p->desc->source_kinds; *kp != NULL; kp++)
+			fprintf(fp, "%s%s", kp == p->desc->source_kinds ? "" :
+			    ",", *kp);
+		fprintf(fp, ", %zu rules%s\n", p->nrules,
+		    p->disabled ? ", disabled" : "");
+	}
+}
+
+static int
+show_config(struct ttpd *t)
+{
+	char **names;
+	size_t i, n = t->cfg.nplugins;
+	int rc;
+
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = xstrdup(t->cfg.plugins[i].name);
+	/* printed before the set-up: the ATT&CK check fills in
+	 * attack.release, and the probe drops crashing plugins */
+	config_print(&t->cfg, stdout);
+	rc = setup(t, 0) == 0 ? 0 : 1;
+	print_plugin_status(t, names, n, stdout);
+	printf("# configuration %s %s\n", t->cfg.file, rc == 0 ? "OK" :
+	    "has problems");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 static int
@@ -250,7 +274,7 @@ run_replay(struct ttpd *t, const char *path, const char *tags_out,
 			return 1;
 		}
 	}
-	pipeline_init(&pl, &t->reg, wstore);
+	pipeline_init(&pl, &t->su.reg, wstore);
 	pl.ts.attack_release = t->cfg.attack_release;
 	pl.batch_size = (size_t)t->cfg.store_batch_size;
 	pl.max_line_bytes = (size_t)t->cfg.max_event_bytes;
@@ -310,6 +334,21 @@ warn_restart_needed(const struct config *old, const struct config *nw)
 		    "the next restart");
 }
 
+/* Per-plugin counters count since start-up, not since the last reload. */
+static void
+carry_counters(const struct registry *old, struct registry *nw)
+{
+	size_t i;
+
+	for (i = 0; i < nw->nplugins; i++) {
+		const struct plugin *p = registry_find(old,
+		    nw->plugins[i]->name);
+
+		if (p != NULL)
+			nw->plugins[i]->counters = p->counters;
+	}
+}
+
 /* SIGHUP: a new configuration, plugins and rules, or the old ones. */
 static int
 reload(struct daemon_env *env)
@@ -331,11 +370,12 @@ reload(struct daemon_env *env)
 		return -1;
 	}
 	warn_restart_needed(&t->cfg, &nt.cfg);
+	carry_counters(&t->su.reg, &nt.su.reg);
 	teardown(t);
 	*t = nt;
 	log_set_level(t->cfg.log_level);
 	env->cfg = &t->cfg;
-	env->reg = &t->reg;
+	env->reg = &t->su.reg;
 	env->lookup_store = t->store;
 	return 0;
 }
@@ -363,6 +403,183 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* ------------------------------------------------- privilege drop */
+
+struct priv {
+	int set;          /* daemon.user configured and we are root */
+	uid_t uid;
+	gid_t gid;
+	char *user;       /* for messages */
+	char *group;
+	char *new_store;  /* store.path created by this start (as root) */
+};
+
+static struct priv priv;
+
+/* A name or a number; 0 or -1. */
+static int
+lookup_user(const char *s, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if ((pw = getpwnam(s)) == NULL) {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || errno != 0 ||
+		    n > (unsigned long)(uid_t)-2)
+			return -1;
+		pw = getpwuid((uid_t)n);
+		*uid = (uid_t)n;
+		*gid = pw != NULL ? pw->pw_gid : (gid_t)n;
+		return 0;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+lookup_group(const char *s, gid_t *gid)
+{
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	if ((gr = getgrnam(s)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 ||
+	    n > (unsigned long)(gid_t)-2)
+		return -1;
+	*gid = (gid_t)n;
+	return 0;
+}
+
+/*
+ * Before anything is opened: resolve daemon.user/daemon.group and decide
+ * whether a switch is needed.  Not root: fine only when already running
+ * as that user (and group).  0 or -1 (logged).
+ */
+static int
+priv_prepare(const struct config *cfg)
+{
+	uid_t uid;
+	gid_t gid;
+
+	memset(&priv, 0, sizeof priv);
+	if (cfg->daemon_user == NULL) {
+		if (cfg->daemon_group != NULL) {
+			log_err("%s: daemon.group is set without daemon.user; "
+			    "set both (or neither)", cfg->file);
+			return -1;
+		}
+		return 0;
+	}
+	if (lookup_user(cfg->daemon_user, &uid, &gid) != 0) {
+		log_err("%s: daemon.user \"%s\": no such user", cfg->file,
+		    cfg->daemon_user);
+		return -1;
+	}
+	if (cfg->daemon_group != NULL &&
+	    lookup_group(cfg->daemon_group, &gid) != 0) {
+		log_err("%s: daemon.group \"%s\": no such group", cfg->file,
+		    cfg->daemon_group);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (getuid() == uid && geteuid() == uid && getgid() == gid &&
+		    getegid() == gid) {
+			log_info("already running as daemon.user %s (uid %ld, "
+			    "gid %ld): no privilege drop needed",
+			    cfg->daemon_user, (long)uid, (long)gid);
+			return 0;
+		}
+		log_err("%s: daemon.user is %s (uid %ld, gid %ld) but ttpd "
+		    "runs as uid %ld, gid %ld and is not root, so it cannot "
+		    "switch: start it as root or as that user", cfg->file,
+		    cfg->daemon_user, (long)uid, (long)gid, (long)geteuid(),
+		    (long)getegid());
+		return -1;
+	}
+	priv.set = 1;
+	priv.uid = uid;
+	priv.gid = gid;
+	priv.user = cfg->daemon_user;
+	priv.group = cfg->daemon_group;
+	return 0;
+}
+
+/*
+ * After the pidfile, the store, the plugins, the bus connection and the
+ * log are open: drop supplementary groups, gid, uid; then make sure root
+ * cannot be regained.  0 or -1 (logged: the daemon stops).
+ */
+static int
+priv_drop(struct daemon_env *env)
+{
+	if (!priv.set)
+		return 0;
+	/* a database this start created as root goes to the user, so that
+	 * the reopening of a reload works; one that existed is left alone */
+	if (priv.new_store != NULL) {
+		static const char *const sfx[] = { "", "-wal", "-shm",
+		    "-journal" };
+		size_t i;
+
+		for (i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+			char *f = xasprintf("%s%s", priv.new_store, sfx[i]);
+
+			if (chown(f, priv.uid, priv.gid) != 0 &&
+			    errno != ENOENT)
+				log_warn("privilege drop: chown %s: %s", f,
+				    strerror(errno));
+			free(f);
+		}
+	}
+	if (setgroups(1, &priv.gid) != 0) {
+		log_err("privilege drop: setgroups(%ld): %s", (long)priv.gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgid(priv.gid) != 0) {
+		log_err("privilege drop: setgid(%ld): %s", (long)priv.gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(priv.uid) != 0) {
+		log_err("privilege drop: setuid(%ld): %s", (long)priv.uid,
+		    strerror(errno));
+		return -1;
+	}
+	if (priv.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_err("privilege drop: root could be regained after "
+		    "switching to uid %ld; stopping", (long)priv.uid);
+		return -1;
+	}
+	if (getuid() != priv.uid || geteuid() != priv.uid ||
+	    getgid() != priv.gid || getegid() != priv.gid) {
+		log_err("privilege drop: still uid %ld/%ld gid %ld/%ld after "
+		    "switching; stopping", (long)getuid(), (long)geteuid(),
+		    (long)getgid(), (long)getegid());
+		return -1;
+	}
+	log_notice("privileges dropped: running as user %s (uid %ld), group "
+	    "%s (gid %ld)", priv.user, (long)priv.uid, priv.group != NULL ?
+	    priv.group : "(its primary)", (long)priv.gid);
+	if (strcmp(env->cfg->store_path, ":memory:") != 0 &&
+	    access(env->cfg->store_path, R_OK | W_OK) != 0)
+		log_warn("store.path %s is not writable by daemon.user %s: "
+		    "tagging goes on through the open connection, but a "
+		    "reload (SIGHUP) will fail; chown it (and its directory) "
+		    "to that user", env->cfg->store_path, priv.user);
+	return 0;
 }
 
 static int pidfile_fd = -1;
@@ -456,6 +673,7 @@ detach_done(int fd, int ok, int syslog_already)
 
 	if (ok && !syslog_already)
 		log_init("ttpd", LOG_TARGET_SYSLOG, log_level());
+	/* (log.facility was set before the first log_init) */
 	if (write(fd, &c, 1) != 1)
 		log_warn("cannot notify the parent process");
 	close(fd);
@@ -474,31 +692,41 @@ run_daemon(struct ttpd *t, int foreground)
 	struct daemon_env env;
 	int notify = -1, rc;
 
+	if (priv_prepare(&t->cfg) != 0)
+		return 1;
+	if (priv.set && strcmp(t->cfg.store_path, ":memory:") != 0 &&
+	    access(t->cfg.store_path, F_OK) != 0 && errno == ENOENT)
+		priv.new_store = t->cfg.store_path;
 	if (!foreground) {
 		if (pidfile_lock(t->cfg.pidfile) != 0)
 			return 1;
 		notify = detach();
 	}
+	/* before the (possibly slow) set-up: a SIGHUP or SIGTERM that
+	 * arrives meanwhile is acted on once it is done, not fatal */
+	install_signals();
 	if (setup(t, 1) != 0) {
 		if (notify >= 0)
 			detach_done(notify, 0, 0);
 		return 1;
 	}
-	install_signals();
 	if (notify >= 0) {
 		pidfile_write();
 		detach_done(notify, 1, t->cfg.log_syslog);
 	}
 	memset(&env, 0, sizeof env);
 	env.cfg = &t->cfg;
-	env.reg = &t->reg;
+	env.reg = &t->su.reg;
 	env.lookup_store = t->store;
 	env.reload = reload;
+	env.opened = priv_drop;
 	env.ud = t;
-	env.rules = &t->rules; /* same address across reloads (*t = nt) */
+	env.rules = &t->su.rules; /* same address across reloads (*t = nt) */
 	rc = daemon_run(&env);
 	bus_library_cleanup();
 	if (pidfile_fd >= 0) {
+		/* after a privilege drop this may fail: the lock is what
+		 * counts, and a stale file is harmless */
 		unlink(t->cfg.pidfile);
 		close(pidfile_fd);
 	}
@@ -512,23 +740,32 @@ main(int argc, char **argv)
 	const char *tags_out = NULL;
 	const char **overrides = NULL;
 	size_t noverrides = 0;
-	int ch, test = 0, dry_run = 0, foreground = 0, rc;
+	int ch, test = 0, show = 0, dry_run = 0, foreground = 0, rc;
 	struct ttpd t;
 	char err[2048];
 
 	memset(&t, 0, sizeof t);
 	log_init("ttpd", LOG_TARGET_STDERR, TTPD_LOG_INFO);
-	while ((ch = getopt_long(argc, argv, "c:fto:Vh", long_options,
+	while ((ch = getopt_long(argc, argv, "c:dftTo:Vh", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'd':
+			/* an override, so that reloads keep it */
+			overrides = xreallocarray(overrides, noverrides + 1,
+			    sizeof *overrides);
+			overrides[noverrides++] = "log.level=\"debug\"";
 			break;
 		case 'f':
 			foreground = 1;
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'T':
+			show = 1;
 			break;
 		case 'o':
 			overrides = xreallocarray(overrides, noverrides + 1,
@@ -562,6 +799,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (show && (test || replay != NULL)) {
+		fprintf(stderr, "ttpd: -T cannot be combined with -t or "
+		    "--replay\n");
+		return 2;
+	}
 	if ((tags_out != NULL || dry_run) && replay == NULL) {
 		fprintf(stderr, "ttpd: --tags-out and --dry-run need --replay\n");
 		return 2;
@@ -576,9 +818,17 @@ main(int argc, char **argv)
 	saved_overrides = overrides;
 	nsaved_overrides = noverrides;
 	/* replay and -t talk to a terminal: keep stderr there */
-	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test) ?
+	log_set_facility(t.cfg.log_facility);
+	log_init("ttpd", (t.cfg.log_syslog && replay == NULL && !test &&
+	    !show) ?
 	    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, t.cfg.log_level);
 
+	if (show) {
+		rc = show_config(&t);
+		teardown(&t);
+		free(overrides);
+		return rc;
+	}
 	if (replay == NULL && !test) {
 		rc = run_daemon(&t, foreground);
 		teardown(&t);

@@ -9,10 +9,13 @@
  *   REQ S     every match contains some string of S as a substring
  *   NONE      nothing known
  *
- * over ASCII-case-folded literals, the way RE2's prefilter does.  It gives
+ * over ASCII-case-folded literals, the way RE2's prefilter does.
+ * pf_extract_clauses() refines that per top-level alternative with the
+ * two best sets of the alternative's sequence (both are required).  It gives
  * up (the whole pattern becomes unfilterable) on anything outside a
  * conservative subset: non-ASCII pattern bytes, numeric and property
- * escapes, backreferences, recursion, conditionals, verbs, \Q..\E,
+ * escapes, named and multi-digit backreferences (\1-\9 are read as
+ * "unknown text"), recursion, conditionals, verbs, \Q..\E,
  * extended mode, and brace forms whose meaning differs between PCRE2
  * releases.
  */
@@ -28,6 +31,15 @@
 #define DEPTH_MAX 200   /* group nesting the reader follows */
 
 enum info_kind { I_NONE, I_EXACT, I_REQ };
+
+/*
+ * A zero-width "word boundary on the ASCII level" marker inside extracted
+ * strings: \b, and lookarounds that prove the neighbouring character is
+ * not a word character.  pf_extract() turns a marker at either end of a
+ * literal, next to a word character, into a PF_LB / PF_RB flag and strips
+ * every marker.
+ */
+#define MARK '\x01'
 
 struct sset {
 	char **v;
@@ -96,15 +108,39 @@ sset_add(struct sset *s, const char *str, size_t len)
 	return 0;
 }
 
+/* Length without boundary markers. */
+static size_t
+text_len(const char *str)
+{
+	size_t n = 0;
+
+	for (; *str != '\0'; str++)
+		if (*str != MARK)
+			n++;
+	return n;
+}
+
 static size_t
 sset_min_len(const struct sset *s)
 {
 	size_t i, m = (size_t)-1;
 
 	for (i = 0; i < s->n; i++)
-		if (strlen(s->v[i]) < m)
-			m = strlen(s->v[i]);
+		if (text_len(s->v[i]) < m)
+			m = text_len(s->v[i]);
 	return m;
+}
+
+/* Can the set match the empty string (markers are zero-width)? */
+static int
+sset_has_blank(const struct sset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (text_len(s->v[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* ---- infos ---- */
@@ -143,7 +179,7 @@ static struct info
 as_req(struct info in)
 {
 	if (in.kind == I_EXACT) {
-		if (sset_has(&in.s, "", 0)) {
+		if (sset_has_blank(&in.s)) {
 			info_free(&in);
 			return in;
 		}
@@ -170,6 +206,38 @@ better(struct info a, struct info b)
 	}
 	info_free(&b);
 	return a;
+}
+
+/* Would better() prefer b over a?  Both REQ or NONE. */
+static int
+is_better(const struct info *a, const struct info *b)
+{
+	size_t ma, mb;
+
+	if (b->kind == I_NONE)
+		return 0;
+	if (a->kind == I_NONE)
+		return 1;
+	ma = sset_min_len(&a->s);
+	mb = sset_min_len(&b->s);
+	return mb > ma || (mb == ma && b->s.n < a->s.n);
+}
+
+/* Keep the best two of *best, *second and x (REQ or NONE; taken). */
+static void
+keep_two(struct info *best, struct info *second, struct info x)
+{
+	if (is_better(best, &x)) {
+		struct info old = *best;
+
+		*best = x;
+		x = old;
+	}
+	if (is_better(second, &x)) {
+		info_free(second);
+		*second = x;
+	} else
+		info_free(&x);
 }
 
 /*
@@ -368,13 +436,20 @@ parse_escape(struct reader *r)
 		return info_none();
 	}
 	if (!is_alnum(c)) {
-		if (c == '\0')
+		if (c == '\0' || c == MARK)
 			return info_none();
 		lit = (char)fold(c);
 		return info_exact1(r, &lit, 1);
 	}
 	switch (c) {
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+	case 'b': case 'A': case 'z': case 'Z': {
+		/* zero width, and the character on one side is not a word
+		 * character (or there is none) */
+		char mark = MARK;
+
+		return info_exact1(r, &mark, 1);
+	}
+	case 'B': case 'G': case 'K':
 		return info_exact1(r, "", 0);           /* zero width */
 	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
 	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
@@ -385,9 +460,115 @@ parse_escape(struct reader *r)
 		if (r->p < r->end && *r->p == '{')
 			r->bail = 1;                    /* \N{U+...} */
 		return info_none();
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+	case '8': case '9':
+		/* \1-\9 is always a backreference: it matches text the
+		 * pattern already matched, i.e. something unknown.  Longer
+		 * numbers may be octal or literal digits: give up. */
+		if (r->p < r->end && is_digit(*r->p))
+			r->bail = 1;
+		return info_none();
 	default:
 		r->bail = 1;    /* \x \o \c \p \g \k \Q digits ... */
 		return info_none();
+	}
+}
+
+/*
+ * One atom at p (up to end) that can only match a character that is not
+ * an ASCII word character, or the end of the subject: \s \n \t \r \f \v
+ * \h \z \Z $ ^, an escaped or plain punctuation character, or a class
+ * without a word character, range or negation.  Returns its length, 0 if
+ * it is not such an atom.
+ */
+static size_t
+nonword_atom(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q;
+
+	if (p >= end)
+		return 0;
+	if (*p == '$' || *p == '^')
+		return 1;
+	if (*p == '\\') {
+		if (p + 1 >= end)
+			return 0;
+		if (strchr("sntrfvhzZ", p[1]) != NULL)
+			return 2;
+		return p[1] < 0x80 && !is_alnum(p[1]) && p[1] != '_' ? 2 : 0;
+	}
+	if (*p == '[') {
+		q = p + 1;
+		if (q < end && (*q == '^' || *q == ']'))
+			return 0;
+		for (; q < end && *q != ']'; q++) {
+			if (*q >= 0x80 || is_alnum(*q) || *q == '_' ||
+			    *q == '[' || (*q == '-' && q[-1] != '[' &&
+			    q + 1 < end && q[1] != ']'))
+				return 0;       /* word chars, ranges, POSIX */
+			if (*q == '\\') {
+				if (q + 1 >= end || (strchr("sntrfvh", q[1]) ==
+				    NULL && (q[1] >= 0x80 || is_alnum(q[1]) ||
+				    q[1] == '_')))
+					return 0;
+				q++;
+			}
+		}
+		return q < end ? (size_t)(q + 1 - p) : 0;
+	}
+	if (*p < 0x80 && !is_alnum(*p) && *p != '_' &&
+	    strchr(".()|*+?{}", *p) == NULL)
+		return 1;
+	return 0;
+}
+
+/* A class or escape at p that every ASCII word character matches: \w, or
+ * a class listing \w.  Returns its length, or 0. */
+static size_t
+all_word_atom(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q;
+	int has_w = 0;
+
+	if (p + 1 < end && p[0] == '\\' && p[1] == 'w')
+		return 2;
+	if (p >= end || *p != '[' || p + 1 >= end || p[1] == '^')
+		return 0;
+	for (q = p + 1; q < end && *q != ']'; q++)
+		if (*q == '\\') {
+			if (q + 1 >= end)
+				return 0;
+			if (q[1] == 'w')
+				has_w = 1;
+			q++;
+		} else if (*q == '[')
+			return 0;
+	return q < end && has_w ? (size_t)(q + 1 - p) : 0;
+}
+
+/*
+ * Does the lookaround body [p, end) (end at its ')') prove that the
+ * character on its side is not an ASCII word character?  Positive: every
+ * branch is one non-word atom.  Negative: the body is one atom that every
+ * word character matches.
+ */
+static int
+lookaround_bounds(const unsigned char *p, const unsigned char *end,
+    int negative)
+{
+	size_t len;
+
+	if (negative)
+		return (len = all_word_atom(p, end)) > 0 && p + len == end;
+	for (;;) {
+		if ((len = nonword_atom(p, end)) == 0)
+			return 0;
+		p += len;
+		if (p == end)
+			return 1;
+		if (*p != '|')
+			return 0;
+		p++;
 	}
 }
 
@@ -396,7 +577,8 @@ static struct info
 parse_group(struct reader *r)
 {
 	struct info in;
-	int zero_width = 0;
+	int zero_width = 0, negative = 0;
+	const unsigned char *body;
 
 	if (r->p < r->end && *r->p == '*') {
 		r->bail = 1;            /* verbs, (*pla:...) */
@@ -416,12 +598,14 @@ parse_group(struct reader *r)
 			break;
 		case '=':
 		case '!':
+			negative = *r->p == '!';
 			r->p++;
 			zero_width = 1;
 			break;
 		case '<':
 			if (r->p + 1 < r->end &&
 			    (r->p[1] == '=' || r->p[1] == '!')) {
+				negative = r->p[1] == '!';
 				r->p += 2;
 				zero_width = 1;
 				break;
@@ -486,6 +670,7 @@ parse_group(struct reader *r)
 		r->bail = 1;
 		return info_none();
 	}
+	body = r->p;
 	in = parse_alt(r);
 	r->depth--;
 	if (r->bail || r->nomem) {
@@ -499,8 +684,13 @@ parse_group(struct reader *r)
 	}
 	r->p++;
 	if (zero_width) {
-		/* a lookaround consumes nothing of the match */
+		/* a lookaround consumes nothing of the match; some prove
+		 * that a neighbour is not a word character */
+		char mark = MARK;
+
 		info_free(&in);
+		if (lookaround_bounds(body, r->p - 1, negative))
+			return info_exact1(r, &mark, 1);
 		return info_exact1(r, "", 0);
 	}
 	return in;
@@ -552,8 +742,11 @@ parse_item(struct reader *r)
 		break;
 	case '^':
 	case '$':
+		/* next to the start, the end or a newline: not a word
+		 * character on that side */
 		r->p++;
-		in = info_exact1(r, "", 0);
+		lit = MARK;
+		in = info_exact1(r, &lit, 1);
 		break;
 	case '\\':
 		in = parse_escape(r);
@@ -576,8 +769,8 @@ parse_item(struct reader *r)
 			return info_none();
 		}
 		r->p++;
-		if (c == '\0')
-			in = info_none();
+		if (c == '\0' || c == MARK)
+			in = info_none();       /* MARK is ours */
 		else {
 			lit = (char)fold(c);
 			in = info_exact1(r, &lit, 1);
@@ -665,6 +858,61 @@ parse_concat(struct reader *r)
 	return better(best, as_req(run));
 }
 
+/*
+ * A top-level branch: like parse_concat(), but also the second-best
+ * factor, found in another item of the sequence, so that a match needs a
+ * literal of each.
+ */
+static struct info
+parse_concat_top(struct reader *r, struct info *second)
+{
+	struct info run, best = info_none(), item, joined;
+	int all_exact = 1, rc;
+
+	*second = info_none();
+	run = info_exact1(r, "", 0);
+	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
+	    *r->p != ')') {
+		item = parse_item(r);
+		if (r->bail || r->nomem) {
+			info_free(&item);
+			break;
+		}
+		if (item.kind == I_EXACT) {
+			rc = cross(&run, &item, &joined);
+			if (rc < 0) {
+				r->nomem = 1;
+				info_free(&item);
+				break;
+			}
+			if (rc > 0) {
+				info_free(&run);
+				info_free(&item);
+				run = joined;
+			} else {
+				all_exact = 0;
+				keep_two(&best, second, as_req(run));
+				run = item;
+			}
+			continue;
+		}
+		all_exact = 0;
+		keep_two(&best, second, as_req(run));
+		keep_two(&best, second, item);
+		run = info_exact1(r, "", 0);
+	}
+	if (r->bail || r->nomem) {
+		info_free(&run);
+		info_free(&best);
+		info_free(second);
+		return info_none();
+	}
+	if (all_exact)
+		return as_req(run);
+	keep_two(&best, second, as_req(run));
+	return best;
+}
+
 /* Alternatives up to ')' or the end. */
 static struct info
 parse_alt(struct reader *r)
@@ -718,6 +966,60 @@ parse_alt(struct reader *r)
  * of NONE is NONE.
  */
 
+static int
+is_word(int c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+/*
+ * Turn boundary markers into flags: a marker at an end of a literal, next
+ * to a word character of it, says the neighbour outside is not a word
+ * character.  Markers are then removed; literals that became equal keep
+ * the flags they share.  -1 on out of memory.
+ */
+static int
+strip_marks(struct sset *s, unsigned char **flagsp)
+{
+	unsigned char *flags = calloc(s->n ? s->n : 1, 1);
+	size_t i, j, k, len;
+
+	if (flags == NULL)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		char *v = s->v[i];
+		size_t first, last;
+
+		len = strlen(v);
+		for (first = 0; first < len && v[first] == MARK; first++)
+			;
+		for (last = len; last > first && v[last - 1] == MARK; last--)
+			;
+		if (first > 0 && first < len && is_word((unsigned char)v[first]))
+			flags[i] |= PF_LB;
+		if (last < len && last > first &&
+		    is_word((unsigned char)v[last - 1]))
+			flags[i] |= PF_RB;
+		for (j = k = 0; j < len; j++)
+			if (v[j] != MARK)
+				v[k++] = v[j];
+		v[k] = '\0';
+	}
+	/* merge duplicates */
+	for (i = 0; i < s->n; i++)
+		for (j = i + 1; j < s->n; j++)
+			if (strcmp(s->v[i], s->v[j]) == 0) {
+				flags[i] &= flags[j];
+				free(s->v[j]);
+				s->v[j] = s->v[s->n - 1];
+				flags[j] = flags[s->n - 1];
+				s->n--;
+				j--;
+			}
+	*flagsp = flags;
+	return 0;
+}
+
 int
 pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 {
@@ -725,6 +1027,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	struct info in;
 
 	out->v = NULL;
+	out->flags = NULL;
 	out->n = 0;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
@@ -745,9 +1048,107 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 		info_free(&in);
 		return 0;
 	}
+	if (strip_marks(&in.s, &out->flags) < 0) {
+		info_free(&in);
+		return -1;
+	}
 	out->v = in.s.v;
 	out->n = in.s.n;
 	return 1;
+}
+
+/* Move an info's strings into literals (markers to flags). */
+static int
+take_literals(struct info *in, struct pf_literals *out)
+{
+	out->v = NULL;
+	out->flags = NULL;
+	out->n = 0;
+	if (strip_marks(&in->s, &out->flags) < 0)
+		return -1;
+	out->v = in->s.v;
+	out->n = in->s.n;
+	in->s.v = NULL;
+	in->s.n = in->s.cap = 0;
+	in->kind = I_NONE;
+	return 0;
+}
+
+void
+pf_clauses_free(struct pf_clauses *c)
+{
+	size_t i, k;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		for (k = 0; k < c->v[i].nf; k++)
+			pf_literals_free(&c->v[i].f[k]);
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+int
+pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
+{
+	struct pf_literals whole;
+	struct reader r;
+	struct info best, second;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	/* the whole pattern must be understood and filterable first */
+	if ((rc = pf_extract(pattern, len, &whole)) != 1)
+		return rc;
+	pf_literals_free(&whole);
+	memset(&r, 0, sizeof r);
+	r.p = (const unsigned char *)pattern;
+	r.end = r.p + len;
+	for (;;) {
+		struct pf_clause *c, *v;
+
+		best = parse_concat_top(&r, &second);
+		if (r.bail || r.nomem || best.kind != I_REQ ||
+		    sset_min_len(&best.s) == 0)
+			goto fail;
+		v = realloc(out->v, (out->n + 1) * sizeof *v);
+		if (v == NULL) {
+			r.nomem = 1;
+			goto fail;
+		}
+		out->v = v;
+		c = &out->v[out->n++];
+		c->nf = 0;
+		if (take_literals(&best, &c->f[c->nf]) < 0) {
+			r.nomem = 1;
+			goto fail;
+		}
+		c->nf++;
+		if (second.kind == I_REQ && sset_min_len(&second.s) > 0) {
+			if (take_literals(&second, &c->f[c->nf]) < 0) {
+				r.nomem = 1;
+				goto fail;
+			}
+			c->nf++;
+		}
+		info_free(&second);
+		if (r.p < r.end && *r.p == '|') {
+			r.p++;
+			continue;
+		}
+		break;
+	}
+	if (r.p != r.end)
+		goto fail0;     /* cannot happen: pf_extract() read it */
+	return 1;
+fail:
+	info_free(&best);
+	info_free(&second);
+fail0:
+	pf_clauses_free(out);
+	return r.nomem ? -1 : 0;
 }
 
 void
@@ -760,7 +1161,9 @@ pf_literals_free(struct pf_literals *lits)
 	for (i = 0; i < lits->n; i++)
 		free(lits->v[i]);
 	free(lits->v);
+	free(lits->flags);
 	lits->v = NULL;
+	lits->flags = NULL;
 	lits->n = 0;
 }
 
@@ -771,36 +1174,49 @@ pf_literals_free(struct pf_literals *lits)
  * literal has its own class (upper and lower case share one), everything
  * else is class 0, which sends every state back to the root and so skips
  * the table.  States are numbered in BFS order so the shallow, hot ones
- * sit together.  A delta entry is the target's row offset (state x
- * nclasses) with the top bit set when the target reports literals; the
- * table has 16-bit entries when the offsets fit, else 32-bit ones.
+ * come first.  The first ndense states (at most PF_DENSE_BYTES of table)
+ * have a full row of transitions; deeper ones, which a scan rarely
+ * reaches, keep only their trie edges and their failure link, so a few
+ * hundred rules' literals do not need megabytes of table.  A transition
+ * is the target's number with the top bit set when the target reports
+ * literals.
  *
  * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
- * prefix of a required literal is required too, and short literals keep
- * the table small enough to stay in the L1 cache.
+ * prefix of a required literal is required too.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
-#define PF_OUT_FLAG16 0x8000u
 #define PF_SCAN_PREFIX 8
+#define PF_DENSE_BYTES (64 * 1024)
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
 	size_t nclasses;
 	size_t nstates;
-	uint32_t *delta;        /* nstates x nclasses, or NULL ... */
-	uint16_t *delta16;      /* ... when this one is used */
+	size_t ndense;          /* states 0..ndense-1 have full rows */
+	uint32_t *dense;        /* ndense x nclasses transitions */
+	uint32_t *fail;         /* per state: its failure state */
+	uint32_t *child_off;    /* per sparse state (and one more): edges */
+	uint8_t *child_cls;
+	uint32_t *child_to;     /* transitions along trie edges */
 	uint32_t *out_off;      /* per state: first entry in out_ids */
 	uint32_t *out_n;        /* per state: number of set ids */
 	uint32_t *out_ids;
+	uint8_t *out_flags;     /* per entry: PF_LB/PF_RB to check */
+	uint8_t *out_len;       /* per entry: literal bytes in the trie */
 	size_t nsets;
+};
+
+struct out_entry {
+	uint32_t id;
+	uint8_t flags, len;
 };
 
 struct builder {
 	size_t nclasses;
 	int32_t *go;            /* nstates x nclasses, -1 = no edge */
 	size_t nstates, cap;
-	uint32_t **out;         /* per state: set ids, merged along fail */
+	struct out_entry **out; /* per state: set ids, merged along fail */
 	size_t *out_n, *out_cap;
 };
 
@@ -812,7 +1228,7 @@ builder_state(struct builder *b)
 	if (b->nstates == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		int32_t *go;
-		uint32_t **out;
+		struct out_entry **out;
 		size_t *on, *oc;
 
 		if (cap * b->nclasses >= PF_OUT_FLAG)
@@ -844,23 +1260,27 @@ builder_state(struct builder *b)
 }
 
 static int
-builder_add_out(struct builder *b, size_t state, uint32_t id)
+builder_add_out(struct builder *b, size_t state, struct out_entry e)
 {
 	size_t i;
 
-	for (i = 0; i < b->out_n[state]; i++)
-		if (b->out[state][i] == id)
-			return 0;
+	for (i = 0; i < b->out_n[state]; i++) {
+		struct out_entry *o = &b->out[state][i];
+
+		if (o->id == e.id && (o->flags == 0 ||
+		    (o->flags == e.flags && o->len == e.len)))
+			return 0;       /* already reported at least as often */
+	}
 	if (b->out_n[state] == b->out_cap[state]) {
 		size_t cap = b->out_cap[state] ? b->out_cap[state] * 2 : 2;
-		uint32_t *v = realloc(b->out[state], cap * sizeof *v);
+		struct out_entry *v = realloc(b->out[state], cap * sizeof *v);
 
 		if (v == NULL)
 			return -1;
 		b->out[state] = v;
 		b->out_cap[state] = cap;
 	}
-	b->out[state][b->out_n[state]++] = id;
+	b->out[state][b->out_n[state]++] = e;
 	return 0;
 }
 
@@ -882,21 +1302,35 @@ pf_free(struct pf_automaton *a)
 {
 	if (a == NULL)
 		return;
-	free(a->delta);
-	free(a->delta16);
+	free(a->dense);
+	free(a->fail);
+	free(a->child_off);
+	free(a->child_cls);
+	free(a->child_to);
 	free(a->out_off);
 	free(a->out_n);
 	free(a->out_ids);
+	free(a->out_flags);
+	free(a->out_len);
 	free(a);
 }
 
 struct pf_automaton *
 pf_build(const struct pf_literals *const *sets, size_t nsets)
 {
+	return pf_build_dense(sets, nsets, PF_DENSE_BYTES);
+}
+
+struct pf_automaton *
+pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
+    size_t dense_bytes)
+{
 	struct builder b;
 	struct pf_automaton *a;
 	uint32_t *fail = NULL, *order = NULL, *rank = NULL;
-	size_t i, j, k, head, tail, total, nc;
+	uint32_t *ch_first = NULL, *ch_n = NULL, *ch_to = NULL;
+	uint8_t *ch_cls = NULL;
+	size_t i, j, k, head, tail, total, nc, nch, nsparse_edges;
 
 	memset(&b, 0, sizeof b);
 	if (nsets > UINT32_MAX || (a = calloc(1, sizeof *a)) == NULL)
@@ -927,6 +1361,7 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 		for (j = 0; j < sets[i]->n; j++) {
 			const unsigned char *s =
 			    (const unsigned char *)sets[i]->v[j];
+			struct out_entry e;
 			size_t st = 0;
 
 			for (k = 0; s[k] != '\0' && k < PF_SCAN_PREFIX; k++) {
@@ -940,17 +1375,31 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 				}
 				st = (size_t)b.go[edge];
 			}
-			if (builder_add_out(&b, st, (uint32_t)i) < 0)
+			e.id = (uint32_t)i;
+			e.len = (uint8_t)k;
+			e.flags = sets[i]->flags != NULL ? sets[i]->flags[j] :
+			    0;
+			if (s[k] != '\0')
+				e.flags &= ~PF_RB;  /* its end is not in the trie */
+			if (builder_add_out(&b, st, e) < 0)
 				goto fail;
 		}
 	}
 
-	/* failure links in BFS order; go[] becomes the full DFA */
+	/* failure links in BFS order; go[] becomes the full DFA, and the
+	 * trie edges are kept aside: ch_first[s], ch_n[s] into ch_cls/ch_to */
 	fail = calloc(b.nstates, sizeof *fail);
 	order = malloc(b.nstates * sizeof *order);
 	rank = malloc(b.nstates * sizeof *rank);
-	if (fail == NULL || order == NULL || rank == NULL)
+	ch_first = calloc(b.nstates, sizeof *ch_first);
+	ch_n = calloc(b.nstates, sizeof *ch_n);
+	ch_cls = malloc(b.nstates * sizeof *ch_cls);
+	ch_to = malloc(b.nstates * sizeof *ch_to);
+	if (fail == NULL || order == NULL || rank == NULL ||
+	    ch_first == NULL || ch_n == NULL || ch_cls == NULL ||
+	    ch_to == NULL)
 		goto fail;
+	nch = 0;
 	head = tail = 0;
 	order[tail++] = 0;
 	head = 1;
@@ -959,15 +1408,20 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 
 		if (t <= 0)
 			b.go[i] = 0;
-		else
+		else {
 			order[tail++] = (uint32_t)t;    /* fail = root */
+			ch_cls[nch] = (uint8_t)i;
+			ch_to[nch++] = (uint32_t)t;
+		}
 	}
+	ch_n[0] = (uint32_t)nch;
 	while (head < tail) {
 		size_t s = order[head++];
 
 		for (k = 0; k < b.out_n[fail[s]]; k++)
 			if (builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
 				goto fail;
+		ch_first[s] = (uint32_t)nch;
 		for (i = 0; i < nc; i++) {
 			int32_t t = b.go[s * nc + i];
 
@@ -976,44 +1430,75 @@ pf_build(const struct pf_literals *const *sets, size_t nsets)
 			else {
 				fail[t] = (uint32_t)b.go[fail[s] * nc + i];
 				order[tail++] = (uint32_t)t;
+				ch_cls[nch] = (uint8_t)i;
+				ch_to[nch++] = (uint32_t)t;
 			}
 		}
+		ch_n[s] = (uint32_t)(nch - ch_first[s]);
 	}
 	for (i = 0; i < b.nstates; i++)
 		rank[order[i]] = (uint32_t)i;
 
-	/* flatten in BFS order */
+	/* flatten in BFS order: dense rows first, then sparse edges */
 	a->nstates = b.nstates;
-	if (b.nstates * nc <= PF_OUT_FLAG16 - 1)
-		a->delta16 = malloc(b.nstates * nc * sizeof *a->delta16);
-	else
-		a->delta = malloc(b.nstates * nc * sizeof *a->delta);
+	a->ndense = dense_bytes / (nc * sizeof *a->dense);
+	if (a->ndense < 1)
+		a->ndense = 1;
+	if (a->ndense > b.nstates)
+		a->ndense = b.nstates;
+	a->dense = malloc(a->ndense * nc * sizeof *a->dense);
+	a->fail = malloc(b.nstates * sizeof *a->fail);
+	a->child_off = malloc((b.nstates - a->ndense + 1) *
+	    sizeof *a->child_off);
+	a->child_cls = malloc(nch ? nch : 1);
+	a->child_to = malloc((nch ? nch : 1) * sizeof *a->child_to);
 	a->out_off = malloc(b.nstates * sizeof *a->out_off);
 	a->out_n = malloc(b.nstates * sizeof *a->out_n);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
 	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
-	if ((a->delta == NULL && a->delta16 == NULL) || a->out_off == NULL || a->out_n == NULL ||
-	    a->out_ids == NULL || total > UINT32_MAX)
+	a->out_flags = malloc(total ? total : 1);
+	a->out_len = malloc(total ? total : 1);
+	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
+	    a->child_cls == NULL || a->child_to == NULL ||
+	    a->out_off == NULL || a->out_n == NULL || a->out_ids == NULL ||
+	    a->out_flags == NULL || a->out_len == NULL || total > UINT32_MAX)
 		goto fail;
+	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
 		a->out_off[i] = (uint32_t)total;
 		a->out_n[i] = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++)
-			a->out_ids[total++] = b.out[old][k];
-		for (k = 0; k < nc; k++) {
-			size_t t = (size_t)b.go[old * nc + k];
+		for (k = 0; k < b.out_n[old]; k++) {
+			a->out_ids[total] = b.out[old][k].id;
+			a->out_flags[total] = b.out[old][k].flags;
+			a->out_len[total++] = b.out[old][k].len;
+		}
+		a->fail[i] = rank[fail[old]];
+		if (i < a->ndense) {
+			for (k = 0; k < nc; k++) {
+				size_t t = (size_t)b.go[old * nc + k];
 
-			if (a->delta16 != NULL)
-				a->delta16[i * nc + k] = (uint16_t)(rank[t] *
-				    nc | (b.out_n[t] ? PF_OUT_FLAG16 : 0));
-			else
-				a->delta[i * nc + k] = (uint32_t)(rank[t] *
-				    nc) | (b.out_n[t] ? PF_OUT_FLAG : 0);
+				a->dense[i * nc + k] = rank[t] |
+				    (b.out_n[t] ? PF_OUT_FLAG : 0);
+			}
+			continue;
+		}
+		a->child_off[i - a->ndense] = (uint32_t)nsparse_edges;
+		for (k = 0; k < ch_n[old]; k++) {
+			size_t t = ch_to[ch_first[old] + k];
+
+			a->child_cls[nsparse_edges] = ch_cls[ch_first[old] + k];
+			a->child_to[nsparse_edges++] = rank[t] |
+			    (b.out_n[t] ? PF_OUT_FLAG : 0);
 		}
 	}
+	a->child_off[b.nstates - a->ndense] = (uint32_t)nsparse_edges;
+	free(ch_first);
+	free(ch_n);
+	free(ch_cls);
+	free(ch_to);
 	free(fail);
 	free(order);
 	free(rank);
@@ -1023,6 +1508,10 @@ fail:
 	free(fail);
 	free(order);
 	free(rank);
+	free(ch_first);
+	free(ch_n);
+	free(ch_cls);
+	free(ch_to);
 	builder_free(&b);
 	pf_free(a);
 	return NULL;
@@ -1072,58 +1561,97 @@ fold_non_ascii(const unsigned char *s, size_t n, size_t *len)
 	}
 }
 
-/* Set the bits of the sets reported by the state at row offset `row`. */
-static void
-report(const struct pf_automaton *a, size_t row, uint64_t *hits)
+static int
+ascii_word(unsigned c)
 {
-	size_t state = row / a->nclasses;
-	uint32_t j;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Set the bits of the sets reported by `state`,
+ * whose literals end just before s[end].  A PF_LB/PF_RB literal counts
+ * only without an ASCII word character on that side.  Bytes before
+ * ascii_from may hold non-ASCII characters (a folded one spans several
+ * bytes), so a literal starting before it has no known start, and its
+ * PF_LB is not checked.
+ */
+static void
+report(const struct pf_automaton *a, size_t state, uint64_t *hits,
+    const unsigned char *s, size_t n, size_t end, size_t ascii_from)
+{
+	uint32_t j, first = a->out_off[state];
 
 	for (j = 0; j < a->out_n[state]; j++) {
-		uint32_t id = a->out_ids[a->out_off[state] + j];
+		uint32_t id = a->out_ids[first + j];
+		uint64_t bit = UINT64_C(1) << (id & 63);
+		unsigned flags = a->out_flags[first + j];
 
-		hits[id >> 6] |= UINT64_C(1) << (id & 63);
+		if (hits[id >> 6] & bit)
+			continue;
+		if (flags & PF_RB && end < n && ascii_word(s[end]))
+			continue;
+		if (flags & PF_LB) {
+			size_t start = end - a->out_len[first + j];
+
+			if (start >= ascii_from && start > 0 &&
+			    ascii_word(s[start - 1]))
+				continue;
+		}
+		hits[id >> 6] |= bit;
 	}
 }
 
-/* The scan loop for either table width. */
-#define PF_SCAN_LOOP(table, flag)                                              \
-	do {                                                                   \
-		size_t st = 0;  /* row offset of the current state */          \
-		size_t i = 0;                                                  \
-                                                                               \
-		while (i < n) {                                                \
-			unsigned c = s[i], k, e;                               \
-                                                                               \
-			if (c < 0x80) {                                        \
-				i++;                                           \
-				k = cls[c];                                    \
-			} else {                                               \
-				size_t len;                                    \
-				int f = fold_non_ascii(s + i, n - i, &len);    \
-                                                                               \
-				i += len;                                      \
-				k = f < 0 ? 0 : cls[f];                        \
-			}                                                      \
-			if (k == 0) {                                          \
-				st = 0; /* in no literal: back to the root */  \
-				continue;                                      \
-			}                                                      \
-			e = (table)[st + k];                                   \
-			st = e & ~(unsigned)(flag);                            \
-			if (e & (flag))                                        \
-				report(a, st, hits);                           \
-		}                                                              \
-	} while (0)
+/* The next state after class k (not 0) from `st`, with PF_OUT_FLAG. */
+static uint32_t
+step(const struct pf_automaton *a, size_t st, unsigned k)
+{
+	for (;;) {
+		uint32_t j, end;
+
+		if (st < a->ndense)
+			return a->dense[st * a->nclasses + k];
+		end = a->child_off[st - a->ndense + 1];
+		for (j = a->child_off[st - a->ndense]; j < end; j++)
+			if (a->child_cls[j] == k)
+				return a->child_to[j];
+		st = a->fail[st];       /* shallower; the root is dense */
+	}
+}
 
 void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
 	const uint8_t *cls = a->cls;
+	size_t st = 0;          /* the current state */
+	size_t i = 0;
+	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
 
-	if (a->delta16 != NULL)
-		PF_SCAN_LOOP(a->delta16, PF_OUT_FLAG16);
-	else
-		PF_SCAN_LOOP(a->delta, PF_OUT_FLAG);
+	while (i < n) {
+		unsigned c = s[i], k;
+		uint32_t e;
+
+		if (c < 0x80) {
+			i++;
+			k = cls[c];
+		} else {
+			size_t len;
+			int f = fold_non_ascii(s + i, n - i, &len);
+
+			i += len;
+			ascii_from = i;
+			k = f < 0 ? 0 : cls[f];
+		}
+		if (k == 0) {
+			st = 0; /* in no literal: back to the root */
+			continue;
+		}
+		e = st < a->ndense ? a->dense[st * a->nclasses + k] :
+		    step(a, st, k);
+		st = e & ~PF_OUT_FLAG;
+		if (e & PF_OUT_FLAG)
+			report(a, st, hits, s, n, i, ascii_from);
+	}
 }
+

@@ -12,7 +12,8 @@
  *
  * A pf_automaton is an Aho-Corasick DFA over the literal sets of many
  * rules; pf_scan() makes one pass over a subject and sets the bit of every
- * set that has a literal in it.
+ * set that has a literal in it (with the PF_LB/PF_RB neighbours its flags
+ * ask for; a literal next to a non-ASCII character always counts).
  */
 #ifndef TTPD_RULE_ENGINE_PREFILTER_H
 #define TTPD_RULE_ENGINE_PREFILTER_H
@@ -20,11 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Lower-case ASCII literals, each 1..PF_MAX_LITERAL bytes, no NUL. */
+/*
+ * Lower-case ASCII literals, each 1..PF_MAX_LITERAL bytes, no NUL, and per
+ * literal PF_LB when every match has it with no ASCII word character
+ * ([A-Za-z0-9_]) just before it, PF_RB likewise just after it.
+ */
 struct pf_literals {
 	char **v;
+	unsigned char *flags;
 	size_t n;
 };
+
+#define PF_LB 1
+#define PF_RB 2
 
 #define PF_MAX_LITERAL 32
 
@@ -32,11 +41,36 @@ struct pf_literals {
 int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
 void pf_literals_free(struct pf_literals *lits);
 
+/*
+ * A finer condition than pf_extract()'s one set: one clause per top-level
+ * alternative, each with one or two literal sets taken from different
+ * parts of that alternative.  Every match satisfies some clause, i.e. has
+ * a literal of each of its sets.  Same return values as pf_extract(),
+ * and 1 only when pf_extract() would return 1.
+ */
+struct pf_clause {
+	struct pf_literals f[2];
+	size_t nf;
+};
+
+struct pf_clauses {
+	struct pf_clause *v;
+	size_t n;
+};
+
+int pf_extract_clauses(const char *pattern, size_t len,
+    struct pf_clauses *out);
+void pf_clauses_free(struct pf_clauses *c);
+
 struct pf_automaton;
 
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
 struct pf_automaton *pf_build(const struct pf_literals *const *sets,
     size_t nsets);
+/* The same with a budget for the full-row states (pf_build() uses 64 KiB);
+ * a tiny one makes every state but the root sparse, for tests. */
+struct pf_automaton *pf_build_dense(const struct pf_literals *const *sets,
+    size_t nsets, size_t dense_bytes);
 void pf_free(struct pf_automaton *a);
 /* Number of uint64_t words a hit bitset needs. */
 size_t pf_hit_words(const struct pf_automaton *a);

@@ -26,8 +26,10 @@
  *
  * Speed: each distinct field is fetched and UTF-8-checked once per event,
  * then scanned once by an Aho-Corasick automaton over the literals every
- * match of each pattern must contain (prefilter.c); PCRE2 (JIT) only runs
- * for rules whose literals occur.  The prefilter never changes a result:
+ * match of each pattern must contain, with the word boundaries the pattern
+ * requires around them (prefilter.c); PCRE2 (JIT) only runs for rules
+ * whose literals occur.  What the loop needs of each rule is kept in one
+ * array (the plan), so rules without their literals cost a bit test.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -110,11 +112,24 @@ struct prepared_rule {
 	int filtered;           /* has required literals (lits, filter_id) */
 	size_t filter_id;
 	struct pf_literals lits;
+	/* finer: per top-level alternative, one or two literal sets that
+	 * must all occur (clause_ids[k] are the filter ids of the sets in
+	 * clause order); NULL clause_ids = not worth it */
+	struct pf_clauses clauses;
+	size_t *clause_ids;
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
 	uint64_t limit_hits;    /* searches abandoned at a limit */
 	uint64_t match_errors;  /* other negative pcre2 results */
+};
+
+/* One rule in the order handle() walks them. */
+struct plan_entry {
+	struct prepared_rule *pr;  /* NULL: no pattern, never matches */
+	size_t slot;               /* field slot, NO_SLOT for the default */
+	size_t filter_id;          /* meaningful when filtered */
+	int filtered;
 };
 
 struct engine {
@@ -145,9 +160,20 @@ struct engine {
 	 * free id); the automaton over them, rebuilt by the first handle()
 	 * after a change; per field slot, the ids whose literals occur.
 	 */
-	struct prepared_rule **filters;
+	const struct pf_literals **filters;     /* by filter id; NULL: free */
 	size_t nfilters, filters_cap;
 	int pf_dirty;
+
+	/*
+	 * The plan: what the loop of handle() needs of each rule of the
+	 * host's rule list, kept in one array so that rules whose literals
+	 * are absent are skipped without touching the rule.  Rebuilt when
+	 * the list differs from the one it was made for.
+	 */
+	const ttpd_rule **plan_rules;   /* the list it was made for */
+	struct plan_entry *plan;
+	size_t plan_n, plan_cap;
+	int plan_dirty;
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
@@ -292,6 +318,8 @@ engine_free(struct engine *e)
 	pf_free(e->pf);
 	free(e->hits);
 	free(e->filters);
+	free(e->plan);
+	free(e->plan_rules);
 	for (i = 0; i < e->nslots; i++)
 		free(e->slots[i].name);
 	free(e->slots);
@@ -385,6 +413,101 @@ fail:
 	return rc;
 }
 
+/* A filter id for a literal set; (size_t)-1 when out of memory. */
+static size_t
+alloc_filter(struct engine *e, const struct pf_literals *lits)
+{
+	size_t id;
+
+	for (id = 0; id < e->nfilters; id++)
+		if (e->filters[id] == NULL)
+			break;
+	if (id == e->nfilters) {
+		if (e->nfilters == e->filters_cap) {
+			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
+			const struct pf_literals **v;
+
+			v = realloc(e->filters, cap * sizeof *v);
+			if (v == NULL)
+				return (size_t)-1;
+			e->filters = v;
+			e->filters_cap = cap;
+		}
+		e->nfilters++;
+	}
+	e->filters[id] = lits;
+	e->pf_dirty = 1;
+	e->plan_dirty = 1;
+	return id;
+}
+
+static void
+free_clauses(struct engine *e, struct prepared_rule *pr)
+{
+	size_t i, k, j = 0;
+
+	if (pr->clause_ids != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			for (k = 0; k < pr->clauses.v[i].nf; k++) {
+				e->filters[pr->clause_ids[j++]] = NULL;
+				e->pf_dirty = 1;
+			}
+	free(pr->clause_ids);
+	pr->clause_ids = NULL;
+	pf_clauses_free(&pr->clauses);
+}
+
+/*
+ * The finer clauses, when they say more than the one set: several
+ * alternatives, or two sets in one.  0, or -1 when out of memory.
+ */
+static int
+register_clauses(struct engine *e, const char *pattern, size_t len,
+    struct prepared_rule *pr)
+{
+	size_t i, k, j = 0, total = 0, id;
+	int rc;
+
+	rc = pf_extract_clauses(pattern, len, &pr->clauses);
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < pr->clauses.n; i++)
+		total += pr->clauses.v[i].nf;
+	if (total == 1) {
+		pf_clauses_free(&pr->clauses);  /* the same as the one set */
+		return 0;
+	}
+	if (pr->clauses.n == 1) {
+		/* the rule's one set, checked first, stands for the first
+		 * set of a lone clause: only the second is worth a filter */
+		struct pf_clause *c = &pr->clauses.v[0];
+
+		pf_literals_free(&c->f[0]);
+		c->f[0] = c->f[1];
+		c->nf = 1;
+		total = 1;
+	}
+	if ((pr->clause_ids = calloc(total, sizeof *pr->clause_ids)) == NULL) {
+		pf_clauses_free(&pr->clauses);
+		return -1;
+	}
+	for (i = 0; i < pr->clauses.n; i++)
+		for (k = 0; k < pr->clauses.v[i].nf; k++) {
+			id = alloc_filter(e, &pr->clauses.v[i].f[k]);
+			if (id == (size_t)-1) {
+				/* undo the ids taken so far */
+				while (j > 0)
+					e->filters[pr->clause_ids[--j]] = NULL;
+				free(pr->clause_ids);
+				pr->clause_ids = NULL;
+				pf_clauses_free(&pr->clauses);
+				return -1;
+			}
+			pr->clause_ids[j++] = id;
+		}
+	return 0;
+}
+
 /*
  * Give the rule a filter id when its pattern has required literals; a
  * pattern without them is simply always searched.  -1: out of memory.
@@ -399,28 +522,18 @@ register_filter(struct engine *e, const char *pattern, size_t len,
 	rc = pf_extract(pattern, len, &pr->lits);
 	if (rc <= 0)
 		return rc;
-	for (id = 0; id < e->nfilters; id++)
-		if (e->filters[id] == NULL)
-			break;
-	if (id == e->nfilters) {
-		if (e->nfilters == e->filters_cap) {
-			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
-			struct prepared_rule **v;
-
-			v = realloc(e->filters, cap * sizeof *v);
-			if (v == NULL) {
-				pf_literals_free(&pr->lits);
-				return -1;
-			}
-			e->filters = v;
-			e->filters_cap = cap;
-		}
-		e->nfilters++;
+	if ((id = alloc_filter(e, &pr->lits)) == (size_t)-1) {
+		pf_literals_free(&pr->lits);
+		return -1;
 	}
-	e->filters[id] = pr;
 	pr->filter_id = id;
 	pr->filtered = 1;
-	e->pf_dirty = 1;
+	if (register_clauses(e, pattern, len, pr) < 0) {
+		e->filters[id] = NULL;
+		pr->filtered = 0;
+		pf_literals_free(&pr->lits);
+		return -1;
+	}
 	return 0;
 }
 
@@ -445,7 +558,7 @@ rebuild_prefilter(struct engine *e)
 	if ((sets = calloc(e->nfilters, sizeof *sets)) == NULL)
 		goto nomem;
 	for (i = 0; i < e->nfilters; i++)
-		sets[i] = e->filters[i] != NULL ? &e->filters[i]->lits : NULL;
+		sets[i] = e->filters[i];
 	e->pf = pf_build(sets, e->nfilters);
 	free(sets);
 	if (e->pf == NULL)
@@ -547,6 +660,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 			    (const char *)pcre_msg);
 		}
 	}
+	e->plan_dirty = 1;
 	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
 	    pr) < 0) {
 		pcre2_code_free(pr->code);
@@ -565,11 +679,13 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 	struct prepared_rule *pr = prepared;
 
 	(void)rule;
+	e->plan_dirty = 1;      /* the plan may point to pr */
 	if (pr == NULL)
 		return;
 	if (pr->filtered) {
 		e->filters[pr->filter_id] = NULL;
 		e->pf_dirty = 1;
+		free_clauses(e, pr);
 		pf_literals_free(&pr->lits);
 	}
 	pcre2_code_free(pr->code);
@@ -720,6 +836,70 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	return evidence;
 }
 
+/* Has some clause of the rule every one of its literal sets in the hits
+ * of this field slot? */
+static int
+clauses_hold(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t i, k, j = 0;
+
+	for (i = 0; i < pr->clauses.n; i++) {
+		int all = 1;
+
+		for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
+			size_t id = pr->clause_ids[j];
+
+			if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
+				all = 0;
+		}
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Make sure the plan describes `rules`.  The host hands the same list
+ * (same pointers, same order) event after event unless rules or their
+ * states change, so a comparison is all most events cost.  0, or -1 when
+ * out of memory (the caller then walks the rules directly).
+ */
+static int
+plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
+{
+	size_t i;
+
+	if (!e->plan_dirty && n == e->plan_n && (n == 0 ||
+	    memcmp(rules, e->plan_rules, n * sizeof *rules) == 0))
+		return 0;
+	if (n > e->plan_cap) {
+		struct plan_entry *p = realloc(e->plan, n * sizeof *p);
+		const ttpd_rule **r;
+
+		if (p == NULL)
+			return -1;
+		e->plan = p;
+		if ((r = realloc(e->plan_rules, n * sizeof *r)) == NULL)
+			return -1;
+		e->plan_rules = r;
+		e->plan_cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		struct prepared_rule *pr = rules[i]->prepared;
+
+		e->plan_rules[i] = rules[i];
+		e->plan[i].pr = pr;
+		e->plan[i].slot = pr != NULL ? pr->field_slot : NO_SLOT;
+		e->plan[i].filtered = pr != NULL && pr->filtered;
+		e->plan[i].filter_id = pr != NULL ? pr->filter_id : 0;
+	}
+	e->plan_n = n;
+	e->plan_dirty = 0;
+	return 0;
+}
+
 static int
 re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 {
@@ -728,7 +908,7 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 	const ttpd_rule *const *rules;
 	const struct field_slot *f;
 	size_t n, i, slot, kind_default;
-	int kind_default_known = 0, rc;
+	int kind_default_known = 0, planned, rc;
 
 	if (ev == NULL || ev->payload == NULL)
 		return TTPD_OK;
@@ -737,17 +917,32 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		return TTPD_OK;
 	if (e->pf_dirty)
 		rebuild_prefilter(e);
+	planned = plan_for(e, rules, n) == 0;
 	e->generation++;        /* invalidates every field cache */
 	kind_default = NO_SLOT;
 
 	for (i = 0; i < n; i++) {
-		const ttpd_rule *rule = rules[i];
-		struct prepared_rule *pr = rule->prepared;
+		const ttpd_rule *rule;
+		struct prepared_rule *pr;
 		ttpd_value *evidence;
+		size_t filter_id;
+		int filtered;
 
+		if (planned) {
+			const struct plan_entry *pe = &e->plan[i];
+
+			pr = pe->pr;
+			slot = pe->slot;
+			filtered = pe->filtered;
+			filter_id = pe->filter_id;
+		} else {
+			pr = rules[i]->prepared;
+			slot = pr != NULL ? pr->field_slot : NO_SLOT;
+			filtered = pr != NULL && pr->filtered;
+			filter_id = pr != NULL ? pr->filter_id : 0;
+		}
 		if (pr == NULL)
 			continue;       /* no pattern: never matches */
-		slot = pr->field_slot;
 		if (slot == NO_SLOT) {
 			if (!kind_default_known) {
 				kind_default = default_slot_for(e,
@@ -760,10 +955,14 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		f = field_for_event(e, slot, ev->payload);
 		if (!f->usable)
 			continue;
-		if (pr->filtered && f->scanned &&
-		    !(e->hits[slot * e->hit_words + (pr->filter_id >> 6)] &
-		    UINT64_C(1) << (pr->filter_id & 63)))
+		if (filtered && f->scanned &&
+		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
+		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
+		if (filtered && f->scanned && pr->clause_ids != NULL &&
+		    !clauses_hold(e, pr, slot))
+			continue;       /* no alternative has all it needs */
+		rule = rules[i];
 		if (!search(e, rule, pr, f))
 			continue;
 

@@ -600,8 +600,8 @@ START_TEST(test_enums)
 		  "store.synchronous: unknown value \"NORMAL\" (expected off, "
 		  "normal or full)" },
 		{ "log: { level = \"warn\"; };",
-		  "log.level: unknown value \"warn\" (expected err, warning, "
-		  "notice, info or debug)" },
+		  "log.level: unknown value \"warn\" (expected err, error, "
+		  "warning, notice, info or debug)" },
 		{ "log: { target = \"file\"; };",
 		  "log.target: unknown value \"file\" (expected stderr or "
 		  "syslog)" },
@@ -1161,7 +1161,7 @@ START_TEST(test_print_text)
 	config_print(&cfg, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "log: {\n\tlevel = \"warning\";\n"
-	    "\ttarget = \"stderr\";\n};\n"));
+	    "\ttarget = \"stderr\";\n\tfacility = \"daemon\";\n};\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\tbatch_size = 10000;\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\tload = ( );\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\tsynchronous = \"normal\";\n"));

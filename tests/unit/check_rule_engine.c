@@ -823,11 +823,14 @@ START_TEST(test_pf_extract)
 		{ "(?i:AB)c", 1, "abc" },
 		{ "[]x]yz", 1, "yz" },
 		{ "[[:alpha:]]yz", 1, "yz" },
+		/* \1-\9: a backreference, unknown text */
+		{ "(a)\\1", 1, "a" },
+		{ "(\\w+);rm \\1", 1, ";rm " },
 		/* not understood: give up */
 		{ "a{,3}b", 0, "" },
 		{ "a{ 2}b", 0, "" },
 		{ "\\x41bc", 0, "" },
-		{ "(a)\\1", 0, "" },
+		{ "(a\\d)\\10", 0, "" },     /* backreference or octal? */
 		{ "(?x) a b c", 0, "" },
 		{ "\\Qabc\\E", 0, "" },
 		{ "(?(1)a|b)", 0, "" },
@@ -850,6 +853,96 @@ START_TEST(test_pf_extract)
 		    cases[i].literals);
 		free(got);
 	}
+}
+END_TEST
+
+/* Literals with their boundary flags: "<" for PF_LB, ">" for PF_RB. */
+static char *
+literals_with_flags(const char *pattern, int *rc)
+{
+	struct pf_literals lits;
+	char *out = calloc(1, 4096);
+	size_t i;
+
+	ck_assert(out != NULL);
+	*rc = pf_extract(pattern, strlen(pattern), &lits);
+	for (i = 0; i < lits.n; i++) {
+		strcat(out, i ? "|" : "");
+		strcat(out, lits.flags[i] & PF_LB ? "<" : "");
+		strcat(out, lits.v[i]);
+		strcat(out, lits.flags[i] & PF_RB ? ">" : "");
+	}
+	pf_literals_free(&lits);
+	return out;
+}
+
+START_TEST(test_pf_extract_boundaries)
+{
+	static const struct {
+		const char *pattern;
+		const char *literals;
+	} cases[] = {
+		{ "\\bid\\b", "<id>" },
+		{ "\\b(?:id|w)(?=\\s|$|[;&|)`>])", "<id>|<w>" },
+		{ "(?:x|y)*(?:id|who)(?=\\s|$)", "id>|who>" },
+		{ "(?<![\\w.])rm(?![\\w.-])", "<rm>" },
+		{ "^cat\\s", "<cat" },
+		{ "\\b/etc/passwd\\b", "/etc/passwd>" },   /* \\b before / */
+		{ "(?=a)id", "id" },            /* proves nothing */
+		{ "(?![a-z])id", "id" },        /* digits and _ remain */
+		{ "\\bid|idx", "<id|idx" },
+		{ "\\bid|id", "id" },          /* the weaker one wins */
+		{ "\\Bid\\B", "id" },
+		{ "\\bnetstat_long_literal\\b", "<netstat_long_literal>" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc;
+		char *got = literals_with_flags(cases[i].pattern, &rc);
+
+		ck_assert_msg(rc == 1, "/%s/: rc %d", cases[i].pattern, rc);
+		ck_assert_msg(strcmp(got, cases[i].literals) == 0,
+		    "/%s/: got '%s', want '%s'", cases[i].pattern, got,
+		    cases[i].literals);
+		free(got);
+	}
+}
+END_TEST
+
+/* Boundary flags in the scan: "id" as a word, not inside one. */
+START_TEST(test_pf_scan_boundaries)
+{
+	static const struct {
+		const char *subject;
+		int hit;
+	} cases[] = {
+		{ "id", 1 }, { "id -u", 1 }, { "x;id", 1 }, { "(id)", 1 },
+		{ "hidden", 0 }, { "idle", 0 }, { "uid", 0 }, { "id_rsa", 0 },
+		{ "ID", 1 }, { "\xc3\xa9id", 1 },    /* non-ASCII neighbour */
+		{ "\xe2\x84\xaaid x", 1 },
+		{ "i\xc4\xb1" "d", 1 },       /* start unknown: unchecked */
+	};
+	struct pf_literals lits;
+	const struct pf_literals *sets[1];
+	struct pf_automaton *a;
+	size_t i;
+
+	ck_assert_int_eq(pf_extract("\\bid\\b", 6, &lits), 1);
+	sets[0] = &lits;
+	a = pf_build(sets, 1);
+	ck_assert(a != NULL);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t hits[1] = { 0 };
+
+		pf_scan(a, (const unsigned char *)cases[i].subject,
+		    strlen(cases[i].subject), hits);
+		ck_assert_msg((int)(hits[0] & 1) == cases[i].hit,
+		    "'%s': hit %d, want %d", cases[i].subject,
+		    (int)(hits[0] & 1), cases[i].hit);
+	}
+	pf_free(a);
+	pf_literals_free(&lits);
 }
 END_TEST
 
@@ -1108,7 +1201,8 @@ START_TEST(test_pf_superset_random)
 		}
 		filtered++;
 		sets[0] = &lits;
-		a = pf_build(sets, 1);
+		/* odd patterns: only the root has a full row */
+		a = p % 2 ? pf_build(sets, 1) : pf_build_dense(sets, 1, 1);
 		ck_assert(a != NULL);
 		for (s = 0; s < 300; s++) {
 			char subject[128] = "";
@@ -1177,6 +1271,115 @@ START_TEST(test_pf_fold_table_complete)
 }
 END_TEST
 
+/* The clauses' property: whenever PCRE2 matches, some clause has a
+ * literal of each of its sets. */
+static int
+clause_holds(const struct pf_clauses *c, const uint64_t *hits)
+{
+	size_t i, k, j = 0;
+
+	for (i = 0; i < c->n; i++) {
+		int all = 1;
+
+		for (k = 0; k < c->v[i].nf; k++, j++)
+			if (!(hits[j >> 6] & UINT64_C(1) << (j & 63)))
+				all = 0;
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_pf_clauses_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, tried = 0, refined = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 6000; p++) {
+		char pattern[512] = "";
+		struct pf_clauses cl;
+		const struct pf_literals *sets[64];
+		struct pf_automaton *a;
+		pcre2_code *code;
+		size_t nsets = 0, i, k;
+		int rc;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		rc = pf_extract_clauses(pattern, strlen(pattern), &cl);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 0) {
+			pcre2_code_free(code);
+			continue;
+		}
+		tried++;
+		for (i = 0; i < cl.n; i++)
+			for (k = 0; k < cl.v[i].nf; k++)
+				if (nsets < 64)
+					sets[nsets++] = &cl.v[i].f[k];
+		ck_assert_uint_lt(nsets, 64);
+		if (nsets > 1)
+			refined++;
+		a = p % 2 ? pf_build(sets, nsets) :
+		    pf_build_dense(sets, nsets, 1);
+		ck_assert(a != NULL);
+		for (s = 0; s < 300; s++) {
+			char subject[128] = "";
+			uint64_t hits[1] = { 0 };
+			int len = (int)rnd(12), j;
+
+			for (j = 0; j < len; j++)
+				strcat(subject, alphabet[rnd(
+				    sizeof alphabet / sizeof alphabet[0])]);
+			if (pcre2_match(code, (PCRE2_SPTR)subject,
+			    strlen(subject), 0, 0, md, NULL) < 0)
+				continue;
+			pf_scan(a, (const unsigned char *)subject,
+			    strlen(subject), hits);
+			ck_assert_msg(clause_holds(&cl, hits), "/%s/ matches "
+			    "'%s' but no clause holds", pattern, subject);
+		}
+		pf_free(a);
+		pf_clauses_free(&cl);
+		pcre2_code_free(code);
+	}
+	ck_assert_int_gt(tried, 500);
+	ck_assert_int_gt(refined, 100);
+	pcre2_match_data_free(md);
+}
+END_TEST
+
+/* Clauses of a few patterns: one per top-level alternative, the best two
+ * sets of each. */
+START_TEST(test_pf_clauses)
+{
+	struct pf_clauses cl;
+
+	ck_assert_int_eq(pf_extract_clauses("curl[^|]*\\|\\s*bash", 22, &cl),
+	    1);
+	ck_assert_uint_eq(cl.n, 1);
+	ck_assert_uint_eq(cl.v[0].nf, 2);
+	ck_assert_str_eq(cl.v[0].f[0].v[0], "curl");
+	ck_assert_str_eq(cl.v[0].f[1].v[0], "bash");
+	pf_clauses_free(&cl);
+	ck_assert_int_eq(pf_extract_clauses("ab.*cd|efg", 10, &cl), 1);
+	ck_assert_uint_eq(cl.n, 2);
+	ck_assert_uint_eq(cl.v[0].nf, 2);
+	ck_assert_uint_eq(cl.v[1].nf, 1);
+	ck_assert_str_eq(cl.v[1].f[0].v[0], "efg");
+	pf_clauses_free(&cl);
+	/* an alternative that knows nothing: no clauses at all */
+	ck_assert_int_eq(pf_extract_clauses("abc|.*", 6, &cl), 0);
+	ck_assert_uint_eq(cl.n, 0);
+}
+END_TEST
+
 static Suite *
 rule_engine_suite(void)
 {
@@ -1198,6 +1401,10 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_unicode, 0, N_CONFIGS);
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pf_extract);
+	tcase_add_test(pf, test_pf_extract_boundaries);
+	tcase_add_test(pf, test_pf_scan_boundaries);
+	tcase_add_test(pf, test_pf_clauses);
+	tcase_add_test(pf, test_pf_clauses_random);
 	tcase_add_test(pf, test_pf_superset_random);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);

@@ -41,6 +41,8 @@
 
 #define ERRLEN 1024
 #define MIN_RULES 40
+/* Distinct Linux-platform (sub-)technique ids the engine rules must emit. */
+#define MIN_LINUX_TECHNIQUES 120
 #define MIN_EXAMPLES 3
 #define ATTACK_BUNDLE "attack/enterprise-attack-18.1-core.json"
 /* Failures listed in one assertion message; all go to stderr. */
@@ -205,19 +207,73 @@ check_emits(const struct rule *r, struct failures *f)
 	}
 }
 
+/* The file-name prefix of a tactic: its ATT&CK short name, snake_case. */
+static const char *
+tactic_prefix(const char *tactic)
+{
+	static const struct {
+		const char *id, *prefix;
+	} tactics[] = {
+		{ "TA0043", "reconnaissance" },
+		{ "TA0042", "resource_development" },
+		{ "TA0001", "initial_access" },
+		{ "TA0002", "execution" },
+		{ "TA0003", "persistence" },
+		{ "TA0004", "privilege_escalation" },
+		{ "TA0005", "defense_evasion" },
+		{ "TA0006", "credential_access" },
+		{ "TA0007", "discovery" },
+		{ "TA0008", "lateral_movement" },
+		{ "TA0009", "collection" },
+		{ "TA0011", "command_and_control" },
+		{ "TA0010", "exfiltration" },
+		{ "TA0040", "impact" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof tactics / sizeof tactics[0]; i++)
+		if (strcmp(tactic, tactics[i].id) == 0)
+			return tactics[i].prefix;
+	return NULL;
+}
+
+/*
+ * Engine rules live in <tactic>_<rule_id>.yaml, the tactic being the one
+ * of the first emit, so a directory listing groups them by tactic; lifter
+ * rules keep <rule_id>.yaml (their id block already names the lifter).
+ */
+static void
+check_file_name(const struct rule *r, struct failures *f)
+{
+	const char *id = r->pub.rule_id, *prefix = NULL;
+	char want_file[96];
+
+	if (is_lifter_rule(r))
+		snprintf(want_file, sizeof want_file, "%s.yaml", id);
+	else {
+		if (r->pub.n_emits > 0)
+			prefix = tactic_prefix(r->pub.emits[0]->tactic);
+		if (prefix == NULL) {
+			failure(f, "%s: first emit has no known tactic", id);
+			return;
+		}
+		snprintf(want_file, sizeof want_file, "%s_%s.yaml", prefix,
+		    id);
+	}
+	if (strcmp(base_name(r->pub.path), want_file) != 0)
+		failure(f, "%s: file name is not %s", r->pub.path, want_file);
+}
+
 static void
 check_conventions(const struct rule *r, struct failures *f)
 {
 	const char *id = r->pub.rule_id, *field, *kind;
-	char want_file[32];
 
-	snprintf(want_file, sizeof want_file, "%s.yaml", id);
 	if (!is_pack_id(id))
 		failure(f, "%s: rule_id %s is not TDnnnn", r->pub.path, id);
-	if (strcmp(base_name(r->pub.path), want_file) != 0)
-		failure(f, "%s: file name is not %s", r->pub.path, want_file);
-	if (r->pub.rule_version != 1)
-		failure(f, "%s: rule_version %lld, want 1", id,
+	check_file_name(r, f);
+	if (r->pub.rule_version < 1)
+		failure(f, "%s: rule_version %lld, want 1 or more", id,
 		    (long long)r->pub.rule_version);
 	if (r->pub.name == NULL || !is_snake_case(r->pub.name))
 		failure(f, "%s: name is not snake_case", id);
@@ -367,6 +423,33 @@ check_emit_ids(const ttpd_value *objects, const char *rule_id,
 		    leaf_id, e->tactic, phase != NULL ? phase : "?");
 }
 
+/* Does the ATT&CK object list "Linux" among its platforms? */
+static int
+is_linux_technique(const ttpd_value *obj)
+{
+	const ttpd_value *platforms = jv_object_get(obj, "x_mitre_platforms");
+	size_t i;
+
+	for (i = 0; i < jv_array_size(platforms); i++) {
+		const char *p = jv_string(jv_array_get(platforms, i));
+
+		if (p != NULL && strcmp(p, "Linux") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+has_string(char **v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
 START_TEST(test_attack_ids_exist_with_their_tactics)
 {
 	struct failures f = { 0 };
@@ -374,8 +457,8 @@ START_TEST(test_attack_ids_exist_with_their_tactics)
 	char path[PATH_MAX], err[ERRLEN];
 	ttpd_value *bundle;
 	const ttpd_value *objects;
-	size_t len, i, k;
-	char *text;
+	size_t len, i, k, nlinux = 0;
+	char *text, **linux_ids;
 
 	snprintf(path, sizeof path, "%s/%s", tu_env("TTPD_SHARED_DIR"),
 	    ATTACK_BUNDLE);
@@ -394,6 +477,31 @@ START_TEST(test_attack_ids_exist_with_their_tactics)
 			check_emit_ids(objects, rs.v[i]->pub.rule_id,
 			    rs.v[i]->pub.emits[k], &f);
 	assert_no_failures(&f, "ATT&CK problems");
+
+	/* coverage: distinct Linux (sub-)techniques of the engine rules */
+	linux_ids = calloc(rs.n * 4 + 1, sizeof *linux_ids);
+	ck_assert(linux_ids != NULL);
+	for (i = 0; i < rs.n; i++) {
+		if (is_lifter_rule(rs.v[i]))
+			continue;
+		for (k = 0; k < rs.v[i]->pub.n_emits; k++) {
+			const ttpd_emit *e = rs.v[i]->pub.emits[k];
+			const char *leaf = e->sub_technique_id != NULL ?
+			    e->sub_technique_id : e->technique_id;
+
+			if (nlinux < rs.n * 4 &&
+			    !has_string(linux_ids, nlinux, leaf) &&
+			    is_linux_technique(find_object(objects,
+			    "attack-pattern", leaf)))
+				linux_ids[nlinux++] = (char *)leaf;
+		}
+	}
+	fprintf(stderr, "rulepack: %zu distinct Linux-platform (sub-)technique "
+	    "ids\n", nlinux);
+	ck_assert_msg(nlinux >= MIN_LINUX_TECHNIQUES, "only %zu distinct "
+	    "Linux-platform (sub-)technique ids; want %d", nlinux,
+	    MIN_LINUX_TECHNIQUES);
+	free(linux_ids);
 	ruleset_free(&rs);
 	jv_decref(bundle);
 }
@@ -522,10 +630,11 @@ install_plugin(const char *dir)
 	free(bytes);
 }
 
-/* jit: the plugin's "jit" setting; both matchers must agree on the pack
- * (the plugin falls back to the interpreter when the JIT stack runs out). */
+/* jit, prefilter: the plugin's settings of those names.  Both matchers
+ * must agree on the pack (the plugin falls back to the interpreter when the
+ * JIT stack runs out), and the prefilter must never change a result. */
 static void
-harness_init(struct harness *h, int jit)
+harness_init_with(struct harness *h, int jit, int prefilter)
 {
 	struct failures f = { 0 };
 	struct plugin_conf pc;
@@ -544,6 +653,8 @@ harness_init(struct harness *h, int jit)
 	pc.config = jv_new_object();
 	ck_assert_int_eq(jv_object_set_new(pc.config, "jit",
 	    jv_new_bool(jit)), TTPD_OK);
+	ck_assert_int_eq(jv_object_set_new(pc.config, "prefilter",
+	    jv_new_bool(prefilter)), TTPD_OK);
 	ck_assert_msg(loader_load(&h->reg, h->tmpdir, &pc, err,
 	    sizeof err) == 0, "%s", err);
 	jv_decref(pc.config);
@@ -562,6 +673,12 @@ harness_init(struct harness *h, int jit)
 
 	pipeline_init(&h->pl, &h->reg, NULL);
 	h->pl.batch_size = SIZE_MAX; /* never flush: we read the batch */
+}
+
+static void
+harness_init(struct harness *h, int jit)
+{
+	harness_init_with(h, jit, 1);
 }
 
 static void
@@ -779,6 +896,213 @@ START_TEST(test_admin_commands_stay_below_half)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Precision on the benign corpus                                      */
+
+#define BENIGN_CORPUS "tests/data/benign-commands.txt"
+#define MIN_BENIGN_LINES 600
+/* At most this many percent of the corpus may earn a confident tag. */
+#define MAX_BENIGN_PERCENT 2.0
+#define CONFIDENT 0.5
+
+/* The corpus's command lines (comments and blank lines dropped); the
+ * strings point into *text, which the caller frees. */
+static char **
+benign_lines(char **text, size_t *n)
+{
+	char path[PATH_MAX], *line, *save = NULL;
+	char **v = NULL;
+	size_t cap = 0;
+
+	snprintf(path, sizeof path, "%s/%s", tu_env("TTPD_SRCDIR"),
+	    BENIGN_CORPUS);
+	*text = tu_read_file(path, NULL);
+	ck_assert_msg(*text != NULL, "%s: %s", path, strerror(errno));
+	*n = 0;
+	for (line = strtok_r(*text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = realloc(v, cap * sizeof *v);
+			ck_assert(v != NULL);
+		}
+		v[(*n)++] = line;
+	}
+	return v;
+}
+
+START_TEST(test_benign_corpus_precision)
+{
+	struct harness h;
+	char *text, **lines;
+	size_t n, i, k, firing = 0;
+	double percent;
+
+	lines = benign_lines(&text, &n);
+	ck_assert_msg(n >= MIN_BENIGN_LINES, "%s: only %zu command lines",
+	    BENIGN_CORPUS, n);
+	harness_init(&h, 1);
+	for (i = 0; i < n; i++) {
+		int listed = 0;
+
+		harness_tag(&h, "command", "command_text", lines[i]);
+		for (k = 0; k < h.pl.batch.n; k++) {
+			const struct tag *t = &h.pl.batch.v[k];
+
+			if (t->confidence < CONFIDENT)
+				continue;
+			if (!listed)
+				firing++;
+			fprintf(stderr, "benign corpus: %s %s %s (%g): %s\n",
+			    listed ? " " : "*", t->rule_id,
+			    t->sub_technique_id != NULL ?
+			    t->sub_technique_id : t->technique_id,
+			    t->confidence, lines[i]);
+			listed = 1;
+		}
+	}
+	percent = 100.0 * (double)firing / (double)n;
+	fprintf(stderr, "benign corpus: %zu of %zu lines (%.2f%%) got a tag "
+	    "of confidence >= %g\n", firing, n, percent, CONFIDENT);
+	ck_assert_msg(percent <= MAX_BENIGN_PERCENT, "%zu of %zu benign "
+	    "lines (%.2f%%) got a confident tag; at most %.1f%% allowed (the "
+	    "lines are listed on stderr)", firing, n, percent,
+	    MAX_BENIGN_PERCENT);
+	harness_free(&h);
+	free(lines);
+	free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The prefilter never changes a result                                */
+
+/* Every string of the pack's examples (all rules, all fields), then the
+ * benign corpus, run with the prefilter on and off: the same tags, in the
+ * same order, with the same uuids and confidences. */
+struct subject {
+	const char *kind, *field, *text;
+};
+
+static void
+collect_subjects(const struct harness *h, ttpd_value **docs, size_t *ndocs,
+    struct subject **out, size_t *nout, char **corpus_text)
+{
+	struct failures f = { 0 };
+	struct subject *v = NULL;
+	size_t n = 0, cap = 0, i, k, nlines;
+	char **lines;
+	static const char *const keys[] = { "match", "no_match" };
+
+	*ndocs = 0;
+	for (i = 0; i < h->rules.n; i++) {
+		const struct rule *r = h->rules.v[i];
+		const ttpd_value *examples;
+		ttpd_value *doc;
+		size_t j;
+
+		if (is_lifter_rule(r))
+			continue;
+		doc = rule_document(r->pub.path, &f);
+		ck_assert(doc != NULL);
+		docs[(*ndocs)++] = doc;
+		examples = jv_object_get(doc, "examples");
+		for (k = 0; k < 2; k++) {
+			const ttpd_value *list = jv_object_get(examples,
+			    keys[k]);
+
+			for (j = 0; j < jv_array_size(list); j++) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 1024;
+					v = realloc(v, cap * sizeof *v);
+					ck_assert(v != NULL);
+				}
+				v[n].kind = r->pub.applies_to[0];
+				v[n].field = match_string(r, "field");
+				v[n].text = jv_string(jv_array_get(list, j));
+				n++;
+			}
+		}
+	}
+	lines = benign_lines(corpus_text, &nlines);
+	for (i = 0; i < nlines; i++) {
+		if (n == cap) {
+			cap *= 2;
+			v = realloc(v, cap * sizeof *v);
+			ck_assert(v != NULL);
+		}
+		v[n].kind = "command";
+		v[n].field = "command_text";
+		v[n].text = lines[i];
+		n++;
+	}
+	free(lines);
+	*out = v;
+	*nout = n;
+}
+
+START_TEST(test_prefilter_exact_on_pack_and_corpus)
+{
+	struct harness on, off;
+	struct subject *subjects;
+	ttpd_value **docs;
+	char *corpus_text;
+	size_t nsubjects, ndocs, i, k, tags = 0;
+	/* one subject per field kind the engine rules read */
+	static const char *const kinds[][2] = {
+		{ "command", "command_text" },
+		{ "http_request", "raw_url" },
+		{ "http_request", "user_agent" },
+	};
+
+	harness_init_with(&on, 1, 1);
+	harness_init_with(&off, 1, 0);
+	docs = calloc(on.rules.n, sizeof *docs);
+	ck_assert(docs != NULL);
+	collect_subjects(&on, docs, &ndocs, &subjects, &nsubjects,
+	    &corpus_text);
+	ck_assert_uint_gt(nsubjects, 2000);
+	for (i = 0; i < nsubjects; i++) {
+		/* every subject in every field, so that rules of other
+		 * fields also see text that is not theirs */
+		for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			size_t t;
+
+			harness_tag(&on, kinds[k][0], kinds[k][1],
+			    subjects[i].text);
+			harness_tag(&off, kinds[k][0], kinds[k][1],
+			    subjects[i].text);
+			ck_assert_msg(on.pl.batch.n == off.pl.batch.n,
+			    "%s %s: %zu tags with the prefilter, %zu without: "
+			    "%s", kinds[k][0], kinds[k][1], on.pl.batch.n,
+			    off.pl.batch.n, subjects[i].text);
+			for (t = 0; t < on.pl.batch.n; t++) {
+				ck_assert_str_eq(on.pl.batch.v[t].rule_id,
+				    off.pl.batch.v[t].rule_id);
+				ck_assert_str_eq(on.pl.batch.v[t].uuid,
+				    off.pl.batch.v[t].uuid);
+				ck_assert(on.pl.batch.v[t].confidence ==
+				    off.pl.batch.v[t].confidence);
+			}
+			tags += on.pl.batch.n;
+		}
+	}
+	fprintf(stderr, "prefilter on/off: %zu subjects x %zu fields, %zu "
+	    "tags, identical\n", nsubjects, sizeof kinds / sizeof kinds[0],
+	    tags);
+	ck_assert_uint_gt(tags, 1000);
+	for (i = 0; i < ndocs; i++)
+		jv_decref(docs[i]);
+	free(docs);
+	free(subjects);
+	free(corpus_text);
+	harness_free(&on);
+	harness_free(&off);
+}
+END_TEST
+
 static Suite *
 rulepack_suite(void)
 {
@@ -791,6 +1115,8 @@ rulepack_suite(void)
 	tcase_add_loop_test(tc, test_examples_fire_as_documented, 0, 2);
 	tcase_add_test(tc, test_missing_examples_are_reported);
 	tcase_add_test(tc, test_admin_commands_stay_below_half);
+	tcase_add_test(tc, test_benign_corpus_precision);
+	tcase_add_test(tc, test_prefilter_exact_on_pack_and_corpus);
 	suite_add_tcase(s, tc);
 	return s;
 }

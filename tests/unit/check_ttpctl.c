@@ -265,7 +265,7 @@ START_TEST(test_rules_list)
 	/* an engine rule, a canary rule and one no loaded plugin owns */
 	ck_assert_ptr_nonnull(rules_line(e.out, "TD0001", line, sizeof line));
 	ck_assert_msg(matches("^TD0001 +1 +rule_engine +enabled +- +- +/.*"
-	    "/conf/rules/TD0001.yaml$", line), "%s", line);
+	    "/conf/rules/reconnaissance_TD0001.yaml$", line), "%s", line);
 	ck_assert_ptr_nonnull(rules_line(e.out, "TD0501", line, sizeof line));
 	ck_assert_msg(matches("^TD0501 +[0-9]+ +canary +enabled ", line),
 	    "%s", line);
@@ -499,7 +499,7 @@ START_TEST(test_rule_errors)
 	ck_assert_int_eq(CTL(&e, "rule", "disable", "TD0001", "--bogus"), 2);
 	ck_assert_int_eq(CTL(&e, "frobnicate"), 2);
 	ck_assert_str_eq(e.err, "ttpctl: unknown command 'frobnicate' (rules, "
-	    "rule, tags, navigator, backfill)\n");
+	    "rule, tags, navigator, backfill, status)\n");
 	/* nothing was written by any of these */
 	ck_assert_int_ne(access(e.db, F_OK), 0);
 	/* a broken configuration */
