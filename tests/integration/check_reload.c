@@ -310,10 +310,43 @@ START_TEST(test_rule_files_at_runtime)
 	ck_assert_int_eq(wait_rows(&f, 8, "TI0001", 2), 1);
 	ck_assert_int_eq(rows(&f, 8, "TI0002", -1), 0);
 
+	/* a version its plugin rejects (the regex does not compile) */
+	rule_file(&f, "TI0001.yaml",
+	    "rule_id: TI0001\nrule_version: 8\nname: wget\n"
+	    "applies_to: [command]\n"
+	    "match:\n  field: command_text\n  pattern: 'wget('\n"
+	    "emits:\n  - tactic: TA0011\n    technique_id: T1105\n"
+	    "    confidence: 0.9\n");
+	snprintf(want, sizeof want, "%s/rules/TI0001.yaml:1: rule TI0001: "
+	    "rejected by plugin rule_engine: ", f.dir);
+	ck_assert_msg(fx_wait_log(&f, 0, want, WAIT_MS / 1000),
+	    "no '%s' in the log", want);
+	pub_session(&f, 10, WGET, NULL);
+	ck_assert_int_eq(wait_rows(&f, 10, "TI0001", 2), 1);
+
+	/* a version no loaded plugin owns: the rule leaves its plugin and
+	 * is inert; then back to the engine */
+	rule_file(&f, "TI0001.yaml",
+	    "rule_id: TI0001\nrule_version: 9\nname: wget\n"
+	    "applies_to: [command]\nmatch:\n  kind: lifter:nobody_here\n"
+	    "emits:\n  - tactic: TA0011\n    technique_id: T1105\n"
+	    "    confidence: 0.9\n");
+	expect_reloaded(&f, "TI0001", 9);
+	ck_assert(fx_wait_log(&f, 0, "rule TI0001: match.kind "
+	    "'lifter:nobody_here' belongs to no loaded plugin", 5));
+	pub_session(&f, 11, NC, WGET);
+	ck_assert_int_eq(wait_rows(&f, 11, "TI0003", 7), 1);
+	ck_assert_int_eq(rows(&f, 11, "TI0001", -1), 0);
+	rule_file_atomic(&f, "TI0001.yaml", wget_v2);
+	expect_reloaded(&f, "TI0001", 2);
+	pub_session(&f, 12, WGET, NULL);
+	ck_assert_int_eq(wait_rows(&f, 12, "TI0001", 2), 1);
+
 	/* SIGHUP re-reads everything and refuses the broken TI0001.yaml
 	 * (the running rules stay); fixed, with the content that is
 	 * running (no reload message for it), SIGHUP succeeds, and the
 	 * directory is still watched */
+	rule_file(&f, "TI0001.yaml", wget_broken);
 	kill(f.ttpd_pid[0], SIGHUP);
 	ck_assert(fx_wait_log(&f, 0, "reload failed: keeping the running",
 	    WAIT_MS / 1000));
