@@ -24,7 +24,10 @@
  *
  * Everything here runs on the tagging thread, between messages: no event
  * is ever tagged with a half-loaded rule, and rule_prepare() /
- * rule_release() never run concurrently with handle().
+ * rule_release() never run concurrently with handle() (also for
+ * TTPD_LIFTER_F_CONCURRENT plugins: the host calls handle() from the
+ * tagging thread only; a host that tags on several threads must park
+ * them around reloader_tick() and reloader_rebind()).
  */
 #ifndef TTPD_RELOAD_H
 #define TTPD_RELOAD_H
