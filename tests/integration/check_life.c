@@ -49,7 +49,7 @@ START_TEST(test_show_config_parses_back)
 	conf = tu_write_conf(dir, rules, "rule_engine,canary",
 	    "daemon: { stats_file = \"stats.json\"; user = \"\"; };");
 	args[0] = "-c"; args[1] = conf; args[2] = "-T"; args[3] = NULL;
-	rc = lf_run("host/ttpd", args, &out, &err);
+	rc = tu_run("host/ttpd", args, &out, &err);
 	ck_assert_msg(rc == 0, "ttpd -T: %d: %s", rc, err);
 	/* every section, defaults included, relative paths resolved */
 	ck_assert_ptr_nonnull(strstr(out, "store: {"));
@@ -73,11 +73,11 @@ START_TEST(test_show_config_parses_back)
 	snprintf(path, sizeof path, "%s/effective.conf", dir);
 	tu_write_file(path, out);
 	args[1] = path; args[2] = "-t";
-	rc = lf_run("host/ttpd", args, NULL, &err);
+	rc = tu_run("host/ttpd", args, NULL, &err);
 	ck_assert_msg(rc == 0, "ttpd -t of the -T output: %d: %s", rc, err);
 	free(err);
 	args[2] = "-T";
-	ck_assert_int_eq(lf_run("host/ttpd", args, &out2, NULL), 0);
+	ck_assert_int_eq(tu_run("host/ttpd", args, &out2, NULL), 0);
 	m1 = middle(out);
 	m2 = middle(out2);
 	ck_assert_str_eq(m1, m2);
@@ -88,7 +88,7 @@ START_TEST(test_show_config_parses_back)
 
 	/* -d is log.level "debug", whatever the file says */
 	args[1] = conf; args[2] = "-d"; args[3] = "-T"; args[4] = NULL;
-	ck_assert_int_eq(lf_run("host/ttpd", args, &out, NULL), 0);
+	ck_assert_int_eq(tu_run("host/ttpd", args, &out, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\tlevel = \"debug\";"));
 	free(out);
 	args[2] = "-T"; args[3] = NULL;
@@ -98,7 +98,7 @@ START_TEST(test_show_config_parses_back)
 	free(conf);
 	conf = tu_write_conf(dir, rules, "rule_engine,nosuch", NULL);
 	args[1] = conf;
-	rc = lf_run("host/ttpd", args, &out, &err);
+	rc = tu_run("host/ttpd", args, &out, &err);
 	ck_assert_int_eq(rc, 1);
 	ck_assert_ptr_nonnull(strstr(out, "store: {"));
 	ck_assert_ptr_nonnull(strstr(out, "#   nosuch: init failed"));
@@ -109,7 +109,7 @@ START_TEST(test_show_config_parses_back)
 
 	/* -T is its own mode */
 	args[2] = "-T"; args[3] = "-t"; args[4] = NULL;
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, NULL), 2);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, NULL), 2);
 	free(conf);
 	tu_rmtree(dir);
 	free(dir);
@@ -147,7 +147,7 @@ status(struct fx *f, const char *opt, char **out, char **err)
 {
 	const char *args[] = { "-c", f->conf, "status", opt, NULL };
 
-	return lf_run("host/ttpctl", args, out, err);
+	return tu_run("host/ttpctl", args, out, err);
 }
 
 static void
@@ -289,7 +289,7 @@ START_TEST(test_counters_heartbeat_and_status)
 		const char *args[] = { "-c", f.conf, "-o",
 		    "daemon.stats_file=\"\"", "status", NULL };
 
-		ck_assert_int_eq(lf_run("host/ttpctl", args, NULL, &err), 1);
+		ck_assert_int_eq(tu_run("host/ttpctl", args, NULL, &err), 1);
 		ck_assert_msg(strstr(err, "daemon.stats_file is not set") !=
 		    NULL, "%s", err);
 		free(err);

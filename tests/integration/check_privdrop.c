@@ -149,7 +149,7 @@ START_TEST(test_drop_detached)
 	fx_setup(&f, NULL, NULL);
 	drop_to(&f, "nobody", group_name);
 	args[1] = f.conf;
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, NULL), 0);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, NULL), 0);
 	snprintf(pidfile, sizeof pidfile, "%s/ttpd.pid", f.dir);
 	text = tu_read_file(pidfile, NULL);
 	ck_assert(text != NULL);
@@ -162,7 +162,7 @@ START_TEST(test_drop_detached)
 	assert_ids((pid_t)pid, "Gid", (long)nobody_gid);
 	assert_ids((pid_t)pid, "Groups", (long)nobody_gid);
 	/* a second instance still finds the pidfile locked */
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, &text), 1);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &text), 1);
 	ck_assert_msg(strstr(text, "another ttpd is already running") !=
 	    NULL, "%s", text);
 	free(text);
@@ -231,21 +231,21 @@ START_TEST(test_unknown_user_or_group)
 	conf = tu_write_conf(dir, rules, "rule_engine",
 	    "daemon: { user = \"no-such-user-ttpd\"; };");
 	args[2] = conf;
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, &err), 1);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "daemon.user \"no-such-user-ttpd\": no such "
 	    "user") != NULL, "%s", err);
 	free(err);
 	free(conf);
 	conf = tu_write_conf(dir, rules, "rule_engine",
 	    "daemon: { user = \"nobody\"; group = \"no-such-group-ttpd\"; };");
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, &err), 1);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "daemon.group \"no-such-group-ttpd\": no "
 	    "such group") != NULL, "%s", err);
 	free(err);
 	free(conf);
 	conf = tu_write_conf(dir, rules, "rule_engine",
 	    "daemon: { group = \"nogroup\"; };");
-	ck_assert_int_eq(lf_run("host/ttpd", args, NULL, &err), 1);
+	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "daemon.group is set without daemon.user") !=
 	    NULL, "%s", err);
 	free(err);

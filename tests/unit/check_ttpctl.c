@@ -27,69 +27,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static char *
-slurp(int fd)
-{
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	for (;;) {
-		if (cap - n < 4096) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			buf = realloc(buf, cap + 1);
-			ck_assert(buf != NULL);
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* Run host/<prog> with args; exit status (or -1), output captured. */
-static int
-run(const char *prog, const char *const *args, char **out, char **err)
-{
-	char bin[1024], op[] = "/tmp/ttpd-test-out.XXXXXX",
-	    ep[] = "/tmp/ttpd-test-err.XXXXXX";
-	const char *argv[64];
-	int ofd, efd, status;
-	size_t i;
-	pid_t pid;
-
-	snprintf(bin, sizeof bin, "%s/host/%s", tu_env("TTPD_BUILDDIR"), prog);
-	argv[0] = bin;
-	for (i = 0; args[i] != NULL && i < 62; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	ofd = mkstemp(op);
-	efd = mkstemp(ep);
-	ck_assert(ofd >= 0 && efd >= 0);
-	unlink(op);
-	unlink(ep);
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(bin, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		ck_assert(errno == EINTR);
-	*out = slurp(ofd);
-	*err = slurp(efd);
-	close(ofd);
-	close(efd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 struct env {
 	char *dir, *conf, db[1024], rules[1024], events[1024], bundle[1024];
 	char *out, *err;
@@ -141,7 +78,7 @@ ctl(struct env *e, const char *const *args)
 	for (i = 0; args[i] != NULL && i < 60; i++)
 		argv[i + 2] = args[i];
 	argv[i + 2] = NULL;
-	return run("ttpctl", argv, &e->out, &e->err);
+	return tu_run("host/ttpctl", argv, &e->out, &e->err);
 }
 
 #define CTL(e, ...) ctl((e), (const char *const[]){ __VA_ARGS__, NULL })
@@ -152,7 +89,7 @@ populate(struct env *e)
 {
 	const char *args[] = { "-c", e->conf, "--replay", e->events, NULL };
 	char *out, *err;
-	int rc = run("ttpd", args, &out, &err);
+	int rc = tu_run("host/ttpd", args, &out, &err);
 
 	ck_assert_msg(rc == 0, "replay: %s", err);
 	ck_assert_msg(strstr(out, "inserted=0 ") == NULL, "%s", out);
@@ -402,7 +339,7 @@ replay_into(struct env *e, const char *db)
 	int rc;
 
 	snprintf(ov, sizeof ov, "store.path=\"%s\"", db);
-	rc = run("ttpd", args, &out, &err);
+	rc = tu_run("host/ttpd", args, &out, &err);
 	ck_assert_msg(rc == 0, "%s", err);
 	free(err);
 	return out;
@@ -510,7 +447,7 @@ START_TEST(test_rule_errors)
 
 		free(e.out);
 		free(e.err);
-		ck_assert_int_eq(run("ttpctl", args, &e.out, &e.err), 1);
+		ck_assert_int_eq(tu_run("host/ttpctl", args, &e.out, &e.err), 1);
 		ck_assert_msg(strstr(e.err, "cannot open /nonexistent/ttpd.conf")
 		    != NULL, "%s", e.err);
 	}
@@ -537,7 +474,7 @@ START_TEST(test_database_locked)
 
 		free(e.out);
 		free(e.err);
-		ck_assert_int_eq(run("ttpctl", args, &e.out, &e.err), 4);
+		ck_assert_int_eq(tu_run("host/ttpctl", args, &e.out, &e.err), 4);
 	}
 	ck_assert_msg(strstr(e.err, "database is locked") != NULL &&
 	    strstr(e.err, "(database locked by another process for more than "
@@ -990,7 +927,7 @@ START_TEST(test_help)
 
 		free(e.out);
 		free(e.err);
-		ck_assert_int_eq(run("ttpctl", args, &e.out, &e.err), 2);
+		ck_assert_int_eq(tu_run("host/ttpctl", args, &e.out, &e.err), 2);
 		ck_assert_msg(strstr(e.err, "missing command") != NULL, "%s",
 		    e.err);
 	}

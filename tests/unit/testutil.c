@@ -107,6 +107,12 @@ slurp_fd(int fd)
 int
 tu_run_ttpd(const char *const *args, char **out, char **errout)
 {
+	return tu_run("host/ttpd", args, out, errout);
+}
+
+int
+tu_run(const char *prog, const char *const *args, char **out, char **errout)
+{
 	char bin[1024], outpath[] = "/tmp/ttpd-test-out.XXXXXX",
 	    errpath[] = "/tmp/ttpd-test-err.XXXXXX";
 	const char *argv[64];
@@ -114,7 +120,7 @@ tu_run_ttpd(const char *const *args, char **out, char **errout)
 	size_t i;
 	pid_t pid;
 
-	snprintf(bin, sizeof bin, "%s/host/ttpd", tu_env("TTPD_BUILDDIR"));
+	snprintf(bin, sizeof bin, "%s/%s", tu_env("TTPD_BUILDDIR"), prog);
 	argv[0] = bin;
 	for (i = 0; args[i] != NULL && i < 62; i++)
 		argv[i + 1] = args[i];

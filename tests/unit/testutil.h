@@ -20,6 +20,9 @@ const char *tu_env(const char *name);
  * may be NULL pointers to discard).  Returns the exit status, or -1.
  */
 int tu_run_ttpd(const char *const *args, char **out, char **errout);
+/* The same for any program of the build tree, e.g. "host/ttpctl". */
+int tu_run(const char *prog, const char *const *args, char **out,
+    char **errout);
 /*
  * Write a ttpd.conf in dir loading the in-tree plugins named in `plugins`
  * (comma-separated) with store.path <dir>/ttpd.db and the given rules dir.
