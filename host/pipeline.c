@@ -68,38 +68,11 @@ pipeline_summary(const struct pipeline *pl, FILE *fp)
 static void
 write_tag_json(FILE *fp, const struct tag *t)
 {
-	ttpd_value *o = jv_new_object();
-	char *text;
-	size_t n;
+	char *line = tag_json_line(t, 1);
 
-#define SET_STR(k, s)                                                          \
-	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
-	    jv_new_null())
-	SET_STR("uuid", t->uuid);
-	SET_STR("source_kind", t->source_kind);
-	SET_STR("source_id", t->source_id);
-	SET_STR("attacker_uuid", t->attacker_uuid);
-	SET_STR("identity_uuid", t->identity_uuid);
-	SET_STR("session_id", t->session_id);
-	SET_STR("decky_id", t->decky_id);
-	SET_STR("tactic", t->tactic);
-	SET_STR("technique_id", t->technique_id);
-	SET_STR("sub_technique_id", t->sub_technique_id);
-	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
-	SET_STR("rule_id", t->rule_id);
-	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
-	SET_STR("attack_release", t->attack_release);
-	SET_STR("mitre_url", t->mitre_url);
-	SET_STR("created_at", t->created_at);
-#undef SET_STR
-	text = jv_dump(o);
-	/* text is "{...}": replace the closing brace with the evidence */
-	if (text != NULL && (n = strlen(text)) >= 2) {
-		fwrite(text, 1, n - 1, fp);
-		fprintf(fp, ",\"evidence\":%s}\n", t->evidence);
-	}
-	free(text);
-	jv_decref(o);
+	if (line != NULL)
+		fputs(line, fp);
+	free(line);
 }
 
 /* Write one batch in one transaction; on success count and empty it.

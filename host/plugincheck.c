@@ -1575,43 +1575,6 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A tag as one JSON line: --tags-out without created_at (the only field
- * that depends on when the check runs). */
-static char *
-tag_line(const struct tag *t)
-{
-	ttpd_value *o = jv_new_object();
-	char *text, *line = NULL;
-	size_t n;
-
-#define SET_STR(k, s)                                                          \
-	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
-	    jv_new_null())
-	SET_STR("uuid", t->uuid);
-	SET_STR("source_kind", t->source_kind);
-	SET_STR("source_id", t->source_id);
-	SET_STR("attacker_uuid", t->attacker_uuid);
-	SET_STR("identity_uuid", t->identity_uuid);
-	SET_STR("session_id", t->session_id);
-	SET_STR("decky_id", t->decky_id);
-	SET_STR("tactic", t->tactic);
-	SET_STR("technique_id", t->technique_id);
-	SET_STR("sub_technique_id", t->sub_technique_id);
-	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
-	SET_STR("rule_id", t->rule_id);
-	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
-	SET_STR("attack_release", t->attack_release);
-	SET_STR("mitre_url", t->mitre_url);
-#undef SET_STR
-	text = jv_dump(o);
-	if (text != NULL && (n = strlen(text)) >= 2)
-		line = xasprintf("%.*s,\"evidence\":%s}\n", (int)(n - 1), text,
-		    t->evidence);
-	free(text);
-	jv_decref(o);
-	return line;
-}
-
 /* Replay one events file; the tags as text (malloc'd). */
 static char *
 replay_file(const char *path, unsigned long *nevents, char *err,
@@ -1672,7 +1635,8 @@ replay_file(const char *path, unsigned long *nevents, char *err,
 			hostapi_run(cur->p, ev, &ts, 0, &tags);
 		}
 		for (i = 0; i < tags.n; i++) {
-			char *tl = tag_line(&tags.v[i]);
+			/* without created_at: it depends on when the check runs */
+			char *tl = tag_json_line(&tags.v[i], 0);
 			size_t tn = tl != NULL ? strlen(tl) : 0;
 
 			out = xrealloc(out, outlen + tn + 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "tag.h"
 #include "xmalloc.h"
 
@@ -348,4 +349,42 @@ tag_list_free(struct tag_list *l)
 	tag_list_truncate(l, 0);
 	free(l->v);
 	tag_list_init(l);
+}
+
+char *
+tag_json_line(const struct tag *t, int with_created_at)
+{
+	ttpd_value *o = jv_new_object();
+	char *text, *line = NULL;
+	size_t n;
+
+#define SET_STR(k, s)                                                          \
+	jv_object_set_new(o, k, (s) != NULL ? jv_new_string((s), strlen(s)) : \
+	    jv_new_null())
+	SET_STR("uuid", t->uuid);
+	SET_STR("source_kind", t->source_kind);
+	SET_STR("source_id", t->source_id);
+	SET_STR("attacker_uuid", t->attacker_uuid);
+	SET_STR("identity_uuid", t->identity_uuid);
+	SET_STR("session_id", t->session_id);
+	SET_STR("decky_id", t->decky_id);
+	SET_STR("tactic", t->tactic);
+	SET_STR("technique_id", t->technique_id);
+	SET_STR("sub_technique_id", t->sub_technique_id);
+	jv_object_set_new(o, "confidence", jv_new_real(t->confidence));
+	SET_STR("rule_id", t->rule_id);
+	jv_object_set_new(o, "rule_version", jv_new_int(t->rule_version));
+	SET_STR("attack_release", t->attack_release);
+	SET_STR("mitre_url", t->mitre_url);
+	if (with_created_at)
+		SET_STR("created_at", t->created_at);
+#undef SET_STR
+	text = jv_dump(o);
+	/* text is "{...}": the evidence (already JSON) replaces the brace */
+	if (text != NULL && (n = strlen(text)) >= 2)
+		line = xasprintf("%.*s,\"evidence\":%s}\n", (int)(n - 1), text,
+		    t->evidence);
+	free(text);
+	jv_decref(o);
+	return line;
 }

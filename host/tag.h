@@ -98,4 +98,12 @@ enum rule_state_kind rule_state_effective(const struct rule_state *st,
 double tag_confidence(double base, double multiplier,
     const struct rule_state *st, int64_t now_ns);
 
+/*
+ * A tag as one JSON line ending in a newline (--tags-out, the plugin
+ * checker's fixtures): every column, evidence spliced in as it is stored;
+ * created_at only when asked (it depends on when the tag was made).
+ * Returns malloc'd text, or NULL when out of memory.
+ */
+char *tag_json_line(const struct tag *t, int with_created_at);
+
 #endif
