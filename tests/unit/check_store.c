@@ -611,6 +611,106 @@ START_TEST(test_values_and_first_wins)
 }
 END_TEST
 
+/* inserted[] follows the caller's indexes, whatever the uuid order, and
+ * the first of two equal uuids in one batch wins. */
+START_TEST(test_batch_order_invisible)
+{
+	static const int ids[] = { 5, 3, 9, 3, 1, 7 };
+	struct store *s = open_store();
+	unsigned char ins[6];
+	struct tag t[6];
+	sqlite3 *db;
+	char *got;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		make_tag(&t[i], ids[i], "att-1", NULL, 0.5 + 0.05 * (double)i);
+	ck_assert_int_eq(store_insert_tags(s, t, 6, ins), 5);
+	ck_assert_int_eq(ins[0], 1);
+	ck_assert_int_eq(ins[1], 1);
+	ck_assert_int_eq(ins[2], 1);
+	ck_assert_int_eq(ins[3], 0);
+	ck_assert_int_eq(ins[4], 1);
+	ck_assert_int_eq(ins[5], 1);
+	/* again, with one new tag in the middle */
+	clear_tag(&t[2]);
+	make_tag(&t[2], 4, "att-1", NULL, 0.5);
+	ck_assert_int_eq(store_insert_tags(s, t, 6, ins), 1);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(ins[i], i == 2);
+	store_close(s);
+
+	db = raw_open();
+	got = raw_join(db, "SELECT substr(uuid, 25) || '=' || confidence"
+	    " FROM ttp_tag ORDER BY uuid");
+	ck_assert_str_eq(got, "000000000001=0.7|000000000003=0.55|"
+	    "000000000004=0.5|000000000005=0.5|000000000007=0.75|"
+	    "000000000009=0.6");
+	free(got);
+	sqlite3_close(db);
+	clear_tags(t, 6);
+}
+END_TEST
+
+/* With the background checkpointer: same rows, a reader sees them while
+ * the store is open, and close leaves no WAL behind. */
+START_TEST(test_background_checkpoint)
+{
+	struct store_options o;
+	struct store *s;
+	struct tag t[50];
+	char err[512] = "", wal[4200];
+	struct stat sb;
+	sqlite3 *db;
+	int i, b;
+
+	store_options_default(&o);
+	o.background_checkpoint = 1;
+	s = store_open(dbpath, &o, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open: %s", err);
+	for (b = 0; b < 4; b++) {
+		for (i = 0; i < 50; i++)
+			make_tag(&t[i], b * 50 + i, "att-1", NULL, 0.5);
+		ck_assert_int_eq(store_insert_tags(s, t, 50, NULL), 50);
+		clear_tags(t, 50);
+	}
+	db = raw_open();
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM ttp_tag"), 200);
+	sqlite3_close(db);
+	store_close(s);
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	ck_assert_int_ne(stat(wal, &sb), 0);
+	ck_assert_int_eq(count_tags(), 200);
+
+	/* no WAL, no thread: still works */
+	s = store_open(":memory:", &o, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open: %s", err);
+	make_tag(&t[0], 1, "att-1", NULL, 0.5);
+	ck_assert_int_eq(store_insert_tags(s, t, 1, NULL), 1);
+	clear_tag(&t[0]);
+	store_close(s);
+}
+END_TEST
+
+/* ttpd's own file gets 16 KiB pages; DECNET's file keeps its own. */
+START_TEST(test_page_size)
+{
+	sqlite3 *db;
+
+	store_close(open_store());
+	db = raw_open();
+	ck_assert_int_eq(raw_int(db, "PRAGMA page_size"), 16384);
+	sqlite3_close(db);
+	teardown();
+	setup();
+	create_decnet_db(1);
+	store_close(open_store());
+	db = raw_open();
+	ck_assert_int_eq(raw_int(db, "PRAGMA page_size"), 4096);
+	sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_confidence_floor)
 {
 	struct store *s = open_store();
@@ -948,6 +1048,9 @@ store_suite(void)
 	tcase_add_test(tc, test_bad_options_rejected);
 	tcase_add_test(tc, test_insert_then_reinsert);
 	tcase_add_test(tc, test_values_and_first_wins);
+	tcase_add_test(tc, test_batch_order_invisible);
+	tcase_add_test(tc, test_page_size);
+	tcase_add_test(tc, test_background_checkpoint);
 	tcase_add_test(tc, test_confidence_floor);
 	tcase_add_test(tc, test_anchorless_skipped);
 	tcase_add_test(tc, test_check_violation_skips_row_only);
