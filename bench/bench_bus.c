@@ -32,7 +32,9 @@
  *
  * BENCH_BUS_BASELINE=<build dir of another ttpd> runs every measurement
  * with that build's daemon first, then with this one, in the same session
- * (before/after figures under the same load).
+ * (before/after figures under the same load).  BENCH_BUS_TAIL=1 also
+ * lists the slowest 1% of events of each run (envelope, latency, when it
+ * was published), to see where a latency tail comes from.
  *
  * Figures depend on the machine and on what else runs on it.
  */
@@ -658,6 +660,23 @@ run(const char *mode, int ncmds, int rate, int run_no)
 	for (i = 0; i < n; i++)
 		if (tag_ns[i] > 0)
 			lat[nlat++] = tag_ns[i] - pub_ns[i];
+	if (getenv("BENCH_BUS_TAIL") != NULL) {
+		/* where the slowest events were (debugging the tail) */
+		int64_t thr;
+		int64_t *cp = calloc((size_t)n, sizeof *cp);
+
+		memcpy(cp, lat, (size_t)nlat * sizeof *lat);
+		qsort(cp, (size_t)nlat, sizeof *cp, cmp_i64);
+		thr = nlat > 0 ? cp[(size_t)((double)nlat * 0.99)] : 0;
+		printf("tail: ");
+		for (i = 0; i < n; i++)
+			if (tag_ns[i] > 0 && tag_ns[i] - pub_ns[i] >= thr)
+				printf("%d:%.0fms@%.0fms ", i, (double)(tag_ns[i] -
+				    pub_ns[i]) / 1e6, (double)(pub_ns[i] - t0) /
+				    1e6);
+		printf("\n");
+		free(cp);
+	}
 	qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
 	secs = (double)(end_ns - t0) / 1e9;
 	if (rate == 0)

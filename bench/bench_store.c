@@ -155,14 +155,13 @@ fill_tag(struct tag *t, long i, int64_t t0_ns, enum workload wl)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench_store [-BI] [-a wal_autocheckpoint]"
+	fprintf(stderr, "usage: bench_store [-I] [-a wal_autocheckpoint]"
 	    " [-b batch] [-c cache_kib] [-d dir]\n"
 	    "                   [-p page_size] [-r] [-s 0|1|2]"
 	    " [-w mixed|realistic|worst] [N]\n"
 	    "  N    tags to insert (default 200000)\n"
-	    "  -B   checkpoint from a background thread (as the daemon)\n"
 	    "  -I   drop DECNET's 13 secondary indexes (bench only)\n"
-	    "  -p   page size of the fresh file (ttpd sets 16384)\n"
+	    "  -p   page size of the fresh file (SQLite default 4096)\n"
 	    "  -r   then insert the same tags again (replay: all"
 	    " conflicts)\n"
 	    "  -w   attacker/session spread (default mixed; see the"
@@ -243,11 +242,8 @@ main(int argc, char **argv)
 	struct timespec wall;
 
 	store_options_default(&o);
-	while ((ch = getopt(argc, argv, "BIa:b:c:d:p:rs:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ia:b:c:d:p:rs:w:")) != -1) {
 		switch (ch) {
-		case 'B':
-			o.background_checkpoint = 1;
-			break;
 		case 'I':
 			drop_indexes = 1;
 			break;
@@ -324,7 +320,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_store: %s\n", err);
 		return 1;
 	}
-	snprintf(ckpt_label, sizeof(ckpt_label), "%lld MiB", STORE_WAL_CHECKPOINT_BYTES / 1048576);
+	snprintf(ckpt_label, sizeof(ckpt_label), "%s", STORE_WAL_CHECKPOINT);
 	if (autockpt >= 0) {
 		snprintf(ckpt_label, sizeof(ckpt_label), "%ld", autockpt);
 		snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%ld",

@@ -900,8 +900,6 @@ daemon_run(struct daemon_env *env)
 	so.busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
 	so.cache_size_kib = cfg->store_cache_kib;
 	so.synchronous = cfg->store_synchronous;
-	/* commits do not wait for WAL checkpoints (latency tail) */
-	so.background_checkpoint = 1;
 	if ((d.wstore = store_open(cfg->store_path, &so, err,
 	    sizeof err)) == NULL) {
 		log_err("%s", err);

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +20,6 @@
  * thread at a time (the connection is opened without SQLite's mutex).
  */
 
-/* The background checkpointer (store_options.background_checkpoint). */
-struct checkpointer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	sqlite3 *db;		/* its own connection */
-	int threshold;		/* WAL frames that start a checkpoint */
-	int wanted;
-	int stop;
-};
-
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -45,15 +33,12 @@ struct store {
 	sqlite3_stmt *attacker_by_ip; /* prepared on first use */
 	sqlite3_stmt *attacker_intel; /* prepared on first use */
 	struct log_ratelimit warnlog;
-	struct checkpointer *ckpt;
 	int busy;	/* the last error was SQLITE_BUSY / SQLITE_LOCKED */
 	char err[512];
 };
 
-/* File and WAL tuning (see apply_pragmas, start_checkpointer): bytes. */
-#define STORE_PAGE_SIZE 16384
-#define STORE_WAL_CHECKPOINT_BYTES (128LL * 1024 * 1024)
-#define STORE_BG_CHECKPOINT_BYTES (64LL * 1024 * 1024)
+/* WAL tuning (see apply_pragmas): pages, bytes. */
+#define STORE_WAL_CHECKPOINT "10000"
 #define STORE_WAL_SIZE_LIMIT "67108864"
 
 /* DECNET's ttp_tag columns, in table order (decnet-host.md 3.1). */
@@ -333,7 +318,7 @@ apply_pragmas(struct store *s, const struct store_options *o)
 	sqlite3_stmt *st;
 	const char *mode;
 	char sql[64];
-	int ok, page_size;
+	int ok;
 
 	sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
 	if (o->synchronous < 0 || o->synchronous > 2) {
@@ -351,18 +336,6 @@ apply_pragmas(struct store *s, const struct store_options *o)
 		if (exec_sql(s, sql, "cannot set cache_size") < 0)
 			return -1;
 	}
-
-	/*
-	 * A file ttpd creates gets 16 KiB pages: 14 B-trees grow per row
-	 * (table, uuid key, 13 indexes) and bigger pages make them shallower,
-	 * so each insert compares fewer keys (bench_store: about 20% less
-	 * CPU per row than with 4 KiB pages, the same rows).  The pragma is
-	 * a no-op on an existing file (DECNET's keeps its page size) and
-	 * must come before WAL mode writes the header.
-	 */
-	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", STORE_PAGE_SIZE);
-	if (exec_sql(s, sql, "cannot set page_size") < 0)
-		return -1;
 
 	/* journal_mode answers with the mode it really chose. */
 	if (prepare(s, "PRAGMA journal_mode=WAL", &st,
@@ -384,156 +357,17 @@ apply_pragmas(struct store *s, const struct store_options *o)
 		return -1;
 
 	/*
-	 * With DECNET's random uuid key and 13 indexes a 10000-tag commit
-	 * dirties most leaf pages of the random-keyed indexes (tens of MB),
-	 * so SQLite's default checkpoint every 1000 pages checkpoints after
-	 * every commit.  Checkpointing every 128 MiB of WAL lets a hot page
-	 * be written back once for several commits (bench_store: about a
-	 * quarter less written per tag than at 40 MiB).  The size limit
-	 * shrinks the WAL file again after a checkpoint.
+	 * With DECNET's random uuid key and 13 indexes a 1000-tag commit
+	 * dirties ~20-30 MB of pages, so SQLite's default checkpoint every
+	 * 1000 pages (4 MB) checkpoints after every commit.  Every 10000
+	 * pages lets a hot page be written back once for several commits:
+	 * bench_store measured ~25% less CPU and WAL traffic per tag.  The
+	 * size limit shrinks the WAL file again after an unusually big
+	 * batch.
 	 */
-	page_size = STORE_PAGE_SIZE;
-	if (prepare(s, "PRAGMA page_size", &st, "cannot read page_size") < 0)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
-		page_size = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%lld",
-	    STORE_WAL_CHECKPOINT_BYTES / page_size);
-	if (exec_sql(s, sql, "cannot set the WAL checkpoint") < 0)
-		return -1;
-	return exec_sql(s, "PRAGMA journal_size_limit=" STORE_WAL_SIZE_LIMIT,
-	    "cannot set the WAL size limit");
-}
-
-/*
- * Background checkpoints.  SQLite's automatic checkpoint runs inside the
- * COMMIT that crosses the threshold, so one commit in a few hundred
- * stalls for the time it takes to copy tens of MB back into the database
- * (the tail of the publish-to-commit latency).  Instead, a WAL hook on the
- * writer's connection wakes a thread that runs a PASSIVE checkpoint on its
- * own connection while the writer goes on committing.  A passive
- * checkpoint never blocks the writer, so under sustained load it may
- * never catch up with the end of the WAL, which then cannot restart: past
- * three times the threshold the writer checkpoints itself, which is cheap
- * by then (most frames are already copied) and lets the WAL restart.
- */
-static void *
-checkpointer_main(void *arg)
-{
-	struct checkpointer *c = arg;
-	int nlog, nckpt;
-
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		while (!c->wanted && !c->stop)
-			pthread_cond_wait(&c->cond, &c->lock);
-		if (c->stop)
-			break;
-		c->wanted = 0;
-		pthread_mutex_unlock(&c->lock);
-		/* SQLITE_BUSY (a reader or another checkpoint in the way) is
-		 * fine: the next commit asks again */
-		sqlite3_wal_checkpoint_v2(c->db, "main",
-		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-		pthread_mutex_lock(&c->lock);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return NULL;
-}
-
-/* Called by SQLite after each commit on the writer's connection. */
-static int
-on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	struct checkpointer *c = arg;
-	int nlog, nckpt;
-
-	if (frames >= 3 * c->threshold) {
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-		    &nlog, &nckpt);
-		return SQLITE_OK;
-	}
-	if (frames >= c->threshold) {
-		pthread_mutex_lock(&c->lock);
-		c->wanted = 1;
-		pthread_cond_signal(&c->cond);
-		pthread_mutex_unlock(&c->lock);
-	}
-	return SQLITE_OK;
-}
-
-static void
-stop_checkpointer(struct store *s)
-{
-	struct checkpointer *c = s->ckpt;
-
-	if (c == NULL)
-		return;
-	sqlite3_wal_hook(s->db, NULL, NULL);
-	pthread_mutex_lock(&c->lock);
-	c->stop = 1;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->thread, NULL);
-	sqlite3_close(c->db);
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->cond);
-	free(c);
-	s->ckpt = NULL;
-}
-
-/* Falls back to SQLite's own checkpoints (with a warning) if the thread
- * or its connection cannot be had: slower commits, nothing lost. */
-static void
-start_checkpointer(struct store *s)
-{
-	struct checkpointer *c;
-	sqlite3_stmt *st;
-	int page_size = STORE_PAGE_SIZE;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st,
-	    NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    sqlite3_column_text(st, 0) == NULL ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-		sqlite3_finalize(st);
-		return; /* an in-memory database has no WAL */
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st,
-	    NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_int(st, 0) > 0)
-			page_size = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		goto fail;
-	c->threshold = (int)(STORE_BG_CHECKPOINT_BYTES / page_size);
-	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		sqlite3_close(c->db);
-		free(c);
-		goto fail;
-	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
-	if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
-		sqlite3_close(c->db);
-		pthread_mutex_destroy(&c->lock);
-		pthread_cond_destroy(&c->cond);
-		free(c);
-		goto fail;
-	}
-	s->ckpt = c;
-	/* replaces wal_autocheckpoint's hook */
-	sqlite3_wal_hook(s->db, on_wal_commit, c);
-	return;
-fail:
-	store_warn(s, "%s: no background checkpoint thread; SQLite"
-	    " checkpoints during commits instead", s->path);
+	return exec_sql(s, "PRAGMA wal_autocheckpoint=" STORE_WAL_CHECKPOINT
+	    "; PRAGMA journal_size_limit=" STORE_WAL_SIZE_LIMIT,
+	    "cannot set the WAL checkpoint");
 }
 
 struct store *
@@ -607,8 +441,6 @@ store_open_ex(const char *path, const struct store_options *o, int *busy,
 	    " WHERE type='table' AND name='attackers'", &s->has_attackers,
 	    "cannot prepare") < 0)
 		goto fail;
-	if (o->background_checkpoint)
-		start_checkpointer(s);
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
@@ -623,7 +455,6 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	stop_checkpointer(s);
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);

@@ -21,9 +21,6 @@ struct store_options {
 	int64_t cache_size_kib; /* PRAGMA cache_size=-N; 0 = SQLite default */
 	int synchronous;       /* 0 OFF, 1 NORMAL (default), 2 FULL */
 	int create_schema;     /* create missing tables/indexes (default 1) */
-	/* checkpoint the WAL from a thread of the store's own, so commits
-	 * do not wait for it (default 0: SQLite checkpoints in the commit) */
-	int background_checkpoint;
 };
 
 void store_options_default(struct store_options *o);

@@ -652,65 +652,6 @@ START_TEST(test_batch_order_invisible)
 }
 END_TEST
 
-/* With the background checkpointer: same rows, a reader sees them while
- * the store is open, and close leaves no WAL behind. */
-START_TEST(test_background_checkpoint)
-{
-	struct store_options o;
-	struct store *s;
-	struct tag t[50];
-	char err[512] = "", wal[4200];
-	struct stat sb;
-	sqlite3 *db;
-	int i, b;
-
-	store_options_default(&o);
-	o.background_checkpoint = 1;
-	s = store_open(dbpath, &o, err, sizeof(err));
-	ck_assert_msg(s != NULL, "store_open: %s", err);
-	for (b = 0; b < 4; b++) {
-		for (i = 0; i < 50; i++)
-			make_tag(&t[i], b * 50 + i, "att-1", NULL, 0.5);
-		ck_assert_int_eq(store_insert_tags(s, t, 50, NULL), 50);
-		clear_tags(t, 50);
-	}
-	db = raw_open();
-	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM ttp_tag"), 200);
-	sqlite3_close(db);
-	store_close(s);
-	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
-	ck_assert_int_ne(stat(wal, &sb), 0);
-	ck_assert_int_eq(count_tags(), 200);
-
-	/* no WAL, no thread: still works */
-	s = store_open(":memory:", &o, err, sizeof(err));
-	ck_assert_msg(s != NULL, "store_open: %s", err);
-	make_tag(&t[0], 1, "att-1", NULL, 0.5);
-	ck_assert_int_eq(store_insert_tags(s, t, 1, NULL), 1);
-	clear_tag(&t[0]);
-	store_close(s);
-}
-END_TEST
-
-/* ttpd's own file gets 16 KiB pages; DECNET's file keeps its own. */
-START_TEST(test_page_size)
-{
-	sqlite3 *db;
-
-	store_close(open_store());
-	db = raw_open();
-	ck_assert_int_eq(raw_int(db, "PRAGMA page_size"), 16384);
-	sqlite3_close(db);
-	teardown();
-	setup();
-	create_decnet_db(1);
-	store_close(open_store());
-	db = raw_open();
-	ck_assert_int_eq(raw_int(db, "PRAGMA page_size"), 4096);
-	sqlite3_close(db);
-}
-END_TEST
-
 START_TEST(test_confidence_floor)
 {
 	struct store *s = open_store();
@@ -1049,8 +990,6 @@ store_suite(void)
 	tcase_add_test(tc, test_insert_then_reinsert);
 	tcase_add_test(tc, test_values_and_first_wins);
 	tcase_add_test(tc, test_batch_order_invisible);
-	tcase_add_test(tc, test_page_size);
-	tcase_add_test(tc, test_background_checkpoint);
 	tcase_add_test(tc, test_confidence_floor);
 	tcase_add_test(tc, test_anchorless_skipped);
 	tcase_add_test(tc, test_check_violation_skips_row_only);
