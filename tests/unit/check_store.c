@@ -611,6 +611,47 @@ START_TEST(test_values_and_first_wins)
 }
 END_TEST
 
+/* inserted[] follows the caller's indexes, whatever the uuid order, and
+ * the first of two equal uuids in one batch wins. */
+START_TEST(test_batch_order_invisible)
+{
+	static const int ids[] = { 5, 3, 9, 3, 1, 7 };
+	struct store *s = open_store();
+	unsigned char ins[6];
+	struct tag t[6];
+	sqlite3 *db;
+	char *got;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		make_tag(&t[i], ids[i], "att-1", NULL, 0.5 + 0.05 * (double)i);
+	ck_assert_int_eq(store_insert_tags(s, t, 6, ins), 5);
+	ck_assert_int_eq(ins[0], 1);
+	ck_assert_int_eq(ins[1], 1);
+	ck_assert_int_eq(ins[2], 1);
+	ck_assert_int_eq(ins[3], 0);
+	ck_assert_int_eq(ins[4], 1);
+	ck_assert_int_eq(ins[5], 1);
+	/* again, with one new tag in the middle */
+	clear_tag(&t[2]);
+	make_tag(&t[2], 4, "att-1", NULL, 0.5);
+	ck_assert_int_eq(store_insert_tags(s, t, 6, ins), 1);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(ins[i], i == 2);
+	store_close(s);
+
+	db = raw_open();
+	got = raw_join(db, "SELECT substr(uuid, 25) || '=' || confidence"
+	    " FROM ttp_tag ORDER BY uuid");
+	ck_assert_str_eq(got, "000000000001=0.7|000000000003=0.55|"
+	    "000000000004=0.5|000000000005=0.5|000000000007=0.75|"
+	    "000000000009=0.6");
+	free(got);
+	sqlite3_close(db);
+	clear_tags(t, 6);
+}
+END_TEST
+
 START_TEST(test_confidence_floor)
 {
 	struct store *s = open_store();
@@ -948,6 +989,7 @@ store_suite(void)
 	tcase_add_test(tc, test_bad_options_rejected);
 	tcase_add_test(tc, test_insert_then_reinsert);
 	tcase_add_test(tc, test_values_and_first_wins);
+	tcase_add_test(tc, test_batch_order_invisible);
 	tcase_add_test(tc, test_confidence_floor);
 	tcase_add_test(tc, test_anchorless_skipped);
 	tcase_add_test(tc, test_check_violation_skips_row_only);
