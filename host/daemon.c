@@ -877,7 +877,6 @@ run_jetstream(struct daemon *d)
 	/* fixed for the run: a reload does not resize buf */
 	int batch = (int)cfg->bus_fetch_batch;
 	int ready = 0, n, i, warned = 0;
-	int combine = cfg->bus_ack_wait_s >= 10;
 	char err[1024];
 
 	if (cfg->bus_nstream_subjects > 0) {
@@ -941,13 +940,10 @@ run_jetstream(struct daemon *d)
 		 * most half of store.batch_size, else the second batch would
 		 * hit that limit and wait for the writer halfway (bench_bus:
 		 * +30-50% with one tag per message, -20-30% with eight).
-		 * Combining holds a message up to two transactions longer
-		 * before its ack, so it is off with a short bus.ack_wait_s,
-		 * where that could mean redeliveries.  (Short fetch timeouts
-		 * were tried instead: they hit libnats 3.4.1 Fetch bugs.)
+		 * (Short fetch timeouts were tried instead: they hit libnats
+		 * 3.4.1 Fetch bugs.)
 		 */
-		if (pipeline_pending_units(&d->pl) > 0 && !(combine &&
-		    n == batch &&
+		if (pipeline_pending_units(&d->pl) > 0 && !(n == batch &&
 		    pipeline_pending_units(&d->pl) <= (size_t)batch &&
 		    2 * d->pl.batch.n <= d->pl.batch_size &&
 		    !pipeline_writer_idle(&d->pl)))
