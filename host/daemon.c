@@ -936,16 +936,11 @@ run_jetstream(struct daemon *d)
 		 * than wait: bigger transactions under load.  At most two
 		 * batches, so the writer's, ours and the next fetch stay within
 		 * max_ack_pending (4 batches) and a fetch never waits for the
-		 * server's ack limit; and only while the tags so far fill at
-		 * most half of store.batch_size, else the second batch would
-		 * hit that limit and wait for the writer halfway (bench_bus:
-		 * +30-50% with one tag per message, -20-30% with eight).
-		 * (Short fetch timeouts were tried instead: they hit libnats
-		 * 3.4.1 Fetch bugs.)
+		 * server's ack limit.  (Short fetch timeouts were tried instead:
+		 * they hit libnats 3.4.1 Fetch bugs.)
 		 */
 		if (pipeline_pending_units(&d->pl) > 0 && !(n == batch &&
 		    pipeline_pending_units(&d->pl) <= (size_t)batch &&
-		    2 * d->pl.batch.n <= d->pl.batch_size &&
 		    !pipeline_writer_idle(&d->pl)))
 			pipeline_flush(&d->pl);
 	}
