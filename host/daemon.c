@@ -928,20 +928,11 @@ run_jetstream(struct daemon *d)
 			BUMP(d->c.received);
 			process(d, buf[i]);
 		}
-		/*
-		 * A fetched batch is committed, then acknowledged.  While the
-		 * writer is still busy with the previous transaction and this
-		 * fetch came back full (a backlog: the next one returns at
-		 * once), fetch one more batch into the same transaction rather
-		 * than wait: bigger transactions under load.  At most two
-		 * batches, so the writer's, ours and the next fetch stay within
-		 * max_ack_pending (4 batches) and a fetch never waits for the
-		 * server's ack limit.  (Short fetch timeouts were tried instead:
-		 * they hit libnats 3.4.1 Fetch bugs.)
-		 */
-		if (pipeline_pending_units(&d->pl) > 0 && !(n == batch &&
-		    pipeline_pending_units(&d->pl) <= (size_t)batch &&
-		    !pipeline_writer_idle(&d->pl)))
+		/* one fetched batch, one transaction; its acks follow the
+		 * commit.  (Fetching more while the writer is busy was tried:
+		 * short fetch timeouts hit libnats 3.4.1 Fetch bugs, and
+		 * no-wait fetches cost more than they gained.) */
+		if (pipeline_pending_units(&d->pl) > 0)
 			pipeline_flush(&d->pl);
 	}
 	free(buf);
@@ -980,8 +971,8 @@ daemon_run(struct daemon_env *env)
 	d.max_deliver = cfg->bus_max_deliver;
 	d.dead_letter = xstrdup(cfg->bus_dead_letter);
 	/* messages per transaction at most: core, store.batch_size;
-	 * JetStream, two fetched batches (see run_jetstream) */
-	d.max_units = d.js ? 2 * (size_t)cfg->bus_fetch_batch + 1 :
+	 * JetStream, one fetched batch */
+	d.max_units = d.js ? (size_t)cfg->bus_fetch_batch + 1 :
 	    (size_t)cfg->store_batch_size;
 	pthread_mutex_init(&d.lock, NULL);
 	d.drop_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 1);
