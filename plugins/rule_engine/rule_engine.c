@@ -29,7 +29,10 @@
  * match of each pattern must contain, with the word boundaries the pattern
  * requires around them (prefilter.c); PCRE2 (JIT) only runs for rules
  * whose literals occur.  What the loop needs of each rule is kept in one
- * array (the plan), so rules without their literals cost a bit test.  The prefilter never changes a result:
+ * array (the plan), so rules without their literals cost a bit test.
+ * A pattern whose top-level alternatives each have their own literals is
+ * also compiled alternative by alternative: when the literals of only one
+ * are present, that one alone is searched.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -117,6 +120,9 @@ struct prepared_rule {
 	 * clause order); NULL clause_ids = not worth it */
 	struct pf_clauses clauses;
 	size_t *clause_ids;
+	/* per clause, its alternative compiled alone (NULL: not split) */
+	pcre2_code **alt_code;
+	int *alt_jit;
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -442,6 +448,69 @@ alloc_filter(struct engine *e, const struct pf_literals *lits)
 }
 
 static void
+free_alternatives(struct prepared_rule *pr)
+{
+	size_t i;
+
+	if (pr->alt_code != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			pcre2_code_free(pr->alt_code[i]);
+	free(pr->alt_code);
+	free(pr->alt_jit);
+	pr->alt_code = NULL;
+	pr->alt_jit = NULL;
+}
+
+/*
+ * Compile each top-level alternative alone, so that only those whose
+ * clause holds are searched, each with its own start optimisations.  A
+ * subject matches the pattern iff it matches one of its alternatives
+ * (no verbs: the prefilter refuses them).  Group numbers change in all
+ * alternatives but the first, so a later one with a backreference keeps
+ * the pattern whole.  Nothing is split when anything fails: the whole
+ * pattern is then searched.
+ */
+static void
+compile_alternatives(struct engine *e, const char *pattern,
+    struct prepared_rule *pr)
+{
+	const struct pf_clauses *c = &pr->clauses;
+	uint32_t backrefs;
+	size_t i, len;
+	char *text;
+	int code_err;
+	PCRE2_SIZE offset;
+
+	if (c->n < 2 || !c->splittable)
+		return;
+	if ((pr->alt_code = calloc(c->n, sizeof *pr->alt_code)) == NULL ||
+	    (pr->alt_jit = calloc(c->n, sizeof *pr->alt_jit)) == NULL)
+		goto fail;
+	for (i = 0; i < c->n; i++) {
+		size_t pre = i == 0 ? 0 : c->prefix_len;
+
+		len = pre + c->v[i].len;
+		if ((text = malloc(len + 1)) == NULL)
+			goto fail;
+		memcpy(text, pattern, pre);
+		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
+		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
+		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		free(text);
+		if (pr->alt_code[i] == NULL || (i > 0 &&
+		    (pcre2_pattern_info(pr->alt_code[i],
+		    PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs != 0)))
+			goto fail;
+		if (e->use_jit && pcre2_jit_compile(pr->alt_code[i],
+		    PCRE2_JIT_COMPLETE) == 0)
+			pr->alt_jit[i] = 1;
+	}
+	return;
+fail:
+	free_alternatives(pr);
+}
+
+static void
 free_clauses(struct engine *e, struct prepared_rule *pr)
 {
 	size_t i, k, j = 0;
@@ -454,6 +523,7 @@ free_clauses(struct engine *e, struct prepared_rule *pr)
 			}
 	free(pr->clause_ids);
 	pr->clause_ids = NULL;
+	free_alternatives(pr);
 	pf_clauses_free(&pr->clauses);
 }
 
@@ -505,6 +575,7 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 			}
 			pr->clause_ids[j++] = id;
 		}
+	compile_alternatives(e, pattern, pr);
 	return 0;
 }
 
@@ -776,21 +847,22 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 
 /* re.search(); 1 on a match, 0 otherwise (failures are counted). */
 static int
-search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
+search_code(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, pcre2_code *code, int jit,
     const struct field_slot *f)
 {
 	int rc;
 
-	if (pr->jit) {
-		rc = pcre2_jit_match(pr->code, (PCRE2_SPTR)f->subject,
+	if (jit) {
+		rc = pcre2_jit_match(code, (PCRE2_SPTR)f->subject,
 		    f->length, 0, 0, e->match_data, e->match_ctx);
 		if (rc != PCRE2_ERROR_JIT_STACKLIMIT)
 			goto done;
 		/* deep backtracking: the interpreter keeps its frames on the
 		 * heap, bounded by heap_limit_kib */
 	}
-	rc = pcre2_match(pr->code, (PCRE2_SPTR)f->subject, f->length, 0,
-	    PCRE2_NO_UTF_CHECK | (pr->jit ? PCRE2_NO_JIT : 0),
+	rc = pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, 0,
+	    PCRE2_NO_UTF_CHECK | (jit ? PCRE2_NO_JIT : 0),
 	    e->match_data, e->match_ctx);
 done:
 	if (rc >= 0)
@@ -807,6 +879,13 @@ done:
 	}
 	log_search_failure(e, rule, pr, rc);
 	return 0;
+}
+
+static int
+search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
+    const struct field_slot *f)
+{
+	return search_code(e, rule, pr, pr->code, pr->jit, f);
 }
 
 /* Evidence: the evidence_fields recipe, plus the aux keys for commands. */
@@ -836,28 +915,59 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	return evidence;
 }
 
-/* Has some clause of the rule every one of its literal sets in the hits
- * of this field slot? */
+/* Does clause i (whose first filter id is clause_ids[j]) have every one
+ * of its literal sets in the hits of this field slot? */
+static int
+clause_holds(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot, size_t i, size_t j)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t k;
+
+	for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
+		size_t id = pr->clause_ids[j];
+
+		if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Has some clause of the rule all it needs? */
 static int
 clauses_hold(const struct engine *e, const struct prepared_rule *pr,
     size_t slot)
 {
-	const uint64_t *hits = &e->hits[slot * e->hit_words];
-	size_t i, k, j = 0;
+	size_t i, j = 0;
 
-	for (i = 0; i < pr->clauses.n; i++) {
-		int all = 1;
-
-		for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
-			size_t id = pr->clause_ids[j];
-
-			if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
-				all = 0;
-		}
-		if (all)
+	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
+		if (clause_holds(e, pr, slot, i, j))
 			return 1;
-	}
 	return 0;
+}
+
+/*
+ * re.search() of a split rule.  When one clause holds, its alternative
+ * alone does a subset of the whole pattern's work; when several do, the
+ * whole pattern stops at the leftmost match of any of them, where one
+ * alternative after the other could scan the subject several times.
+ */
+static int
+search_alternatives(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, size_t slot, const struct field_slot *f)
+{
+	size_t i, j = 0, one = 0, holding = 0;
+
+	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
+		if (clause_holds(e, pr, slot, i, j)) {
+			one = i;
+			if (++holding > 1)
+				return search(e, rule, pr, f);
+		}
+	if (holding == 0)
+		return 0;
+	return search_code(e, rule, pr, pr->alt_code[one], pr->alt_jit[one],
+	    f);
 }
 
 /*
@@ -959,12 +1069,18 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
 		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
-		if (filtered && f->scanned && pr->clause_ids != NULL &&
-		    !clauses_hold(e, pr, slot))
-			continue;       /* no alternative has all it needs */
 		rule = rules[i];
-		if (!search(e, rule, pr, f))
-			continue;
+		if (filtered && f->scanned && pr->alt_code != NULL) {
+			if (!search_alternatives(e, rule, pr, slot, f))
+				continue;
+		} else {
+			if (filtered && f->scanned && pr->clause_ids != NULL &&
+			    !clauses_hold(e, pr, slot))
+				continue;       /* no alternative has all it
+						 * needs */
+			if (!search(e, rule, pr, f))
+				continue;
+		}
 
 		if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
 			snprintf(err->msg, sizeof err->msg,

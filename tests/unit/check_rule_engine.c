@@ -1377,6 +1377,97 @@ START_TEST(test_pf_clauses)
 	/* an alternative that knows nothing: no clauses at all */
 	ck_assert_int_eq(pf_extract_clauses("abc|.*", 6, &cl), 0);
 	ck_assert_uint_eq(cl.n, 0);
+	/* the alternatives' text, and the leading options they share */
+	ck_assert_int_eq(pf_extract_clauses("(?i)ab.*cd|efg", 14, &cl), 1);
+	ck_assert_uint_eq(cl.n, 2);
+	ck_assert_int_eq(cl.splittable, 1);
+	ck_assert_uint_eq(cl.prefix_len, 4);
+	ck_assert_uint_eq(cl.v[0].start, 0);
+	ck_assert_uint_eq(cl.v[0].len, 10);
+	ck_assert_uint_eq(cl.v[1].start, 11);
+	ck_assert_uint_eq(cl.v[1].len, 3);
+	pf_clauses_free(&cl);
+	/* an option set mid-branch carries into the next: not splittable */
+	ck_assert_int_eq(pf_extract_clauses("ab(?i)cd|efg", 12, &cl), 1);
+	ck_assert_int_eq(cl.splittable, 0);
+	pf_clauses_free(&cl);
+	/* inside a group it stays there */
+	ck_assert_int_eq(pf_extract_clauses("(?:a(?i)bc|de)|fgh", 18, &cl),
+	    1);
+	ck_assert_int_eq(cl.splittable, 1);
+	ck_assert_uint_eq(cl.prefix_len, 0);
+	pf_clauses_free(&cl);
+}
+END_TEST
+
+/*
+ * What the engine's split search relies on: when the clauses say the
+ * pattern is splittable, a subject matches it iff it matches one of its
+ * alternatives compiled alone (the shared prefix before all but the
+ * first).
+ */
+START_TEST(test_pf_split_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, split = 0, matched = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 6000; p++) {
+		char pattern[512] = "", alt[600];
+		struct pf_clauses cl;
+		pcre2_code *code, *alts[64];
+		size_t i;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		if (pf_extract_clauses(pattern, strlen(pattern), &cl) != 1 ||
+		    cl.n < 2 || !cl.splittable || cl.n > 64) {
+			pf_clauses_free(&cl);
+			pcre2_code_free(code);
+			continue;
+		}
+		split++;
+		for (i = 0; i < cl.n; i++) {
+			size_t pre = i == 0 ? 0 : cl.prefix_len;
+
+			memcpy(alt, pattern, pre);
+			memcpy(alt + pre, pattern + cl.v[i].start,
+			    cl.v[i].len);
+			alt[pre + cl.v[i].len] = '\0';
+			alts[i] = compile(alt);
+			ck_assert_msg(alts[i] != NULL, "/%s/: alternative "
+			    "/%s/ does not compile", pattern, alt);
+		}
+		for (s = 0; s < 300; s++) {
+			char subject[128] = "";
+			int len = (int)rnd(12), j, whole, any = 0;
+
+			for (j = 0; j < len; j++)
+				strcat(subject, alphabet[rnd(
+				    sizeof alphabet / sizeof alphabet[0])]);
+			whole = pcre2_match(code, (PCRE2_SPTR)subject,
+			    strlen(subject), 0, 0, md, NULL) >= 0;
+			for (i = 0; i < cl.n && !any; i++)
+				any = pcre2_match(alts[i],
+				    (PCRE2_SPTR)subject, strlen(subject), 0,
+				    0, md, NULL) >= 0;
+			ck_assert_msg(whole == any, "/%s/ on '%s': whole %d, "
+			    "alternatives %d", pattern, subject, whole, any);
+			matched += whole;
+		}
+		for (i = 0; i < cl.n; i++)
+			pcre2_code_free(alts[i]);
+		pf_clauses_free(&cl);
+		pcre2_code_free(code);
+	}
+	ck_assert_int_gt(split, 100);
+	ck_assert_int_gt(matched, 1000);
+	pcre2_match_data_free(md);
 }
 END_TEST
 
@@ -1405,6 +1496,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
+	tcase_add_test(pf, test_pf_split_random);
 	tcase_add_test(pf, test_pf_superset_random);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);
