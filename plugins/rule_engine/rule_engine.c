@@ -1062,7 +1062,9 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 			if ((slot = kind_default) == NO_SLOT)
 				continue;
 		}
-		f = field_for_event(e, slot, ev->payload);
+		f = &e->slots[slot];
+		if (f->generation != e->generation)
+			f = field_for_event(e, slot, ev->payload);
 		if (!f->usable)
 			continue;
 		if (filtered && f->scanned &&
