@@ -180,6 +180,18 @@ struct engine {
 	struct plan_entry *plan;
 	size_t plan_n, plan_cap;
 	int plan_dirty;
+	/*
+	 * When every rule of the plan reads the same field (plan_slot, or
+	 * the kind's default when PLAN_DEFAULT), handle() visits only the
+	 * rules whose literals occur: by_filter maps a rule's filter id to
+	 * its plan index, unfiltered lists the rules searched whatever
+	 * the literals (in plan order).
+	 */
+	size_t plan_slot;               /* NO_SLOT: mixed fields */
+	int plan_default;
+	size_t *by_filter, by_filter_cap;
+	size_t *unfiltered, nunfiltered;
+	size_t *cand, cand_cap;         /* per event: the plan indices */
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
@@ -326,6 +338,9 @@ engine_free(struct engine *e)
 	free(e->filters);
 	free(e->plan);
 	free(e->plan_rules);
+	free(e->by_filter);
+	free(e->unfiltered);
+	free(e->cand);
 	for (i = 0; i < e->nslots; i++)
 		free(e->slots[i].name);
 	free(e->slots);
@@ -971,6 +986,120 @@ search_alternatives(struct engine *e, const ttpd_rule *rule,
 }
 
 /*
+ * The candidate tables of the plan (see struct engine); without them
+ * (mixed fields, out of memory) handle() walks every rule.
+ */
+static void
+plan_index(struct engine *e)
+{
+	size_t i, first = 1, slot = NO_SLOT, n = e->plan_n;
+
+	e->plan_slot = NO_SLOT;
+	e->plan_default = 0;
+	e->nunfiltered = 0;
+	for (i = 0; i < n; i++) {
+		const struct plan_entry *pe = &e->plan[i];
+
+		if (pe->pr == NULL)
+			continue;
+		if (first) {
+			slot = pe->slot;
+			first = 0;
+		} else if (pe->slot != slot)
+			return;         /* mixed fields */
+	}
+	if (e->nfilters > e->by_filter_cap) {
+		size_t *v = realloc(e->by_filter, e->nfilters * sizeof *v);
+
+		if (v == NULL)
+			return;
+		e->by_filter = v;
+		e->by_filter_cap = e->nfilters;
+	}
+	if (n > e->cand_cap) {
+		size_t *u = realloc(e->unfiltered, n * sizeof *u);
+		size_t *c;
+
+		if (u == NULL)
+			return;
+		e->unfiltered = u;
+		if ((c = realloc(e->cand, n * sizeof *c)) == NULL)
+			return;
+		e->cand = c;
+		e->cand_cap = n;
+	}
+	for (i = 0; i < e->nfilters; i++)
+		e->by_filter[i] = NO_SLOT;
+	for (i = 0; i < n; i++) {
+		const struct plan_entry *pe = &e->plan[i];
+
+		if (pe->pr == NULL)
+			continue;
+		if (pe->filtered)
+			e->by_filter[pe->filter_id] = i;
+		else
+			e->unfiltered[e->nunfiltered++] = i;
+	}
+	e->plan_default = slot == NO_SLOT;
+	e->plan_slot = slot;
+	if (first) {
+		/* no rule with a pattern: nothing ever matches */
+		e->plan_default = 0;
+		e->plan_slot = NO_SLOT;
+		e->nunfiltered = 0;
+	}
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The plan indices of the rules worth a look for this event, in plan
+ * order: the unfiltered ones and those whose filter id is in the hits.
+ */
+static size_t
+plan_candidates(struct engine *e, size_t slot)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t w, n = 0, k, j, nu = e->nunfiltered;
+
+	for (w = 0; w < e->hit_words; w++) {
+		uint64_t bits = hits[w];
+
+		while (bits != 0) {
+			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (id < e->nfilters && e->by_filter[id] != NO_SLOT)
+				e->cand[n++] = e->by_filter[id];
+		}
+	}
+	/* filter ids follow load order, not always plan order */
+	if (n > 1)
+		qsort(e->cand, n, sizeof *e->cand, cmp_size);
+	if (nu == 0)
+		return n;
+	/* merge in the unfiltered ones, from the back */
+	k = n;
+	j = nu;
+	n += nu;
+	for (w = n; w > 0; w--) {
+		if (j == 0)
+			break;
+		if (k > 0 && e->cand[k - 1] > e->unfiltered[j - 1])
+			e->cand[w - 1] = e->cand[--k];
+		else
+			e->cand[w - 1] = e->unfiltered[--j];
+	}
+	return n;
+}
+
+/*
  * Make sure the plan describes `rules`.  The host hands the same list
  * (same pointers, same order) event after event unless rules or their
  * states change, so a comparison is all most events cost.  0, or -1 when
@@ -1007,7 +1136,74 @@ plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
 	}
 	e->plan_n = n;
 	e->plan_dirty = 0;
+	plan_index(e);
 	return 0;
+}
+
+/*
+ * Search one rule whose field f is usable; on a match emit its tags.
+ * TTPD_OK, or an error with a message.
+ */
+static int
+eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
+    ttpd_err *err, const ttpd_rule *rule, struct prepared_rule *pr,
+    size_t slot, const struct field_slot *f, int filtered)
+{
+	const ttpd_host *h = e->host;
+	ttpd_value *evidence;
+	int rc;
+
+	if (filtered && f->scanned && pr->alt_code != NULL) {
+		if (!search_alternatives(e, rule, pr, slot, f))
+			return TTPD_OK;
+	} else {
+		if (filtered && f->scanned && pr->clause_ids != NULL &&
+		    !clauses_hold(e, pr, slot))
+			return TTPD_OK; /* no alternative has all it needs */
+		if (!search(e, rule, pr, f))
+			return TTPD_OK;
+	}
+	if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
+		snprintf(err->msg, sizeof err->msg, "rule %s: cannot build the "
+		    "evidence (out of memory)", rule->rule_id);
+		return TTPD_ENOMEM;
+	}
+	rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof err->msg,
+		    "rule %s: the host refused the tag (%d)", rule->rule_id,
+		    rc);
+		return rc;
+	}
+	return TTPD_OK;
+}
+
+/* Every rule of the plan reads one field: visit only the candidates. */
+static int
+handle_candidates(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
+    ttpd_err *err, const ttpd_rule *const *rules)
+{
+	const struct field_slot *f;
+	size_t slot = e->plan_slot, n, k;
+	int rc;
+
+	if (e->plan_default)
+		slot = default_slot_for(e, ev->source_kind);
+	if (slot == NO_SLOT)
+		return TTPD_OK;
+	f = field_for_event(e, slot, ev->payload);
+	if (!f->usable)
+		return TTPD_OK;
+	n = plan_candidates(e, slot);
+	for (k = 0; k < n; k++) {
+		const struct plan_entry *pe = &e->plan[e->cand[k]];
+
+		rc = eval_rule(e, ev, sink, err, rules[e->cand[k]], pe->pr,
+		    slot, f, pe->filtered);
+		if (rc < 0)
+			return rc;
+	}
+	return TTPD_OK;
 }
 
 static int
@@ -1029,12 +1225,13 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		rebuild_prefilter(e);
 	planned = plan_for(e, rules, n) == 0;
 	e->generation++;        /* invalidates every field cache */
+	if (planned && e->pf != NULL && (e->plan_slot != NO_SLOT ||
+	    e->plan_default))
+		return handle_candidates(e, ev, sink, err, rules);
 	kind_default = NO_SLOT;
 
 	for (i = 0; i < n; i++) {
-		const ttpd_rule *rule;
 		struct prepared_rule *pr;
-		ttpd_value *evidence;
 		size_t filter_id;
 		int filtered;
 
@@ -1071,32 +1268,10 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
 		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
-		rule = rules[i];
-		if (filtered && f->scanned && pr->alt_code != NULL) {
-			if (!search_alternatives(e, rule, pr, slot, f))
-				continue;
-		} else {
-			if (filtered && f->scanned && pr->clause_ids != NULL &&
-			    !clauses_hold(e, pr, slot))
-				continue;       /* no alternative has all it
-						 * needs */
-			if (!search(e, rule, pr, f))
-				continue;
-		}
-
-		if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
-			snprintf(err->msg, sizeof err->msg,
-			    "rule %s: cannot build the evidence (out of "
-			    "memory)", rule->rule_id);
-			return TTPD_ENOMEM;
-		}
-		rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg,
-			    "rule %s: the host refused the tag (%d)",
-			    rule->rule_id, rc);
+		rc = eval_rule(e, ev, sink, err, rules[i], pr, slot, f,
+		    filtered);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	return TTPD_OK;
 }

@@ -381,6 +381,66 @@ START_TEST(test_decnet_order_and_emits)
 }
 END_TEST
 
+/*
+ * Tags come in rule order whichever way the engine walks the rules: with
+ * one field for all (only the rules whose literals occur are visited,
+ * unfiltered ones merged in), and with mixed fields (every rule).
+ */
+START_TEST(test_rule_order_paths)
+{
+	static const char *const fields[] = { NULL, "command_text", "mixed" };
+	static const struct {
+		const char *text, *ids;
+	} cases[] = {
+		{ "zzqa 1 AB", "A,B,C," },
+		{ "hello 2", "B," },
+		{ "cd", "C," },
+		{ "xyz cd zzqb", "A,C,D," },
+		{ "nothing here", "" },
+	};
+	size_t fi, ci, i;
+
+	for (fi = 0; fi < sizeof fields / sizeof fields[0]; fi++) {
+		const char *field = fields[fi] != NULL &&
+		    strcmp(fields[fi], "mixed") == 0 ? "command_text" :
+		    fields[fi];
+		struct fx fx;
+
+		fx_open(&fx, engine_configs[_i]);
+		fx_add_rule(&fx, "A", "command", field, "zzq\\w+", NULL);
+		/* no literal: searched for every event */
+		fx_add_rule(&fx, "B", "command", field, "^\\S+\\s\\d",
+		    NULL);
+		/* split alternatives, leading option shared */
+		fx_add_rule(&fx, "C", "command", field, "(?i)ab|cd", NULL);
+		fx_add_rule(&fx, "D", "command", field, "xyz", NULL);
+		if (fields[fi] != NULL && strcmp(fields[fi], "mixed") == 0)
+			fx_add_rule(&fx, "E", "command", "other", "zzq",
+			    NULL);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+			struct tag_list tags;
+			char payload[256], got[64] = "";
+
+			snprintf(payload, sizeof payload,
+			    "{\"command_text\": \"%s\"}", cases[ci].text);
+			tag_list_init(&tags);
+			fx_run_json(&fx, "command", payload, &tags);
+			for (i = 0; i < tags.n; i++) {
+				strcat(got, tags.v[i].rule_id);
+				strcat(got, ",");
+			}
+			ck_assert_msg(strcmp(got, cases[ci].ids) == 0,
+			    "field %s, '%s': got %s, want %s",
+			    fields[fi] != NULL ? fields[fi] : "(default)",
+			    cases[ci].text, got, cases[ci].ids);
+			tag_list_free(&tags);
+		}
+		fx_close(&fx);
+	}
+}
+END_TEST
+
 /* ---- evidence ---- */
 
 struct keys {
@@ -1483,6 +1543,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_decnet_quirks, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_decnet_order_and_emits, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
