@@ -236,21 +236,34 @@ tag_now_ns(void)
 void
 tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1])
 {
+	/* the seconds part changes once a second: keep it per thread */
+	static _Thread_local time_t last_secs;
+	static _Thread_local char last[TAG_TIME_LEN + 1];
 	time_t secs = (time_t)(unix_ns / 1000000000);
 	long usec = (long)((unix_ns % 1000000000) / 1000);
 	struct tm tm;
 	char buf[96];
+	int i;
 
 	if (usec < 0) {
 		usec += 1000000;
 		secs--;
 	}
-	gmtime_r(&secs, &tm);
-	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, usec);
-	memcpy(out, buf, TAG_TIME_LEN);
-	out[TAG_TIME_LEN] = '\0';
+	if (last[0] == '\0' || secs != last_secs) {
+		gmtime_r(&secs, &tm);
+		snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, usec);
+		memcpy(last, buf, TAG_TIME_LEN);
+		last[TAG_TIME_LEN] = '\0';
+		last_secs = secs;
+	}
+	memcpy(out, last, TAG_TIME_LEN + 1);
+	/* the six digits of microseconds end the text */
+	for (i = 1; i <= 6; i++) {
+		out[TAG_TIME_LEN - i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
 }
 
 static int
