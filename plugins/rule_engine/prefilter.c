@@ -1098,12 +1098,13 @@ pf_clauses_free(struct pf_clauses *c)
 	c->n = 0;
 }
 
+static int extract_clauses(const char *pattern, size_t len,
+    struct pf_clauses *out);
+
 int
 pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 {
 	struct pf_literals whole;
-	struct reader r;
-	struct info best, second;
 	int rc;
 
 	out->v = NULL;
@@ -1114,6 +1115,25 @@ pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 	if ((rc = pf_extract(pattern, len, &whole)) != 1)
 		return rc;
 	pf_literals_free(&whole);
+	return extract_clauses(pattern, len, out);
+}
+
+int
+pf_extract_clauses_after(const char *pattern, size_t len,
+    struct pf_clauses *out)
+{
+	out->v = NULL;
+	out->n = 0;
+	out->prefix_len = 0;
+	out->splittable = 0;
+	return extract_clauses(pattern, len, out);
+}
+
+static int
+extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
+{
+	struct reader r;
+	struct info best, second;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
 	r.end = r.p + len;

@@ -72,6 +72,10 @@ struct pf_clauses {
 
 int pf_extract_clauses(const char *pattern, size_t len,
     struct pf_clauses *out);
+/* The same for a pattern pf_extract() has already returned 1 for (it is
+ * not read twice). */
+int pf_extract_clauses_after(const char *pattern, size_t len,
+    struct pf_clauses *out);
 void pf_clauses_free(struct pf_clauses *c);
 
 struct pf_automaton;

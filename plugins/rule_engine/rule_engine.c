@@ -120,7 +120,9 @@ struct prepared_rule {
 	 * clause order); NULL clause_ids = not worth it */
 	struct pf_clauses clauses;
 	size_t *clause_ids;
-	/* per clause, its alternative compiled alone (NULL: not split) */
+	/* per clause, its alternative compiled alone (NULL: not split);
+	 * alt_jit: 0 not yet JIT-compiled (done at its first search, as
+	 * many are never needed), 1 compiled, -1 interpreter */
 	pcre2_code **alt_code;
 	int *alt_jit;
 	int64_t last_log_ns;    /* rate limit for the messages below */
@@ -516,9 +518,8 @@ compile_alternatives(struct engine *e, const char *pattern,
 		    (pcre2_pattern_info(pr->alt_code[i],
 		    PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs != 0)))
 			goto fail;
-		if (e->use_jit && pcre2_jit_compile(pr->alt_code[i],
-		    PCRE2_JIT_COMPLETE) == 0)
-			pr->alt_jit[i] = 1;
+		if (!e->use_jit)
+			pr->alt_jit[i] = -1;
 	}
 	return;
 fail:
@@ -553,7 +554,8 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 	size_t i, k, j = 0, total = 0, id;
 	int rc;
 
-	rc = pf_extract_clauses(pattern, len, &pr->clauses);
+	/* register_filter() has had pf_extract() say 1 */
+	rc = pf_extract_clauses_after(pattern, len, &pr->clauses);
 	if (rc <= 0)
 		return rc;
 	for (i = 0; i < pr->clauses.n; i++)
@@ -981,8 +983,11 @@ search_alternatives(struct engine *e, const ttpd_rule *rule,
 		}
 	if (holding == 0)
 		return 0;
-	return search_code(e, rule, pr, pr->alt_code[one], pr->alt_jit[one],
-	    f);
+	if (pr->alt_jit[one] == 0)
+		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
+		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+	return search_code(e, rule, pr, pr->alt_code[one],
+	    pr->alt_jit[one] > 0, f);
 }
 
 /*
