@@ -32,7 +32,10 @@
  * array (the plan), so rules without their literals cost a bit test.
  * A pattern whose top-level alternatives each have their own literals is
  * also compiled alternative by alternative: when the literals of only one
- * are present, that one alone is searched.  The prefilter never changes a result:
+ * are present, that one alone is searched.  A pattern or alternative that
+ * begins with a group of alternatives, such as the command-start
+ * (?:^|[;&|]), is searched part by part (^R, [;&|]R), each with a first
+ * character PCRE2 can skip to.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -107,6 +110,20 @@ struct field_slot {
 	size_t length;
 };
 
+/*
+ * A pattern (or alternative) that begins with a plain group of
+ * alternatives, (?:A|B|C)REST, searched as ARESTm BREST and CREST: a
+ * leading (?:^|[;&|]) gives PCRE2 no first character to look for, while
+ * ^REST is anchored and [;&|]REST has a start set.  A subject matches
+ * the whole iff it matches a part (the group captures nothing, so REST's
+ * group numbers stay).  jit as alt_jit below.
+ */
+struct parts {
+	pcre2_code **code;
+	int *jit;
+	size_t n;
+};
+
 /* What rule_prepare() makes for a rule with a pattern. */
 struct prepared_rule {
 	pcre2_code *code;
@@ -125,6 +142,8 @@ struct prepared_rule {
 	 * many are never needed), 1 compiled, -1 interpreter */
 	pcre2_code **alt_code;
 	int *alt_jit;
+	struct parts *alt_parts;        /* per clause, or NULL */
+	struct parts whole_parts;       /* of the whole pattern */
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -465,6 +484,183 @@ alloc_filter(struct engine *e, const struct pf_literals *lits)
 }
 
 static void
+parts_free(struct parts *pt)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++)
+		pcre2_code_free(pt->code[i]);
+	free(pt->code);
+	free(pt->jit);
+	pt->code = NULL;
+	pt->jit = NULL;
+	pt->n = 0;
+}
+
+/*
+ * End of a bracket class starting at p ('['), or NULL.  Handles a
+ * leading ']' or '^]', escapes and POSIX [:name:] inside.
+ */
+static const char *
+class_end(const char *p, const char *end)
+{
+	p++;
+	if (p < end && *p == '^')
+		p++;
+	if (p < end && *p == ']')
+		p++;
+	while (p < end && *p != ']') {
+		if (*p == '\\')
+			p += 2;
+		else if (*p == '[' && p + 1 < end && p[1] == ':') {
+			const char *q = p + 2;
+
+			while (q + 1 < end && !(q[0] == ':' && q[1] == ']'))
+				q++;
+			p = q + 2;
+		} else
+			p++;
+	}
+	return p < end ? p : NULL;
+}
+
+/*
+ * Fill pt with the parts of text[0..len) when it is (options)(?:A|B..)REST
+ * with a group that captures nothing and carries no quantifier; leaves
+ * pt empty otherwise (or when anything fails).
+ */
+static void
+distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
+{
+	const char *p = text, *end = text + len, *open, *close = NULL;
+	const char *bars[64];
+	size_t nbars = 0, lead, i, k;
+	int depth = 0, code_err;
+	PCRE2_SIZE offset;
+	char *buf;
+
+	memset(pt, 0, sizeof *pt);
+	/* leading option settings such as (?i) stay in front of each part */
+	while (end - p >= 3 && p[0] == '(' && p[1] == '?' &&
+	    strchr("imsnUJ^-", p[2]) != NULL) {
+		const char *q = p + 2;
+
+		while (q < end && strchr("imsnUJ^-", *q) != NULL)
+			q++;
+		if (q >= end || *q != ')')
+			break;
+		p = q + 1;
+	}
+	lead = (size_t)(p - text);
+	if (end - p < 3 || memcmp(p, "(?:", 3) != 0)
+		return;
+	open = p;
+	for (p = open + 3; p < end; p++) {
+		if (*p == '\\') {
+			if (++p >= end || *p == 'Q')
+				return;         /* \Q...\E: not followed */
+			continue;
+		}
+		if (*p == '[') {
+			if ((p = class_end(p, end)) == NULL)
+				return;
+			continue;
+		}
+		if (*p == '(') {
+			/* anything but (?: (?= (?! (?<= (?<! (?> could
+			 * capture, name or call a group */
+			if (p + 2 >= end || p[1] != '?' || (p[2] != ':' &&
+			    p[2] != '=' && p[2] != '!' && p[2] != '>' &&
+			    !(p[2] == '<' && p + 3 < end && (p[3] == '=' ||
+			    p[3] == '!'))))
+				return;
+			depth++;
+			continue;
+		}
+		if (*p == ')') {
+			if (depth == 0) {
+				close = p;
+				break;
+			}
+			depth--;
+			continue;
+		}
+		if (*p == '|' && depth == 0) {
+			if (nbars == sizeof bars / sizeof bars[0])
+				return;
+			bars[nbars++] = p;
+		}
+	}
+	if (close == NULL || nbars == 0)
+		return;
+	if (close + 1 < end && strchr("*+?{", close[1]) != NULL)
+		return;         /* a quantified group: not distributable */
+	/* REST with alternatives of its own would be searched once per
+	 * part: not worth it */
+	for (p = close + 1, depth = 0; p < end; p++) {
+		if (*p == '\\') {
+			if (++p >= end || *p == 'Q')
+				return;
+		} else if (*p == '[') {
+			if ((p = class_end(p, end)) == NULL)
+				return;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return;
+	}
+	if ((pt->code = calloc(nbars + 1, sizeof *pt->code)) == NULL ||
+	    (pt->jit = calloc(nbars + 1, sizeof *pt->jit)) == NULL ||
+	    (buf = malloc(len)) == NULL)
+		goto fail;
+	for (i = 0; i <= nbars; i++) {
+		const char *a = i == 0 ? open + 3 : bars[i - 1] + 1;
+		const char *b = i == nbars ? close : bars[i];
+		size_t rest = (size_t)(end - close - 1);
+
+		memcpy(buf, text, lead);
+		k = lead;
+		memcpy(buf + k, a, (size_t)(b - a));
+		k += (size_t)(b - a);
+		memcpy(buf + k, close + 1, rest);
+		k += rest;
+		pt->code[i] = pcre2_compile((PCRE2_SPTR)buf, k,
+		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		pt->n = i + 1;
+		if (pt->code[i] == NULL)
+			break;
+		pt->jit[i] = e->use_jit ? 0 : -1;
+	}
+	free(buf);
+	if (pt->n == nbars + 1 && pt->code[nbars] != NULL)
+		return;
+fail:
+	parts_free(pt);
+}
+
+/* re.search() over the parts: lazily JIT-compiled. */
+static int search_code(struct engine *, const ttpd_rule *,
+    struct prepared_rule *, pcre2_code *, int, const struct field_slot *);
+
+static int
+search_parts(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, struct parts *pt, const struct field_slot *f)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++) {
+		if (pt->jit[i] == 0)
+			pt->jit[i] = pcre2_jit_compile(pt->code[i],
+			    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f))
+			return 1;
+	}
+	return 0;
+}
+
+static void
 free_alternatives(struct prepared_rule *pr)
 {
 	size_t i;
@@ -472,10 +668,15 @@ free_alternatives(struct prepared_rule *pr)
 	if (pr->alt_code != NULL)
 		for (i = 0; i < pr->clauses.n; i++)
 			pcre2_code_free(pr->alt_code[i]);
+	if (pr->alt_parts != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			parts_free(&pr->alt_parts[i]);
 	free(pr->alt_code);
 	free(pr->alt_jit);
+	free(pr->alt_parts);
 	pr->alt_code = NULL;
 	pr->alt_jit = NULL;
+	pr->alt_parts = NULL;
 }
 
 /*
@@ -501,7 +702,8 @@ compile_alternatives(struct engine *e, const char *pattern,
 	if (c->n < 2 || !c->splittable)
 		return;
 	if ((pr->alt_code = calloc(c->n, sizeof *pr->alt_code)) == NULL ||
-	    (pr->alt_jit = calloc(c->n, sizeof *pr->alt_jit)) == NULL)
+	    (pr->alt_jit = calloc(c->n, sizeof *pr->alt_jit)) == NULL ||
+	    (pr->alt_parts = calloc(c->n, sizeof *pr->alt_parts)) == NULL)
 		goto fail;
 	for (i = 0; i < c->n; i++) {
 		size_t pre = i == 0 ? 0 : c->prefix_len;
@@ -513,6 +715,8 @@ compile_alternatives(struct engine *e, const char *pattern,
 		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
 		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
 		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		if (pr->alt_code[i] != NULL)
+			distribute(e, text, len, &pr->alt_parts[i]);
 		free(text);
 		if (pr->alt_code[i] == NULL || (i > 0 &&
 		    (pcre2_pattern_info(pr->alt_code[i],
@@ -756,6 +960,8 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 		ttpd_err_set(err, "out of memory");
 		return TTPD_ENOMEM;
 	}
+	if (e->use_prefilter)
+		distribute(e, pattern, pattern_len, &pr->whole_parts);
 	*prepared = pr;
 	return TTPD_OK;
 }
@@ -776,6 +982,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 		free_clauses(e, pr);
 		pf_literals_free(&pr->lits);
 	}
+	parts_free(&pr->whole_parts);
 	pcre2_code_free(pr->code);
 	free(pr);
 }
@@ -902,6 +1109,8 @@ static int
 search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
     const struct field_slot *f)
 {
+	if (pr->whole_parts.n > 0)
+		return search_parts(e, rule, pr, &pr->whole_parts, f);
 	return search_code(e, rule, pr, pr->code, pr->jit, f);
 }
 
@@ -983,6 +1192,8 @@ search_alternatives(struct engine *e, const ttpd_rule *rule,
 		}
 	if (holding == 0)
 		return 0;
+	if (pr->alt_parts[one].n > 0)
+		return search_parts(e, rule, pr, &pr->alt_parts[one], f);
 	if (pr->alt_jit[one] == 0)
 		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
 		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;

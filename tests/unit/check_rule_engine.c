@@ -441,6 +441,52 @@ START_TEST(test_rule_order_paths)
 }
 END_TEST
 
+/*
+ * Patterns that begin with a group of alternatives are searched part by
+ * part, (?:^|;)R as ^R and ;R: the same answers as the whole pattern.
+ */
+START_TEST(test_leading_group_parts)
+{
+	static const struct {
+		const char *pattern, *text;
+		int fires;
+	} cases[] = {
+		{ "(?:^|[;&|])\\s*wget\\b", "wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "cd /; wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "echo wget", 0 },
+		{ "(?:^|[;&|])\\s*wget\\b", "awget", 0 },
+		/* leading options, a backreference in the rest */
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "ABCC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x; abcC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x abcc", 0 },
+		/* a quantified group, and a rest with alternatives */
+		{ "(?:a|b)+zz", "abzz", 1 },
+		{ "(?:^|;)zz|yy", "x yy", 1 },
+		{ "(?:^|;)zz|yy", "x zz", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fx fx;
+		struct tag_list tags;
+		char payload[256];
+
+		fx_open(&fx, engine_configs[_i]);
+		fx_add_rule(&fx, "P", "command", "command_text",
+		    cases[i].pattern, NULL);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		snprintf(payload, sizeof payload,
+		    "{\"command_text\": \"%s\"}", cases[i].text);
+		tag_list_init(&tags);
+		fx_run_json(&fx, "command", payload, &tags);
+		ck_assert_msg((int)tags.n == cases[i].fires, "/%s/ on '%s': "
+		    "%zu tags", cases[i].pattern, cases[i].text, tags.n);
+		tag_list_free(&tags);
+		fx_close(&fx);
+	}
+}
+END_TEST
+
 /* ---- evidence ---- */
 
 struct keys {
@@ -1544,6 +1590,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_decnet_order_and_emits, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
