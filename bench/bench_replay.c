@@ -192,6 +192,17 @@ bench(const char *label, const char *dir, const char *conf,
 	return (double)r.events / secs[runs / 2];
 }
 
+/* The machine is shared: say how busy it was around each measurement. */
+static void
+print_load(const char *when)
+{
+	double load[3];
+
+	if (getloadavg(load, 3) == 3)
+		printf("load average %s: %.2f %.2f %.2f\n", when, load[0],
+		    load[1], load[2]);
+}
+
 /* One measurement with the requested rule sets, and their ratio. */
 static void
 bench_sets(const char *label, const char *dir, const char *const conf[2],
@@ -274,12 +285,14 @@ main(int argc, char **argv)
 		printf("bench_replay: %zu events from %zu real command lines "
 		    "(%s), rule sets: %s, median of %d runs\n", n, npool,
 		    corpus == 0 ? "all" : "<= 128 bytes", which, runs);
+		print_load("before");
 		bench_sets("tag only (--dry-run) N/4", dir, conf, which, small,
 		    1, runs);
 		bench_sets("tag only (--dry-run) N", dir, conf, which, path, 1,
 		    runs);
 		bench_sets("tag + SQLite store N", dir, conf, which, path, 0,
 		    runs);
+		print_load("after");
 		for (i = 0; i < npool; i++)
 			free(pool[i]);
 		free(pool);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct ttpd_sink {
 	/* rules_for() answer */
 	const ttpd_rule **rules;
 	size_t nrules, caprules;
+	size_t rule_cursor;	/* where owned_rule() looks first */
 };
 
 struct ttpd_ctx {
@@ -224,6 +226,7 @@ h_rules_for(ttpd_sink *sink, size_t *n)
 		return NULL;
 	p = sink->ctx->plugin;
 	sink->nrules = 0;
+	sink->rule_cursor = 0;
 	for (k = 0; k < p->nby_kind; k++) {
 		struct kind_rules *b = &p->by_kind[k];
 
@@ -234,8 +237,11 @@ h_rules_for(ttpd_sink *sink, size_t *n)
 			sink->rules = xreallocarray(sink->rules, b->n,
 			    sizeof *sink->rules);
 		}
+		/* only a disabled state can gate (an expired one does
+		 * not): the common enabled rule costs one comparison */
 		for (i = 0; i < b->n; i++)
-			if (rule_state_effective(&b->v[i]->state,
+			if (b->v[i]->state.state != RULE_STATE_DISABLED ||
+			    rule_state_effective(&b->v[i]->state,
 			    sink->now_ns) != RULE_STATE_DISABLED)
 				sink->rules[sink->nrules++] = &b->v[i]->pub;
 		break;
@@ -271,7 +277,20 @@ static struct rule *
 owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
 {
 	struct plugin *p = sink->ctx->plugin;
-	size_t i;
+	size_t i, k;
+
+	/* usually one of the rules_for() answer, emitted in its order:
+	 * look there first, from just after the last one found */
+	for (k = 0; k < sink->nrules; k++) {
+		i = sink->rule_cursor + k;
+		if (i >= sink->nrules)
+			i -= sink->nrules;
+		if (sink->rules[i] == pub) {
+			sink->rule_cursor = i + 1 < sink->nrules ? i + 1 : 0;
+			return (struct rule *)(void *)((char *)(uintptr_t)pub -
+			    offsetof(struct rule, pub));
+		}
+	}
 
 	for (i = 0; i < p->nrules; i++)
 		if (&p->rules[i]->pub == pub)
@@ -520,6 +539,7 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	sink->created_at[0] = '\0';
 	sink->nvals = 0;
 	sink->nrules = 0;
+	sink->rule_cursor = 0;
 	hostapi_err_prepare(&err);
 
 	crash_enter(&cs, p->name, p->path, "handle", ev->source_kind);

@@ -110,15 +110,19 @@ static void
 sha1_final(struct sha1 *c, unsigned char out[20])
 {
 	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenb[8];
 	int i;
 
-	sha1_update(c, &pad, 1);
-	while (c->nbuf != 56)
-		sha1_update(c, &zero, 1);
+	/* 0x80, zeros up to 56 mod 64, the bit length big-endian */
+	c->buf[c->nbuf++] = 0x80;
+	if (c->nbuf > 56) {
+		memset(c->buf + c->nbuf, 0, 64 - c->nbuf);
+		sha1_block(c, c->buf);
+		c->nbuf = 0;
+	}
+	memset(c->buf + c->nbuf, 0, 56 - c->nbuf);
 	for (i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, lenb, 8);
+		c->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_block(c, c->buf);
 	for (i = 0; i < 5; i++) {
 		out[4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
@@ -190,7 +194,19 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 
 	/* Hash the key "kind|id|rule|version|technique|sub" without
 	 * building it: no allocation on the hot path. */
-	snprintf(ver, sizeof ver, "%lld", (long long)rule_version);
+	if (rule_version >= 0) {
+		/* decimal without printf: this runs once per tag */
+		char *p = ver + sizeof ver - 1;
+		uint64_t v = (uint64_t)rule_version;
+
+		*p = '\0';
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		memmove(ver, p, (size_t)(ver + sizeof ver - p));
+	} else
+		snprintf(ver, sizeof ver, "%lld", (long long)rule_version);
 	sha1_init(&c);
 	sha1_update(&c, tag_namespace, 16);
 	sha1_str(&c, source_kind);
@@ -221,21 +237,34 @@ tag_now_ns(void)
 void
 tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1])
 {
+	/* the seconds part changes once a second: keep it per thread */
+	static _Thread_local time_t last_secs;
+	static _Thread_local char last[TAG_TIME_LEN + 1];
 	time_t secs = (time_t)(unix_ns / 1000000000);
 	long usec = (long)((unix_ns % 1000000000) / 1000);
 	struct tm tm;
 	char buf[96];
+	int i;
 
 	if (usec < 0) {
 		usec += 1000000;
 		secs--;
 	}
-	gmtime_r(&secs, &tm);
-	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, usec);
-	memcpy(out, buf, TAG_TIME_LEN);
-	out[TAG_TIME_LEN] = '\0';
+	if (last[0] == '\0' || secs != last_secs) {
+		gmtime_r(&secs, &tm);
+		snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, usec);
+		memcpy(last, buf, TAG_TIME_LEN);
+		last[TAG_TIME_LEN] = '\0';
+		last_secs = secs;
+	}
+	memcpy(out, last, TAG_TIME_LEN + 1);
+	/* the six digits of microseconds end the text */
+	for (i = 1; i <= 6; i++) {
+		out[TAG_TIME_LEN - i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
 }
 
 static int
@@ -258,14 +287,22 @@ tag_mitre_url(const char *technique_id, const char *sub_technique_id)
 
 	if (id == NULL || id[0] != 'T')
 		return NULL;
+	static const char base[] = "https://attack.mitre.org/techniques/";
+	char *url;
+
 	n = strlen(id);
-	if (n == 5 && all_digits(id + 1, 4))
-		return xasprintf("https://attack.mitre.org/techniques/%s", id);
-	if (n == 9 && all_digits(id + 1, 4) && id[5] == '.' &&
-	    all_digits(id + 6, 3))
-		return xasprintf("https://attack.mitre.org/techniques/%.5s/%s",
-		    id, id + 6);
-	return NULL;
+	/* T1234 -> base T1234; T1234.567 -> base T1234/567 (once per tag:
+	 * no printf) */
+	if (!(n == 5 && all_digits(id + 1, 4)) &&
+	    !(n == 9 && all_digits(id + 1, 4) && id[5] == '.' &&
+	    all_digits(id + 6, 3)))
+		return NULL;
+	url = xmalloc(sizeof base + n);
+	memcpy(url, base, sizeof base - 1);
+	memcpy(url + sizeof base - 1, id, n + 1);
+	if (n == 9)
+		url[sizeof base - 1 + 5] = '/';
+	return url;
 }
 
 /* --- confidence and state ----------------------------------------------- */

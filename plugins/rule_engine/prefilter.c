@@ -56,6 +56,11 @@ struct reader {
 	int bail;       /* unsupported syntax: give up */
 	int nomem;
 	int depth;
+	/* top-level option settings such as (?i): those at the very start
+	 * end at lead_opts; any other sets other_opts */
+	const unsigned char *start;
+	const unsigned char *lead_opts;
+	int other_opts;
 };
 
 /* ---- string sets ---- */
@@ -578,7 +583,7 @@ parse_group(struct reader *r)
 {
 	struct info in;
 	int zero_width = 0, negative = 0;
-	const unsigned char *body;
+	const unsigned char *body, *open = r->p - 1;
 
 	if (r->p < r->end && *r->p == '*') {
 		r->bail = 1;            /* verbs, (*pla:...) */
@@ -656,6 +661,10 @@ parse_group(struct reader *r)
 			}
 			if (*r->p == ')') {
 				r->p++;
+				if (r->depth == 0 && open == r->lead_opts)
+					r->lead_opts = r->p;
+				else if (r->depth == 0)
+					r->other_opts = 1;
 				return info_exact1(r, "", 0);
 			}
 			if (*r->p != ':') {
@@ -1089,25 +1098,49 @@ pf_clauses_free(struct pf_clauses *c)
 	c->n = 0;
 }
 
+static int extract_clauses(const char *pattern, size_t len,
+    struct pf_clauses *out);
+
 int
 pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 {
 	struct pf_literals whole;
-	struct reader r;
-	struct info best, second;
 	int rc;
 
 	out->v = NULL;
 	out->n = 0;
+	out->prefix_len = 0;
+	out->splittable = 0;
 	/* the whole pattern must be understood and filterable first */
 	if ((rc = pf_extract(pattern, len, &whole)) != 1)
 		return rc;
 	pf_literals_free(&whole);
+	return extract_clauses(pattern, len, out);
+}
+
+int
+pf_extract_clauses_after(const char *pattern, size_t len,
+    struct pf_clauses *out)
+{
+	out->v = NULL;
+	out->n = 0;
+	out->prefix_len = 0;
+	out->splittable = 0;
+	return extract_clauses(pattern, len, out);
+}
+
+static int
+extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
+{
+	struct reader r;
+	struct info best, second;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
 	r.end = r.p + len;
+	r.start = r.lead_opts = r.p;
 	for (;;) {
 		struct pf_clause *c, *v;
+		const unsigned char *alt = r.p;
 
 		best = parse_concat_top(&r, &second);
 		if (r.bail || r.nomem || best.kind != I_REQ ||
@@ -1121,6 +1154,8 @@ pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 		out->v = v;
 		c = &out->v[out->n++];
 		c->nf = 0;
+		c->start = (size_t)(alt - r.start);
+		c->len = (size_t)(r.p - alt);
 		if (take_literals(&best, &c->f[c->nf]) < 0) {
 			r.nomem = 1;
 			goto fail;
@@ -1142,6 +1177,8 @@ pf_extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 	}
 	if (r.p != r.end)
 		goto fail0;     /* cannot happen: pf_extract() read it */
+	out->prefix_len = (size_t)(r.lead_opts - r.start);
+	out->splittable = !r.other_opts;
 	return 1;
 fail:
 	info_free(&best);

@@ -51,14 +51,30 @@ void pf_literals_free(struct pf_literals *lits);
 struct pf_clause {
 	struct pf_literals f[2];
 	size_t nf;
+	size_t start, len;      /* the alternative's text in the pattern */
 };
 
+/*
+ * splittable: the alternatives may be searched one by one (a subject
+ * matches the pattern iff it matches some alternative) with the first
+ * prefix_len bytes of the pattern, its leading option settings such as
+ * (?i), put before every alternative but the first.  0 when an option
+ * setting elsewhere at the top level would carry into later alternatives.
+ * Group numbers change: the caller must not split a pattern with
+ * backreferences.
+ */
 struct pf_clauses {
 	struct pf_clause *v;
 	size_t n;
+	size_t prefix_len;
+	int splittable;
 };
 
 int pf_extract_clauses(const char *pattern, size_t len,
+    struct pf_clauses *out);
+/* The same for a pattern pf_extract() has already returned 1 for (it is
+ * not read twice). */
+int pf_extract_clauses_after(const char *pattern, size_t len,
     struct pf_clauses *out);
 void pf_clauses_free(struct pf_clauses *c);
 

@@ -29,7 +29,13 @@
  * match of each pattern must contain, with the word boundaries the pattern
  * requires around them (prefilter.c); PCRE2 (JIT) only runs for rules
  * whose literals occur.  What the loop needs of each rule is kept in one
- * array (the plan), so rules without their literals cost a bit test.  The prefilter never changes a result:
+ * array (the plan), so rules without their literals cost a bit test.
+ * A pattern whose top-level alternatives each have their own literals is
+ * also compiled alternative by alternative: when the literals of only one
+ * are present, that one alone is searched.  A pattern or alternative that
+ * begins with a group of alternatives, such as the command-start
+ * (?:^|[;&|]), is searched part by part (^R, [;&|]R), each with a first
+ * character PCRE2 can skip to.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -104,6 +110,20 @@ struct field_slot {
 	size_t length;
 };
 
+/*
+ * A pattern (or alternative) that begins with a plain group of
+ * alternatives, (?:A|B|C)REST, searched as ARESTm BREST and CREST: a
+ * leading (?:^|[;&|]) gives PCRE2 no first character to look for, while
+ * ^REST is anchored and [;&|]REST has a start set.  A subject matches
+ * the whole iff it matches a part (the group captures nothing, so REST's
+ * group numbers stay).  jit as alt_jit below.
+ */
+struct parts {
+	pcre2_code **code;
+	int *jit;
+	size_t n;
+};
+
 /* What rule_prepare() makes for a rule with a pattern. */
 struct prepared_rule {
 	pcre2_code *code;
@@ -117,6 +137,13 @@ struct prepared_rule {
 	 * clause order); NULL clause_ids = not worth it */
 	struct pf_clauses clauses;
 	size_t *clause_ids;
+	/* per clause, its alternative compiled alone (NULL: not split);
+	 * alt_jit: 0 not yet JIT-compiled (done at its first search, as
+	 * many are never needed), 1 compiled, -1 interpreter */
+	pcre2_code **alt_code;
+	int *alt_jit;
+	struct parts *alt_parts;        /* per clause, or NULL */
+	struct parts whole_parts;       /* of the whole pattern */
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -174,6 +201,18 @@ struct engine {
 	struct plan_entry *plan;
 	size_t plan_n, plan_cap;
 	int plan_dirty;
+	/*
+	 * When every rule of the plan reads the same field (plan_slot, or
+	 * the kind's default when PLAN_DEFAULT), handle() visits only the
+	 * rules whose literals occur: by_filter maps a rule's filter id to
+	 * its plan index, unfiltered lists the rules searched whatever
+	 * the literals (in plan order).
+	 */
+	size_t plan_slot;               /* NO_SLOT: mixed fields */
+	int plan_default;
+	size_t *by_filter, by_filter_cap;
+	size_t *unfiltered, nunfiltered;
+	size_t *cand, cand_cap;         /* per event: the plan indices */
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
@@ -320,6 +359,9 @@ engine_free(struct engine *e)
 	free(e->filters);
 	free(e->plan);
 	free(e->plan_rules);
+	free(e->by_filter);
+	free(e->unfiltered);
+	free(e->cand);
 	for (i = 0; i < e->nslots; i++)
 		free(e->slots[i].name);
 	free(e->slots);
@@ -442,6 +484,253 @@ alloc_filter(struct engine *e, const struct pf_literals *lits)
 }
 
 static void
+parts_free(struct parts *pt)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++)
+		pcre2_code_free(pt->code[i]);
+	free(pt->code);
+	free(pt->jit);
+	pt->code = NULL;
+	pt->jit = NULL;
+	pt->n = 0;
+}
+
+/*
+ * End of a bracket class starting at p ('['), or NULL.  Handles a
+ * leading ']' or '^]', escapes and POSIX [:name:] inside.
+ */
+static const char *
+class_end(const char *p, const char *end)
+{
+	p++;
+	if (p < end && *p == '^')
+		p++;
+	if (p < end && *p == ']')
+		p++;
+	while (p < end && *p != ']') {
+		if (*p == '\\')
+			p += 2;
+		else if (*p == '[' && p + 1 < end && p[1] == ':') {
+			const char *q = p + 2;
+
+			while (q + 1 < end && !(q[0] == ':' && q[1] == ']'))
+				q++;
+			p = q + 2;
+		} else
+			p++;
+	}
+	return p < end ? p : NULL;
+}
+
+/*
+ * Fill pt with the parts of text[0..len) when it is (options)(?:A|B..)REST
+ * with a group that captures nothing and carries no quantifier; leaves
+ * pt empty otherwise (or when anything fails).
+ */
+static void
+distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
+{
+	const char *p = text, *end = text + len, *open, *close = NULL;
+	const char *bars[64];
+	size_t nbars = 0, lead, i, k;
+	int depth = 0, code_err;
+	PCRE2_SIZE offset;
+	char *buf;
+
+	memset(pt, 0, sizeof *pt);
+	/* leading option settings such as (?i) stay in front of each part */
+	while (end - p >= 3 && p[0] == '(' && p[1] == '?' &&
+	    strchr("imsnUJ^-", p[2]) != NULL) {
+		const char *q = p + 2;
+
+		while (q < end && strchr("imsnUJ^-", *q) != NULL)
+			q++;
+		if (q >= end || *q != ')')
+			break;
+		p = q + 1;
+	}
+	lead = (size_t)(p - text);
+	if (end - p < 3 || memcmp(p, "(?:", 3) != 0)
+		return;
+	open = p;
+	for (p = open + 3; p < end; p++) {
+		if (*p == '\\') {
+			if (++p >= end || *p == 'Q')
+				return;         /* \Q...\E: not followed */
+			continue;
+		}
+		if (*p == '[') {
+			if ((p = class_end(p, end)) == NULL)
+				return;
+			continue;
+		}
+		if (*p == '(') {
+			/* anything but (?: (?= (?! (?<= (?<! (?> could
+			 * capture, name or call a group */
+			if (p + 2 >= end || p[1] != '?' || (p[2] != ':' &&
+			    p[2] != '=' && p[2] != '!' && p[2] != '>' &&
+			    !(p[2] == '<' && p + 3 < end && (p[3] == '=' ||
+			    p[3] == '!'))))
+				return;
+			depth++;
+			continue;
+		}
+		if (*p == ')') {
+			if (depth == 0) {
+				close = p;
+				break;
+			}
+			depth--;
+			continue;
+		}
+		if (*p == '|' && depth == 0) {
+			if (nbars == sizeof bars / sizeof bars[0])
+				return;
+			bars[nbars++] = p;
+		}
+	}
+	if (close == NULL || nbars == 0)
+		return;
+	if (close + 1 < end && strchr("*+?{", close[1]) != NULL)
+		return;         /* a quantified group: not distributable */
+	/* REST with alternatives of its own would be searched once per
+	 * part: not worth it */
+	for (p = close + 1, depth = 0; p < end; p++) {
+		if (*p == '\\') {
+			if (++p >= end || *p == 'Q')
+				return;
+		} else if (*p == '[') {
+			if ((p = class_end(p, end)) == NULL)
+				return;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return;
+	}
+	if ((pt->code = calloc(nbars + 1, sizeof *pt->code)) == NULL ||
+	    (pt->jit = calloc(nbars + 1, sizeof *pt->jit)) == NULL ||
+	    (buf = malloc(len)) == NULL)
+		goto fail;
+	for (i = 0; i <= nbars; i++) {
+		const char *a = i == 0 ? open + 3 : bars[i - 1] + 1;
+		const char *b = i == nbars ? close : bars[i];
+		size_t rest = (size_t)(end - close - 1);
+
+		memcpy(buf, text, lead);
+		k = lead;
+		memcpy(buf + k, a, (size_t)(b - a));
+		k += (size_t)(b - a);
+		memcpy(buf + k, close + 1, rest);
+		k += rest;
+		pt->code[i] = pcre2_compile((PCRE2_SPTR)buf, k,
+		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		pt->n = i + 1;
+		if (pt->code[i] == NULL)
+			break;
+		pt->jit[i] = e->use_jit ? 0 : -1;
+	}
+	free(buf);
+	if (pt->n == nbars + 1 && pt->code[nbars] != NULL)
+		return;
+fail:
+	parts_free(pt);
+}
+
+/* re.search() over the parts: lazily JIT-compiled. */
+static int search_code(struct engine *, const ttpd_rule *,
+    struct prepared_rule *, pcre2_code *, int, const struct field_slot *);
+
+static int
+search_parts(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, struct parts *pt, const struct field_slot *f)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++) {
+		if (pt->jit[i] == 0)
+			pt->jit[i] = pcre2_jit_compile(pt->code[i],
+			    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+free_alternatives(struct prepared_rule *pr)
+{
+	size_t i;
+
+	if (pr->alt_code != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			pcre2_code_free(pr->alt_code[i]);
+	if (pr->alt_parts != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			parts_free(&pr->alt_parts[i]);
+	free(pr->alt_code);
+	free(pr->alt_jit);
+	free(pr->alt_parts);
+	pr->alt_code = NULL;
+	pr->alt_jit = NULL;
+	pr->alt_parts = NULL;
+}
+
+/*
+ * Compile each top-level alternative alone, so that only those whose
+ * clause holds are searched, each with its own start optimisations.  A
+ * subject matches the pattern iff it matches one of its alternatives
+ * (no verbs: the prefilter refuses them).  Group numbers change in all
+ * alternatives but the first, so a later one with a backreference keeps
+ * the pattern whole.  Nothing is split when anything fails: the whole
+ * pattern is then searched.
+ */
+static void
+compile_alternatives(struct engine *e, const char *pattern,
+    struct prepared_rule *pr)
+{
+	const struct pf_clauses *c = &pr->clauses;
+	uint32_t backrefs;
+	size_t i, len;
+	char *text;
+	int code_err;
+	PCRE2_SIZE offset;
+
+	if (c->n < 2 || !c->splittable)
+		return;
+	if ((pr->alt_code = calloc(c->n, sizeof *pr->alt_code)) == NULL ||
+	    (pr->alt_jit = calloc(c->n, sizeof *pr->alt_jit)) == NULL ||
+	    (pr->alt_parts = calloc(c->n, sizeof *pr->alt_parts)) == NULL)
+		goto fail;
+	for (i = 0; i < c->n; i++) {
+		size_t pre = i == 0 ? 0 : c->prefix_len;
+
+		len = pre + c->v[i].len;
+		if ((text = malloc(len + 1)) == NULL)
+			goto fail;
+		memcpy(text, pattern, pre);
+		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
+		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
+		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		if (pr->alt_code[i] != NULL)
+			distribute(e, text, len, &pr->alt_parts[i]);
+		free(text);
+		if (pr->alt_code[i] == NULL || (i > 0 &&
+		    (pcre2_pattern_info(pr->alt_code[i],
+		    PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs != 0)))
+			goto fail;
+		if (!e->use_jit)
+			pr->alt_jit[i] = -1;
+	}
+	return;
+fail:
+	free_alternatives(pr);
+}
+
+static void
 free_clauses(struct engine *e, struct prepared_rule *pr)
 {
 	size_t i, k, j = 0;
@@ -454,6 +743,7 @@ free_clauses(struct engine *e, struct prepared_rule *pr)
 			}
 	free(pr->clause_ids);
 	pr->clause_ids = NULL;
+	free_alternatives(pr);
 	pf_clauses_free(&pr->clauses);
 }
 
@@ -468,7 +758,8 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 	size_t i, k, j = 0, total = 0, id;
 	int rc;
 
-	rc = pf_extract_clauses(pattern, len, &pr->clauses);
+	/* register_filter() has had pf_extract() say 1 */
+	rc = pf_extract_clauses_after(pattern, len, &pr->clauses);
 	if (rc <= 0)
 		return rc;
 	for (i = 0; i < pr->clauses.n; i++)
@@ -505,6 +796,7 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 			}
 			pr->clause_ids[j++] = id;
 		}
+	compile_alternatives(e, pattern, pr);
 	return 0;
 }
 
@@ -668,6 +960,8 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 		ttpd_err_set(err, "out of memory");
 		return TTPD_ENOMEM;
 	}
+	if (e->use_prefilter)
+		distribute(e, pattern, pattern_len, &pr->whole_parts);
 	*prepared = pr;
 	return TTPD_OK;
 }
@@ -688,6 +982,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 		free_clauses(e, pr);
 		pf_literals_free(&pr->lits);
 	}
+	parts_free(&pr->whole_parts);
 	pcre2_code_free(pr->code);
 	free(pr);
 }
@@ -776,21 +1071,22 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 
 /* re.search(); 1 on a match, 0 otherwise (failures are counted). */
 static int
-search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
+search_code(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, pcre2_code *code, int jit,
     const struct field_slot *f)
 {
 	int rc;
 
-	if (pr->jit) {
-		rc = pcre2_jit_match(pr->code, (PCRE2_SPTR)f->subject,
+	if (jit) {
+		rc = pcre2_jit_match(code, (PCRE2_SPTR)f->subject,
 		    f->length, 0, 0, e->match_data, e->match_ctx);
 		if (rc != PCRE2_ERROR_JIT_STACKLIMIT)
 			goto done;
 		/* deep backtracking: the interpreter keeps its frames on the
 		 * heap, bounded by heap_limit_kib */
 	}
-	rc = pcre2_match(pr->code, (PCRE2_SPTR)f->subject, f->length, 0,
-	    PCRE2_NO_UTF_CHECK | (pr->jit ? PCRE2_NO_JIT : 0),
+	rc = pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, 0,
+	    PCRE2_NO_UTF_CHECK | (jit ? PCRE2_NO_JIT : 0),
 	    e->match_data, e->match_ctx);
 done:
 	if (rc >= 0)
@@ -807,6 +1103,15 @@ done:
 	}
 	log_search_failure(e, rule, pr, rc);
 	return 0;
+}
+
+static int
+search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
+    const struct field_slot *f)
+{
+	if (pr->whole_parts.n > 0)
+		return search_parts(e, rule, pr, &pr->whole_parts, f);
+	return search_code(e, rule, pr, pr->code, pr->jit, f);
 }
 
 /* Evidence: the evidence_fields recipe, plus the aux keys for commands. */
@@ -836,28 +1141,178 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	return evidence;
 }
 
-/* Has some clause of the rule every one of its literal sets in the hits
- * of this field slot? */
+/* Does clause i (whose first filter id is clause_ids[j]) have every one
+ * of its literal sets in the hits of this field slot? */
+static int
+clause_holds(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot, size_t i, size_t j)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t k;
+
+	for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
+		size_t id = pr->clause_ids[j];
+
+		if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Has some clause of the rule all it needs? */
 static int
 clauses_hold(const struct engine *e, const struct prepared_rule *pr,
     size_t slot)
 {
-	const uint64_t *hits = &e->hits[slot * e->hit_words];
-	size_t i, k, j = 0;
+	size_t i, j = 0;
 
-	for (i = 0; i < pr->clauses.n; i++) {
-		int all = 1;
-
-		for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
-			size_t id = pr->clause_ids[j];
-
-			if (!(hits[id >> 6] & UINT64_C(1) << (id & 63)))
-				all = 0;
-		}
-		if (all)
+	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
+		if (clause_holds(e, pr, slot, i, j))
 			return 1;
-	}
 	return 0;
+}
+
+/*
+ * re.search() of a split rule.  When one clause holds, its alternative
+ * alone does a subset of the whole pattern's work; when several do, the
+ * whole pattern stops at the leftmost match of any of them, where one
+ * alternative after the other could scan the subject several times.
+ */
+static int
+search_alternatives(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, size_t slot, const struct field_slot *f)
+{
+	size_t i, j = 0, one = 0, holding = 0;
+
+	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
+		if (clause_holds(e, pr, slot, i, j)) {
+			one = i;
+			if (++holding > 1)
+				return search(e, rule, pr, f);
+		}
+	if (holding == 0)
+		return 0;
+	if (pr->alt_parts[one].n > 0)
+		return search_parts(e, rule, pr, &pr->alt_parts[one], f);
+	if (pr->alt_jit[one] == 0)
+		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
+		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+	return search_code(e, rule, pr, pr->alt_code[one],
+	    pr->alt_jit[one] > 0, f);
+}
+
+/*
+ * The candidate tables of the plan (see struct engine); without them
+ * (mixed fields, out of memory) handle() walks every rule.
+ */
+static void
+plan_index(struct engine *e)
+{
+	size_t i, first = 1, slot = NO_SLOT, n = e->plan_n;
+
+	e->plan_slot = NO_SLOT;
+	e->plan_default = 0;
+	e->nunfiltered = 0;
+	for (i = 0; i < n; i++) {
+		const struct plan_entry *pe = &e->plan[i];
+
+		if (pe->pr == NULL)
+			continue;
+		if (first) {
+			slot = pe->slot;
+			first = 0;
+		} else if (pe->slot != slot)
+			return;         /* mixed fields */
+	}
+	if (e->nfilters > e->by_filter_cap) {
+		size_t *v = realloc(e->by_filter, e->nfilters * sizeof *v);
+
+		if (v == NULL)
+			return;
+		e->by_filter = v;
+		e->by_filter_cap = e->nfilters;
+	}
+	if (n > e->cand_cap) {
+		size_t *u = realloc(e->unfiltered, n * sizeof *u);
+		size_t *c;
+
+		if (u == NULL)
+			return;
+		e->unfiltered = u;
+		if ((c = realloc(e->cand, n * sizeof *c)) == NULL)
+			return;
+		e->cand = c;
+		e->cand_cap = n;
+	}
+	for (i = 0; i < e->nfilters; i++)
+		e->by_filter[i] = NO_SLOT;
+	for (i = 0; i < n; i++) {
+		const struct plan_entry *pe = &e->plan[i];
+
+		if (pe->pr == NULL)
+			continue;
+		if (pe->filtered)
+			e->by_filter[pe->filter_id] = i;
+		else
+			e->unfiltered[e->nunfiltered++] = i;
+	}
+	e->plan_default = slot == NO_SLOT;
+	e->plan_slot = slot;
+	if (first) {
+		/* no rule with a pattern: nothing ever matches */
+		e->plan_default = 0;
+		e->plan_slot = NO_SLOT;
+		e->nunfiltered = 0;
+	}
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The plan indices of the rules worth a look for this event, in plan
+ * order: the unfiltered ones and those whose filter id is in the hits.
+ */
+static size_t
+plan_candidates(struct engine *e, size_t slot)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	size_t w, n = 0, k, j, nu = e->nunfiltered;
+
+	for (w = 0; w < e->hit_words; w++) {
+		uint64_t bits = hits[w];
+
+		while (bits != 0) {
+			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (id < e->nfilters && e->by_filter[id] != NO_SLOT)
+				e->cand[n++] = e->by_filter[id];
+		}
+	}
+	/* filter ids follow load order, not always plan order */
+	if (n > 1)
+		qsort(e->cand, n, sizeof *e->cand, cmp_size);
+	if (nu == 0)
+		return n;
+	/* merge in the unfiltered ones, from the back */
+	k = n;
+	j = nu;
+	n += nu;
+	for (w = n; w > 0; w--) {
+		if (j == 0)
+			break;
+		if (k > 0 && e->cand[k - 1] > e->unfiltered[j - 1])
+			e->cand[w - 1] = e->cand[--k];
+		else
+			e->cand[w - 1] = e->unfiltered[--j];
+	}
+	return n;
 }
 
 /*
@@ -897,7 +1352,74 @@ plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
 	}
 	e->plan_n = n;
 	e->plan_dirty = 0;
+	plan_index(e);
 	return 0;
+}
+
+/*
+ * Search one rule whose field f is usable; on a match emit its tags.
+ * TTPD_OK, or an error with a message.
+ */
+static int
+eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
+    ttpd_err *err, const ttpd_rule *rule, struct prepared_rule *pr,
+    size_t slot, const struct field_slot *f, int filtered)
+{
+	const ttpd_host *h = e->host;
+	ttpd_value *evidence;
+	int rc;
+
+	if (filtered && f->scanned && pr->alt_code != NULL) {
+		if (!search_alternatives(e, rule, pr, slot, f))
+			return TTPD_OK;
+	} else {
+		if (filtered && f->scanned && pr->clause_ids != NULL &&
+		    !clauses_hold(e, pr, slot))
+			return TTPD_OK; /* no alternative has all it needs */
+		if (!search(e, rule, pr, f))
+			return TTPD_OK;
+	}
+	if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
+		snprintf(err->msg, sizeof err->msg, "rule %s: cannot build the "
+		    "evidence (out of memory)", rule->rule_id);
+		return TTPD_ENOMEM;
+	}
+	rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof err->msg,
+		    "rule %s: the host refused the tag (%d)", rule->rule_id,
+		    rc);
+		return rc;
+	}
+	return TTPD_OK;
+}
+
+/* Every rule of the plan reads one field: visit only the candidates. */
+static int
+handle_candidates(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
+    ttpd_err *err, const ttpd_rule *const *rules)
+{
+	const struct field_slot *f;
+	size_t slot = e->plan_slot, n, k;
+	int rc;
+
+	if (e->plan_default)
+		slot = default_slot_for(e, ev->source_kind);
+	if (slot == NO_SLOT)
+		return TTPD_OK;
+	f = field_for_event(e, slot, ev->payload);
+	if (!f->usable)
+		return TTPD_OK;
+	n = plan_candidates(e, slot);
+	for (k = 0; k < n; k++) {
+		const struct plan_entry *pe = &e->plan[e->cand[k]];
+
+		rc = eval_rule(e, ev, sink, err, rules[e->cand[k]], pe->pr,
+		    slot, f, pe->filtered);
+		if (rc < 0)
+			return rc;
+	}
+	return TTPD_OK;
 }
 
 static int
@@ -919,12 +1441,13 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		rebuild_prefilter(e);
 	planned = plan_for(e, rules, n) == 0;
 	e->generation++;        /* invalidates every field cache */
+	if (planned && e->pf != NULL && (e->plan_slot != NO_SLOT ||
+	    e->plan_default))
+		return handle_candidates(e, ev, sink, err, rules);
 	kind_default = NO_SLOT;
 
 	for (i = 0; i < n; i++) {
-		const ttpd_rule *rule;
 		struct prepared_rule *pr;
-		ttpd_value *evidence;
 		size_t filter_id;
 		int filtered;
 
@@ -952,33 +1475,19 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 			if ((slot = kind_default) == NO_SLOT)
 				continue;
 		}
-		f = field_for_event(e, slot, ev->payload);
+		f = &e->slots[slot];
+		if (f->generation != e->generation)
+			f = field_for_event(e, slot, ev->payload);
 		if (!f->usable)
 			continue;
 		if (filtered && f->scanned &&
 		    !(e->hits[slot * e->hit_words + (filter_id >> 6)] &
 		    UINT64_C(1) << (filter_id & 63)))
 			continue;       /* no required literal: cannot match */
-		if (filtered && f->scanned && pr->clause_ids != NULL &&
-		    !clauses_hold(e, pr, slot))
-			continue;       /* no alternative has all it needs */
-		rule = rules[i];
-		if (!search(e, rule, pr, f))
-			continue;
-
-		if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
-			snprintf(err->msg, sizeof err->msg,
-			    "rule %s: cannot build the evidence (out of "
-			    "memory)", rule->rule_id);
-			return TTPD_ENOMEM;
-		}
-		rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg,
-			    "rule %s: the host refused the tag (%d)",
-			    rule->rule_id, rc);
+		rc = eval_rule(e, ev, sink, err, rules[i], pr, slot, f,
+		    filtered);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	return TTPD_OK;
 }

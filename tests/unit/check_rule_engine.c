@@ -381,6 +381,112 @@ START_TEST(test_decnet_order_and_emits)
 }
 END_TEST
 
+/*
+ * Tags come in rule order whichever way the engine walks the rules: with
+ * one field for all (only the rules whose literals occur are visited,
+ * unfiltered ones merged in), and with mixed fields (every rule).
+ */
+START_TEST(test_rule_order_paths)
+{
+	static const char *const fields[] = { NULL, "command_text", "mixed" };
+	static const struct {
+		const char *text, *ids;
+	} cases[] = {
+		{ "zzqa 1 AB", "A,B,C," },
+		{ "hello 2", "B," },
+		{ "cd", "C," },
+		{ "xyz cd zzqb", "A,C,D," },
+		{ "nothing here", "" },
+	};
+	size_t fi, ci, i;
+
+	for (fi = 0; fi < sizeof fields / sizeof fields[0]; fi++) {
+		const char *field = fields[fi] != NULL &&
+		    strcmp(fields[fi], "mixed") == 0 ? "command_text" :
+		    fields[fi];
+		struct fx fx;
+
+		fx_open(&fx, engine_configs[_i]);
+		fx_add_rule(&fx, "A", "command", field, "zzq\\w+", NULL);
+		/* no literal: searched for every event */
+		fx_add_rule(&fx, "B", "command", field, "^\\S+\\s\\d",
+		    NULL);
+		/* split alternatives, leading option shared */
+		fx_add_rule(&fx, "C", "command", field, "(?i)ab|cd", NULL);
+		fx_add_rule(&fx, "D", "command", field, "xyz", NULL);
+		if (fields[fi] != NULL && strcmp(fields[fi], "mixed") == 0)
+			fx_add_rule(&fx, "E", "command", "other", "zzq",
+			    NULL);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+			struct tag_list tags;
+			char payload[256], got[64] = "";
+
+			snprintf(payload, sizeof payload,
+			    "{\"command_text\": \"%s\"}", cases[ci].text);
+			tag_list_init(&tags);
+			fx_run_json(&fx, "command", payload, &tags);
+			for (i = 0; i < tags.n; i++) {
+				strcat(got, tags.v[i].rule_id);
+				strcat(got, ",");
+			}
+			ck_assert_msg(strcmp(got, cases[ci].ids) == 0,
+			    "field %s, '%s': got %s, want %s",
+			    fields[fi] != NULL ? fields[fi] : "(default)",
+			    cases[ci].text, got, cases[ci].ids);
+			tag_list_free(&tags);
+		}
+		fx_close(&fx);
+	}
+}
+END_TEST
+
+/*
+ * Patterns that begin with a group of alternatives are searched part by
+ * part, (?:^|;)R as ^R and ;R: the same answers as the whole pattern.
+ */
+START_TEST(test_leading_group_parts)
+{
+	static const struct {
+		const char *pattern, *text;
+		int fires;
+	} cases[] = {
+		{ "(?:^|[;&|])\\s*wget\\b", "wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "cd /; wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "echo wget", 0 },
+		{ "(?:^|[;&|])\\s*wget\\b", "awget", 0 },
+		/* leading options, a backreference in the rest */
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "ABCC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x; abcC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x abcc", 0 },
+		/* a quantified group, and a rest with alternatives */
+		{ "(?:a|b)+zz", "abzz", 1 },
+		{ "(?:^|;)zz|yy", "x yy", 1 },
+		{ "(?:^|;)zz|yy", "x zz", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fx fx;
+		struct tag_list tags;
+		char payload[256];
+
+		fx_open(&fx, engine_configs[_i]);
+		fx_add_rule(&fx, "P", "command", "command_text",
+		    cases[i].pattern, NULL);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		snprintf(payload, sizeof payload,
+		    "{\"command_text\": \"%s\"}", cases[i].text);
+		tag_list_init(&tags);
+		fx_run_json(&fx, "command", payload, &tags);
+		ck_assert_msg((int)tags.n == cases[i].fires, "/%s/ on '%s': "
+		    "%zu tags", cases[i].pattern, cases[i].text, tags.n);
+		tag_list_free(&tags);
+		fx_close(&fx);
+	}
+}
+END_TEST
+
 /* ---- evidence ---- */
 
 struct keys {
@@ -1377,6 +1483,97 @@ START_TEST(test_pf_clauses)
 	/* an alternative that knows nothing: no clauses at all */
 	ck_assert_int_eq(pf_extract_clauses("abc|.*", 6, &cl), 0);
 	ck_assert_uint_eq(cl.n, 0);
+	/* the alternatives' text, and the leading options they share */
+	ck_assert_int_eq(pf_extract_clauses("(?i)ab.*cd|efg", 14, &cl), 1);
+	ck_assert_uint_eq(cl.n, 2);
+	ck_assert_int_eq(cl.splittable, 1);
+	ck_assert_uint_eq(cl.prefix_len, 4);
+	ck_assert_uint_eq(cl.v[0].start, 0);
+	ck_assert_uint_eq(cl.v[0].len, 10);
+	ck_assert_uint_eq(cl.v[1].start, 11);
+	ck_assert_uint_eq(cl.v[1].len, 3);
+	pf_clauses_free(&cl);
+	/* an option set mid-branch carries into the next: not splittable */
+	ck_assert_int_eq(pf_extract_clauses("ab(?i)cd|efg", 12, &cl), 1);
+	ck_assert_int_eq(cl.splittable, 0);
+	pf_clauses_free(&cl);
+	/* inside a group it stays there */
+	ck_assert_int_eq(pf_extract_clauses("(?:a(?i)bc|de)|fgh", 18, &cl),
+	    1);
+	ck_assert_int_eq(cl.splittable, 1);
+	ck_assert_uint_eq(cl.prefix_len, 0);
+	pf_clauses_free(&cl);
+}
+END_TEST
+
+/*
+ * What the engine's split search relies on: when the clauses say the
+ * pattern is splittable, a subject matches it iff it matches one of its
+ * alternatives compiled alone (the shared prefix before all but the
+ * first).
+ */
+START_TEST(test_pf_split_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, split = 0, matched = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 6000; p++) {
+		char pattern[512] = "", alt[600];
+		struct pf_clauses cl;
+		pcre2_code *code, *alts[64];
+		size_t i;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		if (pf_extract_clauses(pattern, strlen(pattern), &cl) != 1 ||
+		    cl.n < 2 || !cl.splittable || cl.n > 64) {
+			pf_clauses_free(&cl);
+			pcre2_code_free(code);
+			continue;
+		}
+		split++;
+		for (i = 0; i < cl.n; i++) {
+			size_t pre = i == 0 ? 0 : cl.prefix_len;
+
+			memcpy(alt, pattern, pre);
+			memcpy(alt + pre, pattern + cl.v[i].start,
+			    cl.v[i].len);
+			alt[pre + cl.v[i].len] = '\0';
+			alts[i] = compile(alt);
+			ck_assert_msg(alts[i] != NULL, "/%s/: alternative "
+			    "/%s/ does not compile", pattern, alt);
+		}
+		for (s = 0; s < 300; s++) {
+			char subject[128] = "";
+			int len = (int)rnd(12), j, whole, any = 0;
+
+			for (j = 0; j < len; j++)
+				strcat(subject, alphabet[rnd(
+				    sizeof alphabet / sizeof alphabet[0])]);
+			whole = pcre2_match(code, (PCRE2_SPTR)subject,
+			    strlen(subject), 0, 0, md, NULL) >= 0;
+			for (i = 0; i < cl.n && !any; i++)
+				any = pcre2_match(alts[i],
+				    (PCRE2_SPTR)subject, strlen(subject), 0,
+				    0, md, NULL) >= 0;
+			ck_assert_msg(whole == any, "/%s/ on '%s': whole %d, "
+			    "alternatives %d", pattern, subject, whole, any);
+			matched += whole;
+		}
+		for (i = 0; i < cl.n; i++)
+			pcre2_code_free(alts[i]);
+		pf_clauses_free(&cl);
+		pcre2_code_free(code);
+	}
+	ck_assert_int_gt(split, 100);
+	ck_assert_int_gt(matched, 1000);
+	pcre2_match_data_free(md);
 }
 END_TEST
 
@@ -1392,6 +1589,8 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_decnet_quirks, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_decnet_order_and_emits, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
@@ -1405,6 +1604,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
+	tcase_add_test(pf, test_pf_split_random);
 	tcase_add_test(pf, test_pf_superset_random);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);

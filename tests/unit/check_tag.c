@@ -90,6 +90,15 @@ START_TEST(test_time_format)
 	tag_format_time(1782000000123456789LL, out);
 	ck_assert_str_eq(out, "2026-06-21 00:00:00.123456");
 	ck_assert_uint_eq(strlen(out), TAG_TIME_LEN);
+	/* the same second again (kept), the next one, and back */
+	tag_format_time(1782000000000007000LL, out);
+	ck_assert_str_eq(out, "2026-06-21 00:00:00.000007");
+	tag_format_time(1782000001999999999LL, out);
+	ck_assert_str_eq(out, "2026-06-21 00:00:01.999999");
+	tag_format_time(1782000000500000000LL, out);
+	ck_assert_str_eq(out, "2026-06-21 00:00:00.500000");
+	tag_format_time(-1000, out);
+	ck_assert_str_eq(out, "1969-12-31 23:59:59.999999");
 }
 END_TEST
 
