@@ -238,6 +238,7 @@ START_TEST(test_unknown_user_or_group)
 	free(conf);
 	conf = tu_write_conf(dir, rules, "rule_engine",
 	    "daemon: { user = \"nobody\"; group = \"no-such-group-ttpd\"; };");
+	args[2] = conf;
 	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "daemon.group \"no-such-group-ttpd\": no "
 	    "such group") != NULL, "%s", err);
@@ -245,6 +246,7 @@ START_TEST(test_unknown_user_or_group)
 	free(conf);
 	conf = tu_write_conf(dir, rules, "rule_engine",
 	    "daemon: { group = \"nogroup\"; };");
+	args[2] = conf;
 	ck_assert_int_eq(tu_run("host/ttpd", args, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "daemon.group is set without daemon.user") !=
 	    NULL, "%s", err);
