@@ -193,27 +193,7 @@ as_req(struct info in)
 	return in;
 }
 
-/* The more selective of two REQ/NONE infos; the other is freed. */
-static struct info
-better(struct info a, struct info b)
-{
-	size_t ma, mb;
-
-	if (b.kind == I_NONE)
-		return a;
-	if (a.kind == I_NONE)
-		return b;
-	ma = sset_min_len(&a.s);
-	mb = sset_min_len(&b.s);
-	if (mb > ma || (mb == ma && b.s.n < a.s.n)) {
-		info_free(&a);
-		return b;
-	}
-	info_free(&b);
-	return a;
-}
-
-/* Would better() prefer b over a?  Both REQ or NONE. */
+/* Is b more selective than a?  Both REQ or NONE. */
 static int
 is_better(const struct info *a, const struct info *b)
 {
@@ -228,7 +208,8 @@ is_better(const struct info *a, const struct info *b)
 	return mb > ma || (mb == ma && b->s.n < a->s.n);
 }
 
-/* Keep the best two of *best, *second and x (REQ or NONE; taken). */
+/* Keep the best two of *best, *second and x (REQ or NONE; taken);
+ * with second NULL, only the best (the other is freed). */
 static void
 keep_two(struct info *best, struct info *second, struct info x)
 {
@@ -238,7 +219,7 @@ keep_two(struct info *best, struct info *second, struct info x)
 		*best = x;
 		x = old;
 	}
-	if (is_better(second, &x)) {
+	if (second != NULL && is_better(second, &x)) {
 		info_free(second);
 		*second = x;
 	} else
@@ -818,59 +799,11 @@ parse_item(struct reader *r)
 	return quantify(r, in, min, max);
 }
 
-/* A sequence of items up to '|', ')' or the end. */
-static struct info
-parse_concat(struct reader *r)
-{
-	struct info run, best = info_none(), item, joined;
-	int all_exact = 1, rc;
-
-	run = info_exact1(r, "", 0);
-	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
-	    *r->p != ')') {
-		item = parse_item(r);
-		if (r->bail || r->nomem) {
-			info_free(&item);
-			break;
-		}
-		if (item.kind == I_EXACT) {
-			rc = cross(&run, &item, &joined);
-			if (rc < 0) {
-				r->nomem = 1;
-				info_free(&item);
-				break;
-			}
-			if (rc > 0) {
-				info_free(&run);
-				info_free(&item);
-				run = joined;
-			} else {
-				/* too many or too long: close this run */
-				all_exact = 0;
-				best = better(best, as_req(run));
-				run = item;
-			}
-			continue;
-		}
-		all_exact = 0;
-		best = better(best, as_req(run));
-		best = better(best, item);
-		run = info_exact1(r, "", 0);
-	}
-	if (r->bail || r->nomem) {
-		info_free(&run);
-		info_free(&best);
-		return info_none();
-	}
-	if (all_exact)
-		return run;
-	return better(best, as_req(run));
-}
-
 /*
- * A top-level branch: like parse_concat(), but also the second-best
- * factor, found in another item of the sequence, so that a match needs a
- * literal of each.
+ * A sequence of items up to '|', ')' or the end: its best required factor.
+ * For a top-level branch (second != NULL) also the second-best factor,
+ * found in another item of the sequence, so that a match needs a literal
+ * of each.
  */
 static struct info
 parse_concat_top(struct reader *r, struct info *second)
@@ -878,7 +811,8 @@ parse_concat_top(struct reader *r, struct info *second)
 	struct info run, best = info_none(), item, joined;
 	int all_exact = 1, rc;
 
-	*second = info_none();
+	if (second != NULL)
+		*second = info_none();
 	run = info_exact1(r, "", 0);
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
 	    *r->p != ')') {
@@ -913,13 +847,20 @@ parse_concat_top(struct reader *r, struct info *second)
 	if (r->bail || r->nomem) {
 		info_free(&run);
 		info_free(&best);
-		info_free(second);
+		if (second != NULL)
+			info_free(second);
 		return info_none();
 	}
 	if (all_exact)
-		return as_req(run);
+		return second != NULL ? as_req(run) : run;
 	keep_two(&best, second, as_req(run));
 	return best;
+}
+
+static struct info
+parse_concat(struct reader *r)
+{
+	return parse_concat_top(r, NULL);
 }
 
 /* Alternatives up to ')' or the end. */
