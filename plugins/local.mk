@@ -9,4 +9,4 @@ include plugins/credential/local.mk
 include plugins/identity/local.mk
 include plugins/http_fingerprint/local.mk
 include plugins/email/local.mk
-EXTRA_DIST += plugins/common/pyvalue.h
+EXTRA_DIST += plugins/common/pyvalue.h plugins/common/emit.h

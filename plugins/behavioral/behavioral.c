@@ -64,6 +64,7 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/emit.h"
 #include "../common/pyvalue.h"
 
 #define DEFAULT_MATCH_LIMIT 1000000
@@ -760,12 +761,8 @@ beh_handle(void *state, const ttpd_event *ev, ttpd_sink *sink,
 			if (h->object_set(evidence, x.key[k], x.val[k]) !=
 			    TTPD_OK)
 				goto nomem;
-		rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg, "rule %s: the "
-			    "host refused the tag (%d)", rule->rule_id, rc);
+		if ((rc = emit_rule(h, sink, rule, evidence, 0, err)) < 0)
 			return rc;
-		}
 		continue;
 nomem:
 		snprintf(err->msg, sizeof err->msg, "rule %s: cannot build "

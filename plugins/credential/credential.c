@@ -40,6 +40,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/emit.h"
+
 struct credential {
 	const ttpd_host *host;
 	ttpd_ctx *ctx;
@@ -427,12 +429,8 @@ cred_handle(void *state, const ttpd_event *ev, ttpd_sink *sink,
 				ttpd_err_set(err, "cannot build the evidence");
 				return TTPD_ENOMEM;
 			}
-		rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg, "rule %s: the host "
-			    "refused the tag (%d)", rule->rule_id, rc);
+		if ((rc = emit_rule(h, sink, rule, evidence, 0, err)) < 0)
 			return rc;
-		}
 	}
 	return TTPD_OK;
 }

@@ -43,6 +43,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/emit.h"
+
 /* Characters (code points) of a JA4H prefix without "_". */
 #define JA4H_PREFIX_CHARS 10
 
@@ -305,12 +307,8 @@ hfp_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 			    "memory)");
 			return TTPD_ENOMEM;
 		}
-		rc = h->emit(sink, rules[i], TTPD_EMIT_ALL, 1.0, evidence, 0);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg, "rule %s: the host "
-			    "refused the tag (%d)", rules[i]->rule_id, rc);
+		if ((rc = emit_rule(h, sink, rules[i], evidence, 0, err)) < 0)
 			return rc;
-		}
 	}
 	return TTPD_OK;
 }

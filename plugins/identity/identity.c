@@ -31,6 +31,8 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/emit.h"
+
 #define SPRAYING_KIND "lifter:identity_password_spraying"
 
 struct identity {
@@ -137,13 +139,9 @@ id_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 			    "memory)");
 			return TTPD_ENOMEM;
 		}
-		rc = h->emit(sink, rules[i], TTPD_EMIT_ALL, 1.0, evidence,
-		    TTPD_EMIT_IDENTITY_ONLY);
-		if (rc < 0) {
-			snprintf(err->msg, sizeof err->msg, "rule %s: the host "
-			    "refused the tag (%d)", rules[i]->rule_id, rc);
+		if ((rc = emit_rule(h, sink, rules[i], evidence,
+		    TTPD_EMIT_IDENTITY_ONLY, err)) < 0)
 			return rc;
-		}
 	}
 	return TTPD_OK;
 }

@@ -55,6 +55,7 @@
 
 #include <ttpd/lifter.h>
 
+#include "../common/emit.h"
 #include "../common/pyvalue.h"
 
 #include "prefilter.h"
@@ -1384,13 +1385,8 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 		    "evidence (out of memory)", rule->rule_id);
 		return TTPD_ENOMEM;
 	}
-	rc = h->emit(sink, rule, TTPD_EMIT_ALL, 1.0, evidence, 0);
-	if (rc < 0) {
-		snprintf(err->msg, sizeof err->msg,
-		    "rule %s: the host refused the tag (%d)", rule->rule_id,
-		    rc);
+	if ((rc = emit_rule(h, sink, rule, evidence, 0, err)) < 0)
 		return rc;
-	}
 	return TTPD_OK;
 }
 
