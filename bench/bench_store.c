@@ -3,8 +3,9 @@
  *
  * Inserts N tags with random UUIDv5-shaped uuids, in batches (one
  * transaction each, as the daemon does), into a fresh database file and
- * prints rows/s.  Knobs: cache size, synchronous, wal_autocheckpoint, and
- * (bench only) dropping DECNET's 13 secondary indexes to see what they cost.
+ * prints rows/s.  Knobs: cache size, synchronous, wal_autocheckpoint, the
+ * index set (store.indexes), extra SQL, and (bench only) dropping every
+ * secondary index to see what they cost.
  *
  * The store module is compiled into this program so the bench can reach its
  * private connection for the two knobs the product never changes
@@ -156,16 +157,20 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_store [-I] [-a wal_autocheckpoint]"
-	    " [-b batch] [-c cache_kib] [-d dir]\n"
+	    " [-b batch] [-c cache_kib] [-d dir] [-i compact|decnet]\n"
 	    "                   [-p page_size] [-r] [-s 0|1|2]"
-	    " [-w mixed|realistic|worst] [N]\n"
+	    " [-w mixed|realistic|worst] [-x sql] [N]\n"
 	    "  N    tags to insert (default 200000)\n"
-	    "  -I   drop DECNET's 13 secondary indexes (bench only)\n"
+	    "  -I   drop every secondary index (bench only)\n"
+	    "  -i   store.indexes of the fresh file (default compact: 9"
+	    " indexes; decnet: 13)\n"
 	    "  -p   page size of the fresh file (SQLite default 4096)\n"
 	    "  -r   then insert the same tags again (replay: all"
 	    " conflicts)\n"
 	    "  -w   attacker/session spread (default mixed; see the"
-	    " source)\n");
+	    " source)\n"
+	    "  -x   SQL to run right after opening (say \"PRAGMA"
+	    " mmap_size=1073741824\")\n");
 	exit(2);
 }
 
@@ -234,6 +239,7 @@ main(int argc, char **argv)
 	long n = 200000, batch = 1000, autockpt = -1, page_size = 0, written;
 	long i;
 	int drop_indexes = 0, replay = 0, ch;
+	const char *extra_sql = NULL;
 	enum workload wl = WL_MIXED;
 	struct store *s;
 	struct tag *tags;
@@ -242,7 +248,7 @@ main(int argc, char **argv)
 	struct timespec wall;
 
 	store_options_default(&o);
-	while ((ch = getopt(argc, argv, "Ia:b:c:d:p:rs:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ia:b:c:d:i:p:rs:w:x:")) != -1) {
 		switch (ch) {
 		case 'I':
 			drop_indexes = 1;
@@ -258,6 +264,14 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			tmp = optarg;
+			break;
+		case 'i':
+			if (strcmp(optarg, "compact") == 0)
+				o.indexes = STORE_INDEXES_COMPACT;
+			else if (strcmp(optarg, "decnet") == 0)
+				o.indexes = STORE_INDEXES_DECNET;
+			else
+				usage();
 			break;
 		case 'p':
 			page_size = strtol(optarg, NULL, 10);
@@ -277,6 +291,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			o.synchronous = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'x':
+			extra_sql = optarg;
 			break;
 		default:
 			usage();
@@ -328,8 +345,11 @@ main(int argc, char **argv)
 		if (run_sql(s, sql) < 0)
 			return 1;
 	}
+	if (extra_sql != NULL && run_sql(s, extra_sql) < 0)
+		return 1;
 	for (i = 0; drop_indexes && i < 13; i++) {
-		snprintf(sql, sizeof(sql), "DROP INDEX ix_ttp_tag_%s", ix[i]);
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS ix_ttp_tag_%s",
+		    ix[i]);
 		if (run_sql(s, sql) < 0)
 			return 1;
 	}
@@ -346,7 +366,8 @@ main(int argc, char **argv)
 	    " %" PRId64 " KiB, synchronous %d, autocheckpoint %s, %s"
 	    " indexes, %s workload)\n", written, t1 - t0, (double)written / (t1 - t0),
 	    batch, o.cache_size_kib, o.synchronous,
-	    ckpt_label, drop_indexes ? "without" : "with",
+	    ckpt_label, drop_indexes ? "without" :
+	    o.indexes == STORE_INDEXES_DECNET ? "DECNET's 13" : "compact (9)",
 	    wl == WL_REALISTIC ? "realistic" : wl == WL_WORST ? "worst" :
 	    "mixed");
 	printf("cpu: %.3f s = %.1f us/row (all threads)\n", c1 - c0,

@@ -34,6 +34,7 @@ struct config {
 	int64_t store_batch_size;  /* store.batch_size, default 10000 */
 	int64_t store_cache_kib;   /* store.cache_size_kib, default 65536 */
 	int store_synchronous;     /* store.synchronous "off|normal|full" */
+	int store_indexes;         /* store.indexes "compact|decnet" (0|1) */
 	int64_t store_busy_timeout_ms; /* store.busy_timeout_ms, 30000 */
 
 	/* rules */

@@ -74,6 +74,10 @@ struct spec {
 static const struct enum_name synchronous_names[] = {
 	{ "off", 0 }, { "normal", 1 }, { "full", 2 }, { NULL, 0 }
 };
+/* values are enum store_indexes (store.h) */
+static const struct enum_name index_set_names[] = {
+	{ "compact", 0 }, { "decnet", 1 }, { NULL, 0 }
+};
 static const struct enum_name level_names[] = {
 	{ "err", TTPD_LOG_ERR }, { "error", TTPD_LOG_ERR },
 	{ "warning", TTPD_LOG_WARNING },
@@ -126,6 +130,9 @@ static const struct spec schema[] = {
 	{ .section = "store", .name = "busy_timeout_ms", .kind = K_INT,
 	  .offset = OFF(store_busy_timeout_ms), .min = 0, .max = INT32_MAX,
 	  .def_int = 30000 },
+	{ .section = "store", .name = "indexes", .kind = K_ENUM,
+	  .offset = OFF(store_indexes), .names = index_set_names,
+	  .def_int = 0 },
 	{ .section = "rules", .name = "dirs", .kind = K_PATHLIST,
 	  .flags = F_REQUIRED, .offset = OFF(rules_dirs),
 	  .offset2 = OFF(nrules_dirs) },

@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "reload.h"
+#include "startup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -987,10 +988,7 @@ daemon_run(struct daemon_env *env)
 	d.rng[0] |= 1;
 	queue_init(&d.q, (size_t)cfg->bus_queue_size);
 
-	store_options_default(&so);
-	so.busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
-	so.cache_size_kib = cfg->store_cache_kib;
-	so.synchronous = cfg->store_synchronous;
+	startup_store_options(cfg, &so);
 	if ((d.wstore = store_open(cfg->store_path, &so, err,
 	    sizeof err)) == NULL) {
 		log_err("%s", err);

@@ -84,3 +84,14 @@ startup_free(struct startup *s)
 	attack_free(s->attack);
 	memset(s, 0, sizeof *s);
 }
+
+void
+startup_store_options(const struct config *cfg, struct store_options *so)
+{
+	store_options_default(so);
+	so->busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
+	so->cache_size_kib = cfg->store_cache_kib;
+	so->synchronous = cfg->store_synchronous;
+	so->indexes = cfg->store_indexes == 1 ? STORE_INDEXES_DECNET :
+	    STORE_INDEXES_COMPACT;
+}

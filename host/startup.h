@@ -13,6 +13,7 @@
 struct attack;
 struct config;
 struct store;
+struct store_options;
 
 /* startup_load() flags */
 #define STARTUP_PLUGINS 0x1u /* load plugins.load (else: rules only) */
@@ -46,5 +47,9 @@ int startup_assign(struct startup *s);
 void startup_problem(void *s, const char *msg);
 
 void startup_free(struct startup *s);
+
+/* The store options the config sets (store.busy_timeout_ms, ...). */
+void startup_store_options(const struct config *cfg,
+    struct store_options *so);
 
 #endif

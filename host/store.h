@@ -16,11 +16,18 @@
 
 struct store;
 
+/* Which of DECNET's ttp_tag indexes a table ttpd creates gets. */
+enum store_indexes {
+	STORE_INDEXES_COMPACT = 0, /* the 9 a query can use (default) */
+	STORE_INDEXES_DECNET = 1   /* all 13, as DECNET creates them */
+};
+
 struct store_options {
 	int busy_timeout_ms;   /* default 30000 */
 	int64_t cache_size_kib; /* PRAGMA cache_size=-N; 0 = SQLite default */
 	int synchronous;       /* 0 OFF, 1 NORMAL (default), 2 FULL */
 	int create_schema;     /* create missing tables/indexes (default 1) */
+	enum store_indexes indexes; /* for a table ttpd creates */
 };
 
 void store_options_default(struct store_options *o);
@@ -28,8 +35,9 @@ void store_options_default(struct store_options *o);
 /*
  * Open (creating the file if needed) and prepare the schema: WAL,
  * synchronous, busy timeout; ttp_tag and ttp_rule_state with DECNET's
- * columns, CHECKs and indexes when missing; an existing table is accepted
- * if it has every required column.  On error returns NULL and a message
+ * columns and CHECKs when missing, ttp_tag with the index set of
+ * o->indexes; an existing table (and its indexes) is never altered, only
+ * checked for every required column.  On error returns NULL and a message
  * naming the file in err.
  */
 struct store *store_open(const char *path, const struct store_options *o,

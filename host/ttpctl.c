@@ -252,10 +252,7 @@ open_store(struct ctl *c, int must_exist, int *absent)
 			return EXIT_OK;
 		}
 	}
-	store_options_default(&so);
-	so.busy_timeout_ms = (int)c->cfg.store_busy_timeout_ms;
-	so.cache_size_kib = c->cfg.store_cache_kib;
-	so.synchronous = c->cfg.store_synchronous;
+	startup_store_options(&c->cfg, &so);
 	c->store = store_open_ex(c->cfg.store_path, &so, &busy, err,
 	    sizeof err);
 	if (c->store != NULL)

@@ -109,10 +109,7 @@ open_store(const struct config *cfg)
 	struct store *s;
 	char err[1024];
 
-	store_options_default(&so);
-	so.busy_timeout_ms = (int)cfg->store_busy_timeout_ms;
-	so.cache_size_kib = cfg->store_cache_kib;
-	so.synchronous = cfg->store_synchronous;
+	startup_store_options(cfg, &so);
 	if ((s = store_open(cfg->store_path, &so, err, sizeof err)) == NULL)
 		log_err("%s", err);
 	return s;

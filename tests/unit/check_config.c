@@ -183,6 +183,7 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(cfg.store_cache_kib, 5000000000LL);
 	ck_assert_int_eq(cfg.store_synchronous, 2);
 	ck_assert_int_eq(cfg.store_busy_timeout_ms, 1500);
+	ck_assert_int_eq(cfg.store_indexes, 1);
 
 	ck_assert_uint_eq(cfg.nrules_dirs, 3);
 	assert_str_path(cfg.rules_dirs[0], dir, "rules");
@@ -260,6 +261,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.store_cache_kib, 65536);
 	ck_assert_int_eq(cfg.store_synchronous, 1);
 	ck_assert_int_eq(cfg.store_busy_timeout_ms, 30000);
+	ck_assert_int_eq(cfg.store_indexes, 0);
 	ck_assert_uint_eq(cfg.nrules_dirs, 1);
 	ck_assert_str_eq(cfg.rules_dirs[0], "/etc/ttpd/rules");
 	ck_assert_str_eq(cfg.plugins_dir, "/usr/lib/ttpd/plugins");
@@ -599,6 +601,9 @@ START_TEST(test_enums)
 		{ "store: { path = \"db\"; synchronous = \"NORMAL\"; };",
 		  "store.synchronous: unknown value \"NORMAL\" (expected off, "
 		  "normal or full)" },
+		{ "store: { path = \"db\"; indexes = \"all\"; };",
+		  "store.indexes: unknown value \"all\" (expected compact or "
+		  "decnet)" },
 		{ "log: { level = \"warn\"; };",
 		  "log.level: unknown value \"warn\" (expected err, error, "
 		  "warning, notice, info or debug)" },
@@ -1071,6 +1076,7 @@ assert_same_config(const struct config *a, const struct config *b)
 	ck_assert_int_eq(a->store_cache_kib, b->store_cache_kib);
 	ck_assert_int_eq(a->store_synchronous, b->store_synchronous);
 	ck_assert_int_eq(a->store_busy_timeout_ms, b->store_busy_timeout_ms);
+	ck_assert_int_eq(a->store_indexes, b->store_indexes);
 	ck_assert_uint_eq(a->nrules_dirs, b->nrules_dirs);
 	for (size_t i = 0; i < a->nrules_dirs; i++)
 		ck_assert_str_eq(a->rules_dirs[i], b->rules_dirs[i]);

@@ -105,9 +105,9 @@ raw_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-/* First column of every row, joined with '|'. Caller frees. */
+/* Column col of every row, joined with '|'. Caller frees. */
 static char *
-raw_join(sqlite3 *db, const char *sql)
+raw_column_join(sqlite3 *db, const char *sql, int col)
 {
 	sqlite3_stmt *st;
 	size_t len = 0, cap = 64, n;
@@ -119,7 +119,7 @@ raw_join(sqlite3 *db, const char *sql)
 	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
 	    "%s: %s", sql, sqlite3_errmsg(db));
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		v = (const char *)sqlite3_column_text(st, 0);
+		v = (const char *)sqlite3_column_text(st, col);
 		if (v == NULL)
 			v = "NULL";
 		n = strlen(v) + 2;
@@ -133,6 +133,12 @@ raw_join(sqlite3 *db, const char *sql)
 	}
 	sqlite3_finalize(st);
 	return out;
+}
+
+static char *
+raw_join(sqlite3 *db, const char *sql)
+{
+	return raw_column_join(db, sql, 0);
 }
 
 static char *
@@ -311,29 +317,60 @@ static const char *const expected_columns[][3] = {
 	{ "created_at", "DATETIME", "1" },
 };
 
-static const char *const expected_indexes[][2] = {
-	{ "ix_ttp_tag_attack_release", "attack_release" },
-	{ "ix_ttp_tag_attacker_technique", "attacker_uuid|technique_id" },
-	{ "ix_ttp_tag_attacker_uuid", "attacker_uuid" },
-	{ "ix_ttp_tag_created_at", "created_at" },
-	{ "ix_ttp_tag_decky_id", "decky_id" },
-	{ "ix_ttp_tag_identity_technique", "identity_uuid|technique_id" },
-	{ "ix_ttp_tag_identity_uuid", "identity_uuid" },
-	{ "ix_ttp_tag_rule_id", "rule_id" },
-	{ "ix_ttp_tag_session_id", "session_id" },
-	{ "ix_ttp_tag_sub_technique_id", "sub_technique_id" },
-	{ "ix_ttp_tag_tactic", "tactic" },
-	{ "ix_ttp_tag_technique_created", "technique_id|created_at" },
-	{ "ix_ttp_tag_technique_id", "technique_id" },
+/* DECNET's 13 indexes: name, columns, also in store.indexes = compact. */
+static const struct {
+	const char *name, *cols;
+	int compact;
+} expected_indexes[] = {
+	{ "ix_ttp_tag_attack_release", "attack_release", 0 },
+	{ "ix_ttp_tag_attacker_technique", "attacker_uuid|technique_id", 1 },
+	{ "ix_ttp_tag_attacker_uuid", "attacker_uuid", 0 },
+	{ "ix_ttp_tag_created_at", "created_at", 1 },
+	{ "ix_ttp_tag_decky_id", "decky_id", 1 },
+	{ "ix_ttp_tag_identity_technique", "identity_uuid|technique_id", 1 },
+	{ "ix_ttp_tag_identity_uuid", "identity_uuid", 0 },
+	{ "ix_ttp_tag_rule_id", "rule_id", 1 },
+	{ "ix_ttp_tag_session_id", "session_id", 1 },
+	{ "ix_ttp_tag_sub_technique_id", "sub_technique_id", 1 },
+	{ "ix_ttp_tag_tactic", "tactic", 1 },
+	{ "ix_ttp_tag_technique_created", "technique_id|created_at", 1 },
+	{ "ix_ttp_tag_technique_id", "technique_id", 0 },
 };
+
+/* The indexes of ttp_tag are exactly DECNET's (all 13) or the compact
+ * set, each with DECNET's columns. */
+static void
+assert_index_set(sqlite3 *db, int all)
+{
+	char want[1024] = "", sql[256], *got;
+	size_t i, n = 0;
+
+	for (i = 0; i < 13; i++) {
+		if (!all && !expected_indexes[i].compact)
+			continue;
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		    "%s%s", n++ > 0 ? "|" : "", expected_indexes[i].name);
+		snprintf(sql, sizeof(sql), "SELECT name FROM"
+		    " pragma_index_info('%s') ORDER BY seqno",
+		    expected_indexes[i].name);
+		got = raw_join(db, sql);
+		ck_assert_str_eq(got, expected_indexes[i].cols);
+		free(got);
+	}
+	ck_assert_uint_eq(n, all ? 13 : 9);
+	got = raw_join(db, "SELECT name FROM sqlite_master WHERE type='index'"
+	    " AND tbl_name='ttp_tag' AND sql IS NOT NULL ORDER BY name");
+	ck_assert_str_eq(got, want);
+	free(got);
+}
 
 START_TEST(test_schema_created)
 {
 	struct store *s = open_store();
 	sqlite3_stmt *st;
 	sqlite3 *db;
-	char sql[256], *got;
-	size_t i, n;
+	char *got;
+	size_t n;
 
 	store_close(s);
 	db = raw_open();
@@ -371,27 +408,8 @@ START_TEST(test_schema_created)
 	    NULL), SQLITE_OK);
 	ck_assert_ptr_nonnull(strstr(sqlite3_errmsg(db), "ttp_tag_has_anchor"));
 
-	/* Exactly DECNET's 13 indexes, with their columns. */
-	got = raw_join(db, "SELECT name FROM sqlite_master WHERE type='index'"
-	    " AND tbl_name='ttp_tag' AND sql IS NOT NULL ORDER BY name");
-	{
-		char want[1024] = "";
-
-		for (i = 0; i < 13; i++)
-			snprintf(want + strlen(want), sizeof(want) -
-			    strlen(want), "%s%s", i > 0 ? "|" : "",
-			    expected_indexes[i][0]);
-		ck_assert_str_eq(got, want);
-	}
-	free(got);
-	for (i = 0; i < 13; i++) {
-		snprintf(sql, sizeof(sql), "SELECT name FROM"
-		    " pragma_index_info('%s') ORDER BY seqno",
-		    expected_indexes[i][0]);
-		got = raw_join(db, sql);
-		ck_assert_str_eq(got, expected_indexes[i][1]);
-		free(got);
-	}
+	/* By default the compact set: DECNET's indexes minus four. */
+	assert_index_set(db, 0);
 
 	/* Standalone file: no foreign keys to absent DECNET tables. */
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM"
@@ -451,6 +469,86 @@ START_TEST(test_decnet_db_accepted_unchanged)
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM ttp_tag"), 1);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM alembic_version"
 	    " WHERE version_num='4a914b1d62a0'"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* store.indexes = decnet: all 13; reopening with either set never adds
+ * or drops an index of an existing table. */
+START_TEST(test_index_sets)
+{
+	struct store_options o;
+	struct store *s;
+	char err[512] = "", *before, *after;
+	sqlite3 *db;
+
+	store_options_default(&o);
+	ck_assert_int_eq(o.indexes, STORE_INDEXES_COMPACT);
+	o.indexes = STORE_INDEXES_DECNET;
+	s = store_open(dbpath, &o, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open: %s", err);
+	store_close(s);
+	db = raw_open();
+	assert_index_set(db, 1);
+	sqlite3_close(db);
+	before = schema_snapshot();
+	store_close(open_store());
+	after = schema_snapshot();
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+
+	unlink(dbpath);
+	store_close(open_store());
+	before = schema_snapshot();
+	s = store_open(dbpath, &o, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open: %s", err);
+	store_close(s);
+	after = schema_snapshot();
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	db = raw_open();
+	assert_index_set(db, 0);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* What the compact set leaves out costs no query an index: every lookup
+ * DECNET's indexes serve is still answered through one. */
+START_TEST(test_compact_indexes_serve_lookups)
+{
+	static const char *const where[] = {
+		"attacker_uuid = 'a'", "identity_uuid = 'i'",
+		"technique_id = 'T1'", "attack_release = 'v18.1'",
+		"attacker_uuid = 'a' AND technique_id = 'T1'",
+		"identity_uuid = 'i' AND technique_id = 'T1'",
+		"technique_id = 'T1' AND created_at >= '2026'",
+		"created_at >= '2026'", "decky_id = 'd'", "rule_id = 'R1'",
+		"session_id = 's'", "sub_technique_id = 'T1.001'",
+		"tactic = 'discovery'",
+	};
+	char sql[256], *plan;
+	sqlite3 *db;
+	size_t i;
+
+	store_close(open_store());
+	db = raw_open();
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		/* detail is the plan's fourth column */
+		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN SELECT * FROM"
+		    " ttp_tag WHERE %s", where[i]);
+		plan = raw_column_join(db, sql, 3);
+		if (strcmp(where[i], "attack_release = 'v18.1'") == 0)
+			/* one value per release: a scan is the right plan */
+			ck_assert_msg(strstr(plan, "SCAN") != NULL, "%s: %s",
+			    where[i], plan);
+		else
+			ck_assert_msg(strstr(plan, "USING INDEX") != NULL ||
+			    strstr(plan, "USING COVERING INDEX") != NULL,
+			    "%s: %s", where[i], plan);
+		free(plan);
+	}
 	sqlite3_close(db);
 }
 END_TEST
@@ -983,6 +1081,8 @@ store_suite(void)
 	tcase_add_test(tc, test_schema_created);
 	tcase_add_test(tc, test_reopen_keeps_schema);
 	tcase_add_test(tc, test_decnet_db_accepted_unchanged);
+	tcase_add_test(tc, test_index_sets);
+	tcase_add_test(tc, test_compact_indexes_serve_lookups);
 	tcase_add_test(tc, test_missing_column_rejected);
 	tcase_add_test(tc, test_rule_state_missing_column_rejected);
 	tcase_add_test(tc, test_create_schema_disabled);
