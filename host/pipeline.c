@@ -202,6 +202,8 @@ pipeline_start_writer(struct pipeline *pl)
 		free(w);
 		return -1;
 	}
+	/* so top -H and perf tell the writer from the tagging thread */
+	pthread_setname_np(w->thread, "ttpd-writer");
 	pl->writer = w;
 	return 0;
 }
