@@ -429,17 +429,28 @@ START_TEST(test_schema_created)
 }
 END_TEST
 
-START_TEST(test_reopen_keeps_schema)
+/* Opening the existing file with options o changes nothing in its
+ * schema. */
+static void
+assert_open_keeps_schema(const struct store_options *o)
 {
-	char *before, *after;
+	char err[512] = "", *before, *after;
+	struct store *s;
 
-	store_close(open_store());
 	before = schema_snapshot();
-	store_close(open_store());
+	s = store_open(dbpath, o, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open: %s", err);
+	store_close(s);
 	after = schema_snapshot();
 	ck_assert_str_eq(before, after);
 	free(before);
 	free(after);
+}
+
+START_TEST(test_reopen_keeps_schema)
+{
+	store_close(open_store());
+	assert_open_keeps_schema(NULL);
 }
 END_TEST
 
@@ -479,7 +490,7 @@ START_TEST(test_index_sets)
 {
 	struct store_options o;
 	struct store *s;
-	char err[512] = "", *before, *after;
+	char err[512] = "";
 	sqlite3 *db;
 
 	store_options_default(&o);
@@ -491,23 +502,11 @@ START_TEST(test_index_sets)
 	db = raw_open();
 	assert_index_set(db, 1);
 	sqlite3_close(db);
-	before = schema_snapshot();
-	store_close(open_store());
-	after = schema_snapshot();
-	ck_assert_str_eq(before, after);
-	free(before);
-	free(after);
+	assert_open_keeps_schema(NULL);
 
 	unlink(dbpath);
 	store_close(open_store());
-	before = schema_snapshot();
-	s = store_open(dbpath, &o, err, sizeof(err));
-	ck_assert_msg(s != NULL, "store_open: %s", err);
-	store_close(s);
-	after = schema_snapshot();
-	ck_assert_str_eq(before, after);
-	free(before);
-	free(after);
+	assert_open_keeps_schema(&o);
 	db = raw_open();
 	assert_index_set(db, 0);
 	sqlite3_close(db);
