@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -34,6 +36,7 @@ struct store {
 	sqlite3_stmt *attacker_intel; /* prepared on first use */
 	struct log_ratelimit warnlog;
 	int busy;	/* the last error was SQLITE_BUSY / SQLITE_LOCKED */
+	int wal_fd;	/* the WAL, for early writeback (-1: not open) */
 	char err[512];
 };
 
@@ -403,6 +406,43 @@ apply_pragmas(struct store *s, const struct store_options *o)
 	    "cannot set the WAL checkpoint");
 }
 
+/*
+ * Start writing the WAL's new pages to disk now, without waiting.  The
+ * checkpoint that copies the WAL back (every ~40 MB) first fsyncs it; left
+ * to the kernel's 30 s writeback, that fsync has the whole WAL to write,
+ * and every event behind the checkpoint's commit waited for it (~40 ms,
+ * most of the p99 latency at 10,000 events/s; with this, under 15 ms).
+ * Any descriptor of the file will do: the writeback is the inode's.  The
+ * durability is SQLite's as before: this only starts the writes sooner.
+ */
+static void
+open_wal(struct store *s)
+{
+#ifdef HAVE_SYNC_FILE_RANGE
+	char wal[4200];
+
+	/* opened while ttpd may still be root (the file is the database
+	 * owner's); a failure only means no early writeback */
+	if (s->wal_fd < 0 && snprintf(wal, sizeof(wal), "%s-wal", s->path) <
+	    (int)sizeof(wal))
+		s->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+#else
+	(void)s;
+#endif
+}
+
+static void
+start_wal_writeback(struct store *s)
+{
+#ifdef HAVE_SYNC_FILE_RANGE
+	open_wal(s);
+	if (s->wal_fd >= 0)
+		sync_file_range(s->wal_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)s;
+#endif
+}
+
 struct store *
 store_open(const char *path, const struct store_options *o, char *err,
     size_t errlen)
@@ -436,6 +476,7 @@ store_open_ex(const char *path, const struct store_options *o, int *busy,
 		return NULL;
 	}
 	memcpy(s->path, path, strlen(path) + 1);
+	s->wal_fd = -1;
 	s->warnlog = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 10);
 
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
@@ -474,6 +515,7 @@ store_open_ex(const char *path, const struct store_options *o, int *busy,
 	    " WHERE type='table' AND name='attackers'", &s->has_attackers,
 	    "cannot prepare") < 0)
 		goto fail;
+	open_wal(s);
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
@@ -499,6 +541,8 @@ store_close(struct store *s)
 	sqlite3_finalize(s->attacker_intel);
 	/* Closing with a transaction open rolls it back. */
 	sqlite3_close(s->db);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	free(s->path);
 	free(s);
 }
@@ -534,7 +578,10 @@ store_commit(struct store *s)
 	}
 	/* On failure (e.g. busy) the transaction stays open: retry or roll
 	 * back. */
-	return run_once(s, s->commit, "cannot commit");
+	if (run_once(s, s->commit, "cannot commit") < 0)
+		return -1;
+	start_wal_writeback(s);
+	return 0;
 }
 
 int

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
@@ -552,6 +553,55 @@ START_TEST(test_compact_indexes_serve_lookups)
 }
 END_TEST
 
+/* Descriptors of this process whose target ends with suffix (NULL: all). */
+static int
+count_fds(const char *suffix)
+{
+	char link[PATH_MAX + 32], target[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	ssize_t len;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (suffix == NULL || (strlen(target) >= strlen(suffix) &&
+		    strcmp(target + strlen(target) - strlen(suffix),
+		    suffix) == 0))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A commit starts the WAL's writeback through a descriptor of the store's
+ * own, which goes with the store. */
+START_TEST(test_wal_writeback_descriptor)
+{
+	int before = count_fds(NULL);
+	struct store *s;
+	struct tag t;
+
+	s = open_store();
+	make_tag(&t, 1, "att-1", NULL, 0.8);
+	ck_assert_int_eq(store_insert_tags(s, &t, 1, NULL), 1);
+	clear_tag(&t);
+#ifdef HAVE_SYNC_FILE_RANGE
+	/* SQLite's own and the store's */
+	ck_assert_int_eq(count_fds("/ttp.db-wal"), 2);
+#endif
+	store_close(s);
+	ck_assert_int_eq(count_fds(NULL), before);
+}
+END_TEST
+
 START_TEST(test_missing_column_rejected)
 {
 	struct store_options o;
@@ -1081,6 +1131,7 @@ store_suite(void)
 	tcase_add_test(tc, test_reopen_keeps_schema);
 	tcase_add_test(tc, test_decnet_db_accepted_unchanged);
 	tcase_add_test(tc, test_index_sets);
+	tcase_add_test(tc, test_wal_writeback_descriptor);
 	tcase_add_test(tc, test_compact_indexes_serve_lookups);
 	tcase_add_test(tc, test_missing_column_rejected);
 	tcase_add_test(tc, test_rule_state_missing_column_rejected);
