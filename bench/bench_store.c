@@ -337,7 +337,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_store: %s\n", err);
 		return 1;
 	}
-	snprintf(ckpt_label, sizeof(ckpt_label), "%s", STORE_WAL_CHECKPOINT);
+	snprintf(ckpt_label, sizeof(ckpt_label), "%d", STORE_WAL_CHECKPOINT);
 	if (autockpt >= 0) {
 		snprintf(ckpt_label, sizeof(ckpt_label), "%ld", autockpt);
 		snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%ld",
