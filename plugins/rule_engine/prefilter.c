@@ -1556,7 +1556,8 @@ ascii_word(unsigned c)
  */
 static void
 report(const struct pf_automaton *a, size_t state, uint64_t *hits,
-    const unsigned char *s, size_t n, size_t end, size_t ascii_from)
+    size_t *last, const unsigned char *s, size_t n, size_t end,
+    size_t ascii_from)
 {
 	uint32_t j, first = a->out_off[state];
 
@@ -1565,7 +1566,7 @@ report(const struct pf_automaton *a, size_t state, uint64_t *hits,
 		uint64_t bit = UINT64_C(1) << (id & 63);
 		unsigned flags = a->out_flags[first + j];
 
-		if (hits[id >> 6] & bit)
+		if (last == NULL && hits[id >> 6] & bit)
 			continue;
 		if (flags & PF_RB && end < n && ascii_word(s[end]))
 			continue;
@@ -1577,6 +1578,8 @@ report(const struct pf_automaton *a, size_t state, uint64_t *hits,
 				continue;
 		}
 		hits[id >> 6] |= bit;
+		if (last != NULL)
+			last[id] = end;
 	}
 }
 
@@ -1600,6 +1603,13 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
+{
+	pf_scan_last(a, s, n, hits, NULL);
+}
+
+void
+pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *last)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
@@ -1629,7 +1639,7 @@ pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, hits, s, n, i, ascii_from);
+			report(a, st, hits, last, s, n, i, ascii_from);
 	}
 }
 
