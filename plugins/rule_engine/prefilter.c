@@ -800,6 +800,28 @@ parse_item(struct reader *r)
 }
 
 /*
+ * Is the item text [p, end) one non-word atom (nonword_atom()) repeated at
+ * least once: \s, \s+, [;&|]+?, ...?  The characters on both of its
+ * sides inside the match are then not ASCII word characters, which the
+ * literals before and after it get as boundary markers.
+ */
+static int
+nonword_run(const unsigned char *p, const unsigned char *end)
+{
+	size_t len = nonword_atom(p, end);
+
+	if (len == 0 || *p == '$' || *p == '^')
+		return 0;       /* zero width: a marker of their own */
+	p += len;
+	if (p < end && *p == '+') {
+		p++;
+		if (p < end && (*p == '+' || *p == '?'))
+			p++;    /* possessive or lazy: still at least one */
+	}
+	return p == end;
+}
+
+/*
  * A sequence of items up to '|', ')' or the end: its best required factor.
  * For a top-level branch (second != NULL) also the second-best factor,
  * found in another item of the sequence, so that a match needs a literal
@@ -816,6 +838,9 @@ parse_concat_top(struct reader *r, struct info *second)
 	run = info_exact1(r, "", 0);
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
 	    *r->p != ')') {
+		const unsigned char *item_start = r->p;
+		int nonword;
+
 		item = parse_item(r);
 		if (r->bail || r->nomem) {
 			info_free(&item);
@@ -840,9 +865,22 @@ parse_concat_top(struct reader *r, struct info *second)
 			continue;
 		}
 		all_exact = 0;
+		nonword = !r->bail && nonword_run(item_start, r->p);
+		if (nonword) {
+			/* the run ends before a non-word character */
+			struct info mark = info_exact1(r, "\x01", 1);
+
+			if (mark.kind == I_EXACT &&
+			    cross(&run, &mark, &joined) > 0) {
+				info_free(&run);
+				run = joined;
+			}
+			info_free(&mark);
+		}
 		keep_two(&best, second, as_req(run));
 		keep_two(&best, second, item);
-		run = info_exact1(r, "", 0);
+		/* and the next one starts after one */
+		run = info_exact1(r, nonword ? "\x01" : "", nonword ? 1 : 0);
 	}
 	if (r->bail || r->nomem) {
 		info_free(&run);

@@ -992,7 +992,15 @@ START_TEST(test_pf_extract_boundaries)
 		{ "\\b(?:id|w)(?=\\s|$|[;&|)`>])", "<id>|<w>" },
 		{ "(?:x|y)*(?:id|who)(?=\\s|$)", "id>|who>" },
 		{ "(?<![\\w.])rm(?![\\w.-])", "<rm>" },
-		{ "^cat\\s", "<cat" },
+		{ "^cat\\s", "<cat>" },      /* \\s: not a word char */
+		{ "^cat\\s?", "<cat" },       /* may be followed by one */
+		{ "^cat\\s*", "<cat" },
+		{ "cat\\s+?x", "cat>" },
+		{ "[;&|]+cat[ \\t]", "<cat>" },
+		{ "[;&|a]cat", "cat" },         /* a class with a word char */
+		{ "[^a]cat", "cat" },           /* a negated class */
+		{ "\\Scat\\S", "cat" },
+		{ "\\.cat\\s+", ".cat>" },     /* \\. is part of the literal */
 		{ "\\b/etc/passwd\\b", "/etc/passwd>" },   /* \\b before / */
 		{ "(?=a)id", "id" },            /* proves nothing */
 		{ "(?![a-z])id", "id" },        /* digits and _ remain */
