@@ -227,6 +227,16 @@ struct engine {
 	uint64_t *hits;
 	size_t hit_words;
 
+	/*
+	 * The evidence last built in this event (evidence_generation) and
+	 * the evidence_fields it was built for: rules of one event that
+	 * list the same fields get the same object (the host only reads
+	 * it, and frees it with the event).
+	 */
+	ttpd_value *evidence;
+	const ttpd_rule *evidence_rule;
+	uint64_t evidence_generation;
+
 	/* totals, reported at destroy() */
 	uint64_t limit_hits;
 	uint64_t match_errors;
@@ -1144,6 +1154,20 @@ search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
 	return search_code(e, rule, pr, pr->code, pr->jit, f, limit);
 }
 
+/* Do two rules list the same evidence fields, in the same order? */
+static int
+same_evidence_fields(const ttpd_rule *a, const ttpd_rule *b)
+{
+	size_t i;
+
+	if (a->n_evidence_fields != b->n_evidence_fields)
+		return 0;
+	for (i = 0; i < a->n_evidence_fields; i++)
+		if (strcmp(a->evidence_fields[i], b->evidence_fields[i]) != 0)
+			return 0;
+	return 1;
+}
+
 /* Evidence: the evidence_fields recipe, plus the aux keys for commands. */
 static ttpd_value *
 build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
@@ -1154,10 +1178,14 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	const ttpd_value *v;
 	size_t i;
 
+	if (e->evidence_generation == e->generation &&
+	    same_evidence_fields(e->evidence_rule, rule))
+		return e->evidence;
 	if ((evidence = h->evidence_from_fields(sink, rule)) == NULL)
 		return NULL;
+	e->evidence_generation = 0;     /* until it is complete */
 	if (ev->source_kind == NULL || strcmp(ev->source_kind, "command") != 0)
-		return evidence;
+		goto done;
 	for (i = 0; i < sizeof aux_evidence_keys /
 	    sizeof aux_evidence_keys[0]; i++) {
 		v = h->object_get(ev->payload, aux_evidence_keys[i]);
@@ -1168,6 +1196,10 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 		    TTPD_OK)
 			return NULL;
 	}
+done:
+	e->evidence = evidence;
+	e->evidence_rule = rule;
+	e->evidence_generation = e->generation;
 	return evidence;
 }
 
