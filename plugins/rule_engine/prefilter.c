@@ -1215,17 +1215,21 @@ struct pf_automaton {
 	uint32_t *child_off;    /* per sparse state (and one more): edges */
 	uint8_t *child_cls;
 	uint32_t *child_to;     /* transitions along trie edges */
-	uint32_t *out_off;      /* per state: first entry in out_ids */
-	uint32_t *out_n;        /* per state: number of set ids */
-	uint32_t *out_ids;
-	uint8_t *out_flags;     /* per entry: PF_LB/PF_RB to check */
-	uint8_t *out_len;       /* per entry: literal bytes in the trie */
+	/* per state: its entries in out (one cache line for a report,
+	 * not five arrays) */
+	struct pf_out_span *out_span;
+	struct out_entry *out;
 	size_t nsets;
 };
 
 struct out_entry {
 	uint32_t id;
-	uint8_t flags, len;
+	uint8_t flags, len;     /* PF_LB/PF_RB to check; literal bytes in
+				   the trie */
+};
+
+struct pf_out_span {
+	uint32_t off, n;
 };
 
 struct builder {
@@ -1323,11 +1327,8 @@ pf_free(struct pf_automaton *a)
 	free(a->child_off);
 	free(a->child_cls);
 	free(a->child_to);
-	free(a->out_off);
-	free(a->out_n);
-	free(a->out_ids);
-	free(a->out_flags);
-	free(a->out_len);
+	free(a->out_span);
+	free(a->out);
 	free(a);
 }
 
@@ -1468,29 +1469,22 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	    sizeof *a->child_off);
 	a->child_cls = malloc(nch ? nch : 1);
 	a->child_to = malloc((nch ? nch : 1) * sizeof *a->child_to);
-	a->out_off = malloc(b.nstates * sizeof *a->out_off);
-	a->out_n = malloc(b.nstates * sizeof *a->out_n);
+	a->out_span = malloc(b.nstates * sizeof *a->out_span);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
-	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
-	a->out_flags = malloc(total ? total : 1);
-	a->out_len = malloc(total ? total : 1);
+	a->out = malloc((total ? total : 1) * sizeof *a->out);
 	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
-	    a->out_off == NULL || a->out_n == NULL || a->out_ids == NULL ||
-	    a->out_flags == NULL || a->out_len == NULL || total > UINT32_MAX)
+	    a->out_span == NULL || a->out == NULL || total > UINT32_MAX)
 		goto fail;
 	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
-		a->out_off[i] = (uint32_t)total;
-		a->out_n[i] = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++) {
-			a->out_ids[total] = b.out[old][k].id;
-			a->out_flags[total] = b.out[old][k].flags;
-			a->out_len[total++] = b.out[old][k].len;
-		}
+		a->out_span[i].off = (uint32_t)total;
+		a->out_span[i].n = (uint32_t)b.out_n[old];
+		for (k = 0; k < b.out_n[old]; k++)
+			a->out[total++] = b.out[old][k];
 		a->fail[i] = rank[fail[old]];
 		if (i < a->ndense) {
 			for (k = 0; k < nc; k++) {
@@ -1597,19 +1591,20 @@ report(const struct pf_automaton *a, size_t state, uint64_t *hits,
     size_t *last, const unsigned char *s, size_t n, size_t end,
     size_t ascii_from)
 {
-	uint32_t j, first = a->out_off[state];
+	const struct out_entry *o = a->out + a->out_span[state].off;
+	uint32_t j, n_out = a->out_span[state].n;
 
-	for (j = 0; j < a->out_n[state]; j++) {
-		uint32_t id = a->out_ids[first + j];
+	for (j = 0; j < n_out; j++) {
+		uint32_t id = o[j].id;
 		uint64_t bit = UINT64_C(1) << (id & 63);
-		unsigned flags = a->out_flags[first + j];
+		unsigned flags = o[j].flags;
 
 		if (last == NULL && hits[id >> 6] & bit)
 			continue;
 		if (flags & PF_RB && end < n && ascii_word(s[end]))
 			continue;
 		if (flags & PF_LB) {
-			size_t start = end - a->out_len[first + j];
+			size_t start = end - o[j].len;
 
 			if (start >= ascii_from && start > 0 &&
 			    ascii_word(s[start - 1]))
