@@ -34,10 +34,11 @@ enum info_kind { I_NONE, I_EXACT, I_REQ };
 
 /*
  * A zero-width "word boundary on the ASCII level" marker inside extracted
- * strings: \b, and lookarounds that prove the neighbouring character is
- * not a word character.  pf_extract() turns a marker at either end of a
- * literal, next to a word character, into a PF_LB / PF_RB flag and strips
- * every marker.
+ * strings: \b, lookarounds that prove the neighbouring character is
+ * not a word character, and both sides of a run of non-word characters
+ * (\s, \s+, [;&|]: see nonword_run()).  pf_extract() turns a marker at
+ * either end of a literal, next to a word character, into a PF_LB /
+ * PF_RB flag and strips every marker.
  */
 #define MARK '\x01'
 

@@ -35,7 +35,10 @@
  * are present, that one alone is searched.  A pattern or alternative that
  * begins with a group of alternatives, such as the command-start
  * (?:^|[;&|]), is searched part by part (^R, [;&|]R), each with a first
- * character PCRE2 can skip to.  The prefilter never changes a result:
+ * character PCRE2 can skip to.  The scan also notes where the last
+ * occurrence of each literal set ends: every match contains one, so no
+ * match starts after it, and PCRE2 is told so (its offset limit) instead
+ * of trying every later start.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
