@@ -26,48 +26,176 @@ struct sha1 {
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
+/*
+ * The portable block function: rounds unrolled five at a time with the
+ * variables renamed instead of shifted, and the message schedule kept in
+ * 16 words (every tag costs one or two blocks: a quarter of its assembly
+ * time with the rolled loop).
+ */
+#define SHA1_W(i) (w[(i) & 15] = ROL(w[((i) + 13) & 15] ^ \
+	w[((i) + 8) & 15] ^ w[((i) + 2) & 15] ^ w[(i) & 15], 1))
+#define SHA1_F0(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
+#define SHA1_F1(b, c, d) ((b) ^ (c) ^ (d))
+#define SHA1_F2(b, c, d) (((b) & (c)) | ((d) & ((b) | (c))))
+#define SHA1_R(a, b, c, d, e, f, k, wi) do {				\
+	(e) += ROL(a, 5) + f(b, c, d) + (k) + (wi);			\
+	(b) = ROL(b, 30);						\
+} while (0)
+#define SHA1_5(i, f, k, wx) do {					\
+	SHA1_R(a, b, cc, d, e, f, k, wx(i));				\
+	SHA1_R(e, a, b, cc, d, f, k, wx((i) + 1));			\
+	SHA1_R(d, e, a, b, cc, f, k, wx((i) + 2));			\
+	SHA1_R(cc, d, e, a, b, f, k, wx((i) + 3));			\
+	SHA1_R(b, cc, d, e, a, f, k, wx((i) + 4));			\
+} while (0)
+#define SHA1_WLOAD(i) (w[i])
+
 static void
-sha1_block(struct sha1 *c, const unsigned char *p)
+sha1_block_portable(uint32_t h[5], const unsigned char *p)
 {
-	uint32_t w[80], a, b, d, e, f, k, t, cc;
+	uint32_t w[16], a, b, cc, d, e;
 	int i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		    (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (; i < 80; i++)
-		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = c->h[0];
-	b = c->h[1];
-	cc = c->h[2];
-	d = c->h[3];
-	e = c->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & cc) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ cc ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & cc) | (b & d) | (cc & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ cc ^ d;
-			k = 0xca62c1d6;
-		}
-		t = ROL(a, 5) + f + e + k + w[i];
-		e = d;
-		d = cc;
-		cc = ROL(b, 30);
-		b = a;
-		a = t;
+	a = h[0];
+	b = h[1];
+	cc = h[2];
+	d = h[3];
+	e = h[4];
+	SHA1_5(0, SHA1_F0, 0x5a827999, SHA1_WLOAD);
+	SHA1_5(5, SHA1_F0, 0x5a827999, SHA1_WLOAD);
+	SHA1_5(10, SHA1_F0, 0x5a827999, SHA1_WLOAD);
+	SHA1_R(a, b, cc, d, e, SHA1_F0, 0x5a827999, w[15]);
+	SHA1_R(e, a, b, cc, d, SHA1_F0, 0x5a827999, SHA1_W(16));
+	SHA1_R(d, e, a, b, cc, SHA1_F0, 0x5a827999, SHA1_W(17));
+	SHA1_R(cc, d, e, a, b, SHA1_F0, 0x5a827999, SHA1_W(18));
+	SHA1_R(b, cc, d, e, a, SHA1_F0, 0x5a827999, SHA1_W(19));
+	SHA1_5(20, SHA1_F1, 0x6ed9eba1, SHA1_W);
+	SHA1_5(25, SHA1_F1, 0x6ed9eba1, SHA1_W);
+	SHA1_5(30, SHA1_F1, 0x6ed9eba1, SHA1_W);
+	SHA1_5(35, SHA1_F1, 0x6ed9eba1, SHA1_W);
+	SHA1_5(40, SHA1_F2, 0x8f1bbcdc, SHA1_W);
+	SHA1_5(45, SHA1_F2, 0x8f1bbcdc, SHA1_W);
+	SHA1_5(50, SHA1_F2, 0x8f1bbcdc, SHA1_W);
+	SHA1_5(55, SHA1_F2, 0x8f1bbcdc, SHA1_W);
+	SHA1_5(60, SHA1_F1, 0xca62c1d6, SHA1_W);
+	SHA1_5(65, SHA1_F1, 0xca62c1d6, SHA1_W);
+	SHA1_5(70, SHA1_F1, 0xca62c1d6, SHA1_W);
+	SHA1_5(75, SHA1_F1, 0xca62c1d6, SHA1_W);
+	h[0] += a;
+	h[1] += b;
+	h[2] += cc;
+	h[3] += d;
+	h[4] += e;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_include)
+#if __has_include(<cpuid.h>) && __has_include(<immintrin.h>)
+#define SHA1_HW 1
+#endif
+#endif
+
+#ifdef SHA1_HW
+#include <cpuid.h>
+#include <immintrin.h>
+
+/*
+ * The x86 SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen):
+ * four rounds an instruction.  Used only when CPUID says so (valgrind's
+ * CPU does not, so memory checks run the portable code; check_tag
+ * compares both on the same inputs).
+ */
+#define SHA1_NI_GROUP(g) do {						\
+	if ((g) >= 4)							\
+		m[(g) & 3] = _mm_sha1msg2_epu32(_mm_xor_si128(		\
+		    _mm_sha1msg1_epu32(m[(g) & 3], m[((g) + 1) & 3]),	\
+		    m[((g) + 2) & 3]), m[((g) + 3) & 3]);		\
+	e = (g) == 0 ? _mm_add_epi32(e, m[0]) :				\
+	    _mm_sha1nexte_epu32(saved, m[(g) & 3]);			\
+	saved = abcd;							\
+	abcd = _mm_sha1rnds4_epu32(abcd, e, (g) / 5);			\
+} while (0)
+
+__attribute__((target("sha,sse4.1")))
+static void
+sha1_block_ni(uint32_t h[5], const unsigned char *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+	    0x08090a0b0c0d0e0fLL);
+	__m128i abcd, abcd0, e, e0, saved, m[4];
+	int i;
+
+	abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0x1b);
+	e = _mm_set_epi32((int)h[4], 0, 0, 0);
+	abcd0 = abcd;
+	e0 = e;
+	saved = abcd;
+	for (i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)
+		    (p + 16 * i)), bswap);
+	SHA1_NI_GROUP(0); SHA1_NI_GROUP(1); SHA1_NI_GROUP(2);
+	SHA1_NI_GROUP(3); SHA1_NI_GROUP(4); SHA1_NI_GROUP(5);
+	SHA1_NI_GROUP(6); SHA1_NI_GROUP(7); SHA1_NI_GROUP(8);
+	SHA1_NI_GROUP(9); SHA1_NI_GROUP(10); SHA1_NI_GROUP(11);
+	SHA1_NI_GROUP(12); SHA1_NI_GROUP(13); SHA1_NI_GROUP(14);
+	SHA1_NI_GROUP(15); SHA1_NI_GROUP(16); SHA1_NI_GROUP(17);
+	SHA1_NI_GROUP(18); SHA1_NI_GROUP(19);
+	e = _mm_sha1nexte_epu32(saved, e0);
+	abcd = _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd0), 0x1b);
+	_mm_storeu_si128((__m128i *)h, abcd);
+	h[4] = (uint32_t)_mm_extract_epi32(e, 3);
+}
+
+static int
+sha1_ni_available(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) ||
+	    !(c & bit_SSSE3))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & bit_SHA) != 0;
+}
+#endif
+
+/* 1: portable, 2: SHA extensions; decided before main() (no race
+ * between the threads that make tags) */
+static int sha1_impl = 1;
+
+__attribute__((constructor))
+static void
+sha1_pick(void)
+{
+	(void)tag_sha1_accelerated(1);
+}
+
+int
+tag_sha1_accelerated(int allow)
+{
+	sha1_impl = 1;
+#ifdef SHA1_HW
+	if (allow && sha1_ni_available())
+		sha1_impl = 2;
+#else
+	(void)allow;
+#endif
+	return sha1_impl == 2;
+}
+
+static void
+sha1_block(struct sha1 *c, const unsigned char *p)
+{
+#ifdef SHA1_HW
+	if (sha1_impl == 2) {
+		sha1_block_ni(c->h, p);
+		return;
 	}
-	c->h[0] += a;
-	c->h[1] += b;
-	c->h[2] += cc;
-	c->h[3] += d;
-	c->h[4] += e;
+#endif
+	sha1_block_portable(c->h, p);
 }
 
 static void

@@ -62,6 +62,14 @@ void tag_uuid(const char *source_kind, const char *source_id,
 void uuid_v5(const unsigned char ns[16], const void *name, size_t len,
     char out[TAG_UUID_LEN + 1]);
 
+/*
+ * The SHA-1 of tag_uuid() and uuid_v5() uses the CPU's SHA instructions
+ * when it has them (decided at the first use).  allow = 0 forces the
+ * portable code, 1 goes back to the default (for tests and comparisons).
+ * Returns 1 when the instructions are now in use.
+ */
+int tag_sha1_accelerated(int allow);
+
 /* Wall clock: nanoseconds since the Unix epoch (tag time, rule expiry). */
 int64_t tag_now_ns(void);
 

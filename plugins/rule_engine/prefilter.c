@@ -34,10 +34,11 @@ enum info_kind { I_NONE, I_EXACT, I_REQ };
 
 /*
  * A zero-width "word boundary on the ASCII level" marker inside extracted
- * strings: \b, and lookarounds that prove the neighbouring character is
- * not a word character.  pf_extract() turns a marker at either end of a
- * literal, next to a word character, into a PF_LB / PF_RB flag and strips
- * every marker.
+ * strings: \b, lookarounds that prove the neighbouring character is
+ * not a word character, and both sides of a run of non-word characters
+ * (\s, \s+, [;&|]: see nonword_run()).  pf_extract() turns a marker at
+ * either end of a literal, next to a word character, into a PF_LB /
+ * PF_RB flag and strips every marker.
  */
 #define MARK '\x01'
 
@@ -800,6 +801,28 @@ parse_item(struct reader *r)
 }
 
 /*
+ * Is the item text [p, end) one non-word atom (nonword_atom()) repeated at
+ * least once: \s, \s+, [;&|]+?, ...?  The characters on both of its
+ * sides inside the match are then not ASCII word characters, which the
+ * literals before and after it get as boundary markers.
+ */
+static int
+nonword_run(const unsigned char *p, const unsigned char *end)
+{
+	size_t len = nonword_atom(p, end);
+
+	if (len == 0 || *p == '$' || *p == '^')
+		return 0;       /* zero width: a marker of their own */
+	p += len;
+	if (p < end && *p == '+') {
+		p++;
+		if (p < end && (*p == '+' || *p == '?'))
+			p++;    /* possessive or lazy: still at least one */
+	}
+	return p == end;
+}
+
+/*
  * A sequence of items up to '|', ')' or the end: its best required factor.
  * For a top-level branch (second != NULL) also the second-best factor,
  * found in another item of the sequence, so that a match needs a literal
@@ -816,6 +839,9 @@ parse_concat_top(struct reader *r, struct info *second)
 	run = info_exact1(r, "", 0);
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
 	    *r->p != ')') {
+		const unsigned char *item_start = r->p;
+		int nonword;
+
 		item = parse_item(r);
 		if (r->bail || r->nomem) {
 			info_free(&item);
@@ -840,9 +866,22 @@ parse_concat_top(struct reader *r, struct info *second)
 			continue;
 		}
 		all_exact = 0;
+		nonword = !r->bail && nonword_run(item_start, r->p);
+		if (nonword) {
+			/* the run ends before a non-word character */
+			struct info mark = info_exact1(r, "\x01", 1);
+
+			if (mark.kind == I_EXACT &&
+			    cross(&run, &mark, &joined) > 0) {
+				info_free(&run);
+				run = joined;
+			}
+			info_free(&mark);
+		}
 		keep_two(&best, second, as_req(run));
 		keep_two(&best, second, item);
-		run = info_exact1(r, "", 0);
+		/* and the next one starts after one */
+		run = info_exact1(r, nonword ? "\x01" : "", nonword ? 1 : 0);
 	}
 	if (r->bail || r->nomem) {
 		info_free(&run);
@@ -1177,17 +1216,21 @@ struct pf_automaton {
 	uint32_t *child_off;    /* per sparse state (and one more): edges */
 	uint8_t *child_cls;
 	uint32_t *child_to;     /* transitions along trie edges */
-	uint32_t *out_off;      /* per state: first entry in out_ids */
-	uint32_t *out_n;        /* per state: number of set ids */
-	uint32_t *out_ids;
-	uint8_t *out_flags;     /* per entry: PF_LB/PF_RB to check */
-	uint8_t *out_len;       /* per entry: literal bytes in the trie */
+	/* per state: its entries in out (one cache line for a report,
+	 * not five arrays) */
+	struct pf_out_span *out_span;
+	struct out_entry *out;
 	size_t nsets;
 };
 
 struct out_entry {
 	uint32_t id;
-	uint8_t flags, len;
+	uint8_t flags, len;     /* PF_LB/PF_RB to check; literal bytes in
+				   the trie */
+};
+
+struct pf_out_span {
+	uint32_t off, n;
 };
 
 struct builder {
@@ -1285,11 +1328,8 @@ pf_free(struct pf_automaton *a)
 	free(a->child_off);
 	free(a->child_cls);
 	free(a->child_to);
-	free(a->out_off);
-	free(a->out_n);
-	free(a->out_ids);
-	free(a->out_flags);
-	free(a->out_len);
+	free(a->out_span);
+	free(a->out);
 	free(a);
 }
 
@@ -1430,29 +1470,22 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	    sizeof *a->child_off);
 	a->child_cls = malloc(nch ? nch : 1);
 	a->child_to = malloc((nch ? nch : 1) * sizeof *a->child_to);
-	a->out_off = malloc(b.nstates * sizeof *a->out_off);
-	a->out_n = malloc(b.nstates * sizeof *a->out_n);
+	a->out_span = malloc(b.nstates * sizeof *a->out_span);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
-	a->out_ids = malloc((total ? total : 1) * sizeof *a->out_ids);
-	a->out_flags = malloc(total ? total : 1);
-	a->out_len = malloc(total ? total : 1);
+	a->out = malloc((total ? total : 1) * sizeof *a->out);
 	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
-	    a->out_off == NULL || a->out_n == NULL || a->out_ids == NULL ||
-	    a->out_flags == NULL || a->out_len == NULL || total > UINT32_MAX)
+	    a->out_span == NULL || a->out == NULL || total > UINT32_MAX)
 		goto fail;
 	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
-		a->out_off[i] = (uint32_t)total;
-		a->out_n[i] = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++) {
-			a->out_ids[total] = b.out[old][k].id;
-			a->out_flags[total] = b.out[old][k].flags;
-			a->out_len[total++] = b.out[old][k].len;
-		}
+		a->out_span[i].off = (uint32_t)total;
+		a->out_span[i].n = (uint32_t)b.out_n[old];
+		for (k = 0; k < b.out_n[old]; k++)
+			a->out[total++] = b.out[old][k];
 		a->fail[i] = rank[fail[old]];
 		if (i < a->ndense) {
 			for (k = 0; k < nc; k++) {
@@ -1556,27 +1589,31 @@ ascii_word(unsigned c)
  */
 static void
 report(const struct pf_automaton *a, size_t state, uint64_t *hits,
-    const unsigned char *s, size_t n, size_t end, size_t ascii_from)
+    size_t *last, const unsigned char *s, size_t n, size_t end,
+    size_t ascii_from)
 {
-	uint32_t j, first = a->out_off[state];
+	const struct out_entry *o = a->out + a->out_span[state].off;
+	uint32_t j, n_out = a->out_span[state].n;
 
-	for (j = 0; j < a->out_n[state]; j++) {
-		uint32_t id = a->out_ids[first + j];
+	for (j = 0; j < n_out; j++) {
+		uint32_t id = o[j].id;
 		uint64_t bit = UINT64_C(1) << (id & 63);
-		unsigned flags = a->out_flags[first + j];
+		unsigned flags = o[j].flags;
 
-		if (hits[id >> 6] & bit)
+		if (last == NULL && hits[id >> 6] & bit)
 			continue;
 		if (flags & PF_RB && end < n && ascii_word(s[end]))
 			continue;
 		if (flags & PF_LB) {
-			size_t start = end - a->out_len[first + j];
+			size_t start = end - o[j].len;
 
 			if (start >= ascii_from && start > 0 &&
 			    ascii_word(s[start - 1]))
 				continue;
 		}
 		hits[id >> 6] |= bit;
+		if (last != NULL)
+			last[id] = end;
 	}
 }
 
@@ -1600,6 +1637,13 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
+{
+	pf_scan_last(a, s, n, hits, NULL);
+}
+
+void
+pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *last)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
@@ -1629,7 +1673,7 @@ pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, hits, s, n, i, ascii_from);
+			report(a, st, hits, last, s, n, i, ascii_from);
 	}
 }
 

@@ -96,5 +96,14 @@ size_t pf_hit_words(const struct pf_automaton *a);
  */
 void pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits);
+/*
+ * pf_scan(), and for every set whose bit it sets, last[id] = the end
+ * (offset just past) of the last occurrence it counted: every match that
+ * contains a counted occurrence of one of the set's literals starts
+ * before that offset.  last has one entry per set (pf_hit_words() * 64
+ * is enough); entries of sets without their bit are left alone.
+ */
+void pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *last);
 
 #endif

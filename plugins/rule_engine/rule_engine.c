@@ -35,7 +35,10 @@
  * are present, that one alone is searched.  A pattern or alternative that
  * begins with a group of alternatives, such as the command-start
  * (?:^|[;&|]), is searched part by part (^R, [;&|]R), each with a first
- * character PCRE2 can skip to.  The prefilter never changes a result:
+ * character PCRE2 can skip to.  The scan also notes where the last
+ * occurrence of each literal set ends: every match contains one, so no
+ * match starts after it, and PCRE2 is told so (its offset limit) instead
+ * of trying every later start.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -76,6 +79,13 @@
 
 #define NO_SLOT ((size_t)-1)
 
+/*
+ * Python's re semantics; PCRE2_USE_OFFSET_LIMIT changes nothing by
+ * itself, it lets a search be told that no match can start after the
+ * last occurrence of the rule's required literals (see offset_limit()).
+ */
+#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT)
+
 /* The evidence keys appended to command tags, in this order. */
 static const char *const aux_evidence_keys[] = {
 	"uid", "user", "src", "pwd"
@@ -107,6 +117,8 @@ struct field_slot {
 	uint64_t generation;   /* event the cache below belongs to */
 	int usable;            /* the field is a valid string within the cap */
 	int scanned;           /* the prefilter ran over it (hits are valid) */
+	size_t *last;          /* by filter id, when its hit bit is set: end
+				  of the last occurrence the scan counted */
 	const char *subject;
 	size_t length;
 };
@@ -217,6 +229,16 @@ struct engine {
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
+
+	/*
+	 * The evidence last built in this event (evidence_generation) and
+	 * the evidence_fields it was built for: rules of one event that
+	 * list the same fields get the same object (the host only reads
+	 * it, and frees it with the event).
+	 */
+	ttpd_value *evidence;
+	const ttpd_rule *evidence_rule;
+	uint64_t evidence_generation;
 
 	/* totals, reported at destroy() */
 	uint64_t limit_hits;
@@ -363,8 +385,10 @@ engine_free(struct engine *e)
 	free(e->by_filter);
 	free(e->unfiltered);
 	free(e->cand);
-	for (i = 0; i < e->nslots; i++)
+	for (i = 0; i < e->nslots; i++) {
 		free(e->slots[i].name);
+		free(e->slots[i].last);
+	}
 	free(e->slots);
 	free(e);
 }
@@ -628,7 +652,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 		memcpy(buf + k, close + 1, rest);
 		k += rest;
 		pt->code[i] = pcre2_compile((PCRE2_SPTR)buf, k,
-		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		    COMPILE_OPTIONS, &code_err, &offset, NULL);
 		pt->n = i + 1;
 		if (pt->code[i] == NULL)
 			break;
@@ -643,11 +667,13 @@ fail:
 
 /* re.search() over the parts: lazily JIT-compiled. */
 static int search_code(struct engine *, const ttpd_rule *,
-    struct prepared_rule *, pcre2_code *, int, const struct field_slot *);
+    struct prepared_rule *, pcre2_code *, int, const struct field_slot *,
+    PCRE2_SIZE);
 
 static int
 search_parts(struct engine *e, const ttpd_rule *rule,
-    struct prepared_rule *pr, struct parts *pt, const struct field_slot *f)
+    struct prepared_rule *pr, struct parts *pt, const struct field_slot *f,
+    PCRE2_SIZE limit)
 {
 	size_t i;
 
@@ -655,7 +681,8 @@ search_parts(struct engine *e, const ttpd_rule *rule,
 		if (pt->jit[i] == 0)
 			pt->jit[i] = pcre2_jit_compile(pt->code[i],
 			    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
-		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f))
+		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f,
+		    limit))
 			return 1;
 	}
 	return 0;
@@ -715,7 +742,7 @@ compile_alternatives(struct engine *e, const char *pattern,
 		memcpy(text, pattern, pre);
 		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
 		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
-		    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+		    COMPILE_OPTIONS, &code_err, &offset, NULL);
 		if (pr->alt_code[i] != NULL)
 			distribute(e, text, len, &pr->alt_parts[i]);
 		free(text);
@@ -858,6 +885,16 @@ rebuild_prefilter(struct engine *e)
 		goto nomem;
 	e->hit_words = pf_hit_words(e->pf);
 	e->hits = calloc(e->nslots * e->hit_words, sizeof *e->hits);
+	for (i = 0; e->hits != NULL && i < e->nslots; i++) {
+		size_t *v = realloc(e->slots[i].last,
+		    e->hit_words * 64 * sizeof *v);
+
+		if (v == NULL) {
+			free(e->hits);
+			e->hits = NULL;
+		} else
+			e->slots[i].last = v;
+	}
 	if (e->hits == NULL) {
 		pf_free(e->pf);
 		e->pf = NULL;
@@ -926,7 +963,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	}
 
 	pr->code = pcre2_compile((PCRE2_SPTR)pattern, pattern_len,
-	    PCRE2_UTF | PCRE2_UCP, &code_err, &offset, NULL);
+	    COMPILE_OPTIONS, &code_err, &offset, NULL);
 	if (pr->code == NULL) {
 		if (pcre2_get_error_message(code_err, pcre_msg,
 		    sizeof pcre_msg) < 0)
@@ -1038,8 +1075,8 @@ field_for_event(struct engine *e, size_t slot_index,
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
 
 		memset(hits, 0, e->hit_words * sizeof *hits);
-		pf_scan(e->pf, (const unsigned char *)slot->subject,
-		    slot->length, hits);
+		pf_scan_last(e->pf, (const unsigned char *)slot->subject,
+		    slot->length, hits, slot->last);
 		slot->scanned = 1;
 	}
 	return slot;
@@ -1070,14 +1107,19 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 	pr->suppressed = 0;
 }
 
-/* re.search(); 1 on a match, 0 otherwise (failures are counted). */
+/*
+ * re.search(); 1 on a match, 0 otherwise (failures are counted).  No
+ * match starts after limit (PCRE2_UNSET: anywhere), so attempts there
+ * are not made: the answer is the same.
+ */
 static int
 search_code(struct engine *e, const ttpd_rule *rule,
     struct prepared_rule *pr, pcre2_code *code, int jit,
-    const struct field_slot *f)
+    const struct field_slot *f, PCRE2_SIZE limit)
 {
 	int rc;
 
+	pcre2_set_offset_limit(e->match_ctx, limit);
 	if (jit) {
 		rc = pcre2_jit_match(code, (PCRE2_SPTR)f->subject,
 		    f->length, 0, 0, e->match_data, e->match_ctx);
@@ -1108,11 +1150,25 @@ done:
 
 static int
 search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
-    const struct field_slot *f)
+    const struct field_slot *f, PCRE2_SIZE limit)
 {
 	if (pr->whole_parts.n > 0)
-		return search_parts(e, rule, pr, &pr->whole_parts, f);
-	return search_code(e, rule, pr, pr->code, pr->jit, f);
+		return search_parts(e, rule, pr, &pr->whole_parts, f, limit);
+	return search_code(e, rule, pr, pr->code, pr->jit, f, limit);
+}
+
+/* Do two rules list the same evidence fields, in the same order? */
+static int
+same_evidence_fields(const ttpd_rule *a, const ttpd_rule *b)
+{
+	size_t i;
+
+	if (a->n_evidence_fields != b->n_evidence_fields)
+		return 0;
+	for (i = 0; i < a->n_evidence_fields; i++)
+		if (strcmp(a->evidence_fields[i], b->evidence_fields[i]) != 0)
+			return 0;
+	return 1;
 }
 
 /* Evidence: the evidence_fields recipe, plus the aux keys for commands. */
@@ -1125,10 +1181,14 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	const ttpd_value *v;
 	size_t i;
 
+	if (e->evidence_generation == e->generation &&
+	    same_evidence_fields(e->evidence_rule, rule))
+		return e->evidence;
 	if ((evidence = h->evidence_from_fields(sink, rule)) == NULL)
 		return NULL;
+	e->evidence_generation = 0;     /* until it is complete */
 	if (ev->source_kind == NULL || strcmp(ev->source_kind, "command") != 0)
-		return evidence;
+		goto done;
 	for (i = 0; i < sizeof aux_evidence_keys /
 	    sizeof aux_evidence_keys[0]; i++) {
 		v = h->object_get(ev->payload, aux_evidence_keys[i]);
@@ -1139,6 +1199,10 @@ build_evidence(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 		    TTPD_OK)
 			return NULL;
 	}
+done:
+	e->evidence = evidence;
+	e->evidence_rule = rule;
+	e->evidence_generation = e->generation;
 	return evidence;
 }
 
@@ -1158,6 +1222,24 @@ clause_holds(const struct engine *e, const struct prepared_rule *pr,
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * The latest offset a match of clause i's alternative can start at: every
+ * such match has a counted occurrence of a literal of each of the
+ * clause's sets, so it starts before the last one of each.
+ */
+static PCRE2_SIZE
+clause_limit(const struct prepared_rule *pr, const struct field_slot *f,
+    size_t i, size_t j)
+{
+	PCRE2_SIZE limit = PCRE2_UNSET;
+	size_t k;
+
+	for (k = 0; k < pr->clauses.v[i].nf; k++, j++)
+		if (f->last[pr->clause_ids[j]] < limit)
+			limit = f->last[pr->clause_ids[j]];
+	return limit;
 }
 
 /* Has some clause of the rule all it needs? */
@@ -1181,25 +1263,34 @@ clauses_hold(const struct engine *e, const struct prepared_rule *pr,
  */
 static int
 search_alternatives(struct engine *e, const ttpd_rule *rule,
-    struct prepared_rule *pr, size_t slot, const struct field_slot *f)
+    struct prepared_rule *pr, size_t slot, const struct field_slot *f,
+    PCRE2_SIZE limit)
 {
 	size_t i, j = 0, one = 0, holding = 0;
+	PCRE2_SIZE reach = 0, l;
 
 	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
 		if (clause_holds(e, pr, slot, i, j)) {
 			one = i;
-			if (++holding > 1)
-				return search(e, rule, pr, f);
+			holding++;
+			/* alternatives whose clause fails cannot match */
+			if ((l = clause_limit(pr, f, i, j)) > reach)
+				reach = l;
 		}
 	if (holding == 0)
 		return 0;
+	if (reach < limit)
+		limit = reach;
+	if (holding > 1)
+		return search(e, rule, pr, f, limit);
 	if (pr->alt_parts[one].n > 0)
-		return search_parts(e, rule, pr, &pr->alt_parts[one], f);
+		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
+		    limit);
 	if (pr->alt_jit[one] == 0)
 		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
 		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
 	return search_code(e, rule, pr, pr->alt_code[one],
-	    pr->alt_jit[one] > 0, f);
+	    pr->alt_jit[one] > 0, f, limit);
 }
 
 /*
@@ -1368,16 +1459,21 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 {
 	const ttpd_host *h = e->host;
 	ttpd_value *evidence;
+	PCRE2_SIZE limit = PCRE2_UNSET;
 	int rc;
 
+	/* the rule's literals occur (the caller checked): no match starts
+	 * after the last of them */
+	if (filtered && f->scanned)
+		limit = f->last[pr->filter_id];
 	if (filtered && f->scanned && pr->alt_code != NULL) {
-		if (!search_alternatives(e, rule, pr, slot, f))
+		if (!search_alternatives(e, rule, pr, slot, f, limit))
 			return TTPD_OK;
 	} else {
 		if (filtered && f->scanned && pr->clause_ids != NULL &&
 		    !clauses_hold(e, pr, slot))
 			return TTPD_OK; /* no alternative has all it needs */
-		if (!search(e, rule, pr, f))
+		if (!search(e, rule, pr, f, limit))
 			return TTPD_OK;
 	}
 	if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {

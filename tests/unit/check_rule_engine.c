@@ -992,7 +992,15 @@ START_TEST(test_pf_extract_boundaries)
 		{ "\\b(?:id|w)(?=\\s|$|[;&|)`>])", "<id>|<w>" },
 		{ "(?:x|y)*(?:id|who)(?=\\s|$)", "id>|who>" },
 		{ "(?<![\\w.])rm(?![\\w.-])", "<rm>" },
-		{ "^cat\\s", "<cat" },
+		{ "^cat\\s", "<cat>" },      /* \\s: not a word char */
+		{ "^cat\\s?", "<cat" },       /* may be followed by one */
+		{ "^cat\\s*", "<cat" },
+		{ "cat\\s+?x", "cat>" },
+		{ "[;&|]+cat[ \\t]", "<cat>" },
+		{ "[;&|a]cat", "cat" },         /* a class with a word char */
+		{ "[^a]cat", "cat" },           /* a negated class */
+		{ "\\Scat\\S", "cat" },
+		{ "\\.cat\\s+", ".cat>" },     /* \\. is part of the literal */
 		{ "\\b/etc/passwd\\b", "/etc/passwd>" },   /* \\b before / */
 		{ "(?=a)id", "id" },            /* proves nothing */
 		{ "(?![a-z])id", "id" },        /* digits and _ remain */
@@ -1461,6 +1469,111 @@ START_TEST(test_pf_clauses_random)
 }
 END_TEST
 
+/*
+ * pf_scan_last(): no match starts at or after the end of the last counted
+ * occurrence of a required literal (the engine's search offset limit).
+ * Every anchored match start of random patterns over random subjects with
+ * many, overlapping and multi-byte (folded) literal occurrences, checked
+ * against the one set and against some clause that holds.
+ */
+START_TEST(test_pf_last_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "ab", "abab", "\xc5\xbf", "\xe2\x84\xaa",
+		"\xc3\xa9",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, tried = 0, starts = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 1500; p++) {
+		char pattern[512] = "";
+		struct pf_literals lits;
+		struct pf_clauses cl;
+		const struct pf_literals *sets[65];
+		size_t nsets = 1, i, k, j;
+		struct pf_automaton *a;
+		pcre2_code *code;
+		int rc;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		rc = pf_extract(pattern, strlen(pattern), &lits);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 0) {
+			pcre2_code_free(code);
+			continue;
+		}
+		ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern),
+		    &cl), 1);
+		tried++;
+		sets[0] = &lits;
+		for (i = 0; i < cl.n; i++)
+			for (k = 0; k < cl.v[i].nf; k++)
+				if (nsets < 65)
+					sets[nsets++] = &cl.v[i].f[k];
+		ck_assert_uint_lt(nsets, 65);
+		a = p % 2 ? pf_build(sets, nsets) :
+		    pf_build_dense(sets, nsets, 1);
+		ck_assert(a != NULL);
+		for (s = 0; s < 100; s++) {
+			char subject[256] = "";
+			uint64_t hits[2] = { 0, 0 };
+			size_t last[128], n, at;
+			int len = (int)rnd(s % 2 ? 40 : 12), m;
+
+			for (m = 0; m < len; m++)
+				strcat(subject, alphabet[rnd(
+				    sizeof alphabet / sizeof alphabet[0])]);
+			n = strlen(subject);
+			pf_scan_last(a, (const unsigned char *)subject, n,
+			    hits, last);
+			for (at = 0; at <= n; at++) {
+				size_t reach = 0;
+
+				if (at < n && (subject[at] & 0xc0) == 0x80)
+					continue;       /* inside a character */
+				if (pcre2_match(code, (PCRE2_SPTR)subject, n,
+				    at, PCRE2_ANCHORED, md, NULL) < 0)
+					continue;
+				starts++;
+				ck_assert_msg(hits[0] & 1 && at < last[0],
+				    "/%s/ matches '%s' at %zu, last %zu",
+				    pattern, subject, at, hits[0] & 1 ?
+				    last[0] : 0);
+				/* some clause holds and reaches past it */
+				for (i = 0, j = 1; i < cl.n; i++) {
+					size_t lim = (size_t)-1;
+					int holds = 1;
+
+					for (k = 0; k < cl.v[i].nf; k++, j++) {
+						if (!(hits[j >> 6] &
+						    UINT64_C(1) << (j & 63)))
+							holds = 0;
+						else if (last[j] < lim)
+							lim = last[j];
+					}
+					if (holds && lim > reach)
+						reach = lim;
+				}
+				ck_assert_msg(at < reach, "/%s/ matches '%s' "
+				    "at %zu, clauses reach %zu", pattern,
+				    subject, at, reach);
+			}
+		}
+		pf_free(a);
+		pf_clauses_free(&cl);
+		pf_literals_free(&lits);
+		pcre2_code_free(code);
+	}
+	ck_assert_int_gt(tried, 200);
+	ck_assert_int_gt(starts, 10000);
+	pcre2_match_data_free(md);
+}
+END_TEST
+
 /* Clauses of a few patterns: one per top-level alternative, the best two
  * sets of each. */
 START_TEST(test_pf_clauses)
@@ -1606,6 +1719,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_clauses_random);
 	tcase_add_test(pf, test_pf_split_random);
 	tcase_add_test(pf, test_pf_superset_random);
+	tcase_add_test(pf, test_pf_last_random);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);
 	tcase_add_test(sweep, test_pf_fold_table_complete);

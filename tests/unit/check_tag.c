@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,45 @@ START_TEST(test_uuid_null_vs_empty_sub)
 		ck_assert_int_eq(b[14], '5');
 		ck_assert(strchr("89ab", b[19]) != NULL);
 	}
+}
+END_TEST
+
+/*
+ * The SHA extensions and the portable code agree on every length around
+ * the block boundaries (1, 2 and 3 blocks after padding) and on known
+ * UUIDv5 values.  On a CPU without the extensions (or under valgrind)
+ * both runs take the portable path.
+ */
+START_TEST(test_sha1_paths_agree)
+{
+	static const unsigned char url_ns[16] = {
+		0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+		0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+	};
+	unsigned char name[300];
+	char hw[TAG_UUID_LEN + 1], sw[TAG_UUID_LEN + 1];
+	uint32_t x = 12345;
+	size_t len, i;
+
+	for (i = 0; i < sizeof name; i++) {
+		x = x * 1103515245u + 12345u;
+		name[i] = (unsigned char)(x >> 16);
+	}
+	for (len = 0; len <= sizeof name; len++) {
+		(void)tag_sha1_accelerated(1);
+		uuid_v5(url_ns, name, len, hw);
+		ck_assert_int_eq(tag_sha1_accelerated(0), 0);
+		uuid_v5(url_ns, name, len, sw);
+		ck_assert_msg(strcmp(hw, sw) == 0, "length %zu: %s vs %s",
+		    len, hw, sw);
+	}
+	/* Python: uuid.uuid5(uuid.NAMESPACE_URL, "decnet:ttp_tag:v1") */
+	for (i = 0; i < 2; i++) {
+		(void)tag_sha1_accelerated((int)i);
+		uuid_v5(url_ns, "decnet:ttp_tag:v1", 17, hw);
+		ck_assert_str_eq(hw, "1ca31f08-5522-5aae-8371-fe81f0e39de3");
+	}
+	(void)tag_sha1_accelerated(1);
 }
 END_TEST
 
@@ -186,6 +226,7 @@ main(void)
 	tcase_add_test(tc, test_uuid_golden);
 	tcase_add_test(tc, test_uuid_namespace_derivation);
 	tcase_add_test(tc, test_uuid_null_vs_empty_sub);
+	tcase_add_test(tc, test_sha1_paths_agree);
 	tcase_add_test(tc, test_time_format);
 	tcase_add_test(tc, test_mitre_url);
 	tcase_add_test(tc, test_confidence);
