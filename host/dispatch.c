@@ -203,12 +203,15 @@ bucket_add(struct plugin *p, const char *kind, struct rule *r)
 		b->kind = xstrdup(kind);
 		b->v = NULL;
 		b->n = 0;
+		b->pubs = NULL;
+		b->gen = 0;
 	}
 	for (i = 0; i < b->n; i++)
 		if (b->v[i] == r)
 			return; /* applies_to listed the kind twice */
 	b->v = xreallocarray(b->v, b->n + 1, sizeof *b->v);
 	b->v[b->n++] = r;
+	rules_changed();
 }
 
 /*
@@ -324,6 +327,7 @@ unlink_one(struct plugin *p, struct rule *r)
 				break;
 			}
 	}
+	rules_changed();
 }
 
 int
@@ -440,6 +444,7 @@ registry_swap_rule(struct registry *reg, struct rule *old, struct rule *r)
 		}
 	}
 	r->prepared = 1;
+	rules_changed();
 	for (k = 0; k < r->pub.n_applies_to; k++) {
 		const char *kind = r->pub.applies_to[k];
 
@@ -470,10 +475,12 @@ plugin_release_rules(struct plugin *p)
 	for (i = 0; i < p->nby_kind; i++) {
 		free(p->by_kind[i].kind);
 		free(p->by_kind[i].v);
+		free(p->by_kind[i].pubs);
 	}
 	free(p->by_kind);
 	p->by_kind = NULL;
 	p->nby_kind = 0;
+	rules_changed();
 }
 
 void

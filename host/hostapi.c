@@ -30,7 +30,8 @@ struct ttpd_sink {
 	/* values made by new_*(), released when handle() returns */
 	ttpd_value **vals;
 	size_t nvals, capvals;
-	/* rules_for() answer */
+	/* rules_for() answer: rules, or the bucket's own list */
+	const ttpd_rule *const *answer;
 	const ttpd_rule **rules;
 	size_t nrules, caprules;
 	size_t rule_cursor;	/* where owned_rule() looks first */
@@ -214,6 +215,24 @@ h_new_null(ttpd_sink *sink)
 
 /* --- rules and tags ------------------------------------------------------ */
 
+/* A bucket's rule list and whether a rule of it is disabled, read again
+ * after rules or states changed (rarely: reload, ttpctl). */
+static void
+refresh_bucket(struct kind_rules *b)
+{
+	size_t i;
+
+	b->pubs = xreallocarray(b->pubs, b->n > 0 ? b->n : 1,
+	    sizeof *b->pubs);
+	b->any_disabled = 0;
+	for (i = 0; i < b->n; i++) {
+		b->pubs[i] = &b->v[i]->pub;
+		if (b->v[i]->state.state == RULE_STATE_DISABLED)
+			b->any_disabled = 1;
+	}
+	b->gen = rules_generation();
+}
+
 static const ttpd_rule *const *
 h_rules_for(ttpd_sink *sink, size_t *n)
 {
@@ -227,27 +246,37 @@ h_rules_for(ttpd_sink *sink, size_t *n)
 	p = sink->ctx->plugin;
 	sink->nrules = 0;
 	sink->rule_cursor = 0;
+	sink->answer = NULL;
 	for (k = 0; k < p->nby_kind; k++) {
 		struct kind_rules *b = &p->by_kind[k];
 
 		if (strcmp(b->kind, sink->ev->source_kind) != 0)
 			continue;
+		if (b->gen != rules_generation())
+			refresh_bucket(b);
+		if (!b->any_disabled) {
+			/* the usual case: every rule, no copy, no state read */
+			sink->answer = b->pubs;
+			sink->nrules = b->n;
+			break;
+		}
 		if (b->n > sink->caprules) {
 			sink->caprules = b->n;
 			sink->rules = xreallocarray(sink->rules, b->n,
 			    sizeof *sink->rules);
 		}
-		/* only a disabled state can gate (an expired one does
-		 * not): the common enabled rule costs one comparison */
+		/* an expired disabled state does not gate */
 		for (i = 0; i < b->n; i++)
 			if (b->v[i]->state.state != RULE_STATE_DISABLED ||
 			    rule_state_effective(&b->v[i]->state,
 			    sink->now_ns) != RULE_STATE_DISABLED)
 				sink->rules[sink->nrules++] = &b->v[i]->pub;
+		sink->answer = sink->rules;
 		break;
 	}
 	*n = sink->nrules;
-	return sink->rules;
+	return sink->answer != NULL ? sink->answer :
+	    (const ttpd_rule *const *)sink->rules;
 }
 
 static ttpd_value *
@@ -285,7 +314,7 @@ owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
 		i = sink->rule_cursor + k;
 		if (i >= sink->nrules)
 			i -= sink->nrules;
-		if (sink->rules[i] == pub) {
+		if (sink->answer[i] == pub) {
 			sink->rule_cursor = i + 1 < sink->nrules ? i + 1 : 0;
 			return (struct rule *)(void *)((char *)(uintptr_t)pub -
 			    offsetof(struct rule, pub));
@@ -539,6 +568,7 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	sink->created_at[0] = '\0';
 	sink->nvals = 0;
 	sink->nrules = 0;
+	sink->answer = NULL;
 	sink->rule_cursor = 0;
 	hostapi_err_prepare(&err);
 

@@ -39,6 +39,11 @@ struct plugin {
 		char *kind;
 		struct rule **v;
 		size_t n;
+		/* rules_for() answer when no rule of v is disabled, as of
+		 * rules_generation() == gen (host/hostapi.c) */
+		const ttpd_rule **pubs;
+		int any_disabled;
+		unsigned long gen;
 	} *by_kind;
 	size_t nby_kind;
 };

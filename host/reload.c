@@ -202,9 +202,12 @@ static void
 apply_state(struct reloader *rl, const char *rule_id)
 {
 	struct rule *r = ruleset_find(rl->env->rules, rule_id);
+	struct rule_state st;
 
-	if (r != NULL)
-		r->state = state_for(rl, rule_id);
+	if (r != NULL) {
+		st = state_for(rl, rule_id);
+		rule_set_state(r, &st);
+	}
 }
 
 static int
@@ -583,6 +586,7 @@ load_file(struct reloader *rl, const char *path)
 		return 0;
 	}
 	refused_forget(rl, path);
+	/* not in any bucket yet: the swap below says the rules changed */
 	r->state = state_for(rl, r->pub.rule_id);
 	if (old != NULL && strcmp(old->pub.rule_id, r->pub.rule_id) == 0) {
 		registry_swap_rule(rl->env->reg, old, r);

@@ -1880,3 +1880,25 @@ rule_kind_matches(const char *pattern, const char *kind)
 		return strncmp(pattern, kind, plen - 1) == 0;
 	return strcmp(pattern, kind) == 0;
 }
+
+/* Only ever touched on the thread that tags (and at start-up). */
+static unsigned long generation = 1;
+
+void
+rules_changed(void)
+{
+	generation++;
+}
+
+unsigned long
+rules_generation(void)
+{
+	return generation;
+}
+
+void
+rule_set_state(struct rule *r, const struct rule_state *st)
+{
+	r->state = *st;
+	generation++;
+}

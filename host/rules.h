@@ -75,6 +75,17 @@ int rules_load_dirs(const char *const *dirs, size_t ndirs,
 void ruleset_init(struct ruleset *rs);
 void ruleset_push(struct ruleset *rs, struct rule *r);
 struct rule *ruleset_find(const struct ruleset *rs, const char *rule_id);
+
+/*
+ * A rule's state (ttp_tag_rule_state) and which rules a plugin has for a
+ * kind change rarely; the host keeps its rules_for() answers until they
+ * do.  rule_set_state() sets a state and says so; whoever writes
+ * r->state.state directly, or changes a plugin's rule lists, calls
+ * rules_changed().  rules_generation() tells a cached answer's age.
+ */
+void rule_set_state(struct rule *r, const struct rule_state *st);
+void rules_changed(void);
+unsigned long rules_generation(void);
 /* Frees the rules too. */
 void ruleset_free(struct ruleset *rs);
 /* Hot reload: put r in old's place / take r out (neither is freed).

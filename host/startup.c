@@ -57,7 +57,7 @@ apply_rule_state(void *ud, const char *rule_id, const struct rule_state *st)
 	struct rule *r = ruleset_find(&s->rules, rule_id);
 
 	if (r != NULL)
-		r->state = *st;
+		rule_set_state(r, st);
 }
 
 int

@@ -457,10 +457,12 @@ START_TEST(test_rule_state)
 	fx_load_decnet(&fx);
 	ck_assert_int_eq(fx_assign(&fx), 0);
 	ruleset_find(&fx.rules, "R0034")->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	{
 		struct rule *r = ruleset_find(&fx.rules, "R0031");
 
 		r->state.state = RULE_STATE_CLIPPED;
+		rules_changed();
 		r->state.has_confidence_max = 1;
 		r->state.confidence_max = 0.5;
 	}

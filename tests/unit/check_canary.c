@@ -296,6 +296,7 @@ START_TEST(test_rule_state_disabled_and_clipped)
 
 	r49->state.state = RULE_STATE_DISABLED;
 	r52->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	r52->state.has_confidence_max = 1;
 	r52->state.confidence_max = 0.5;
 	lfx_run(&fx, CANARY, "att-check", NULL, all);

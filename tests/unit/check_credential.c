@@ -299,6 +299,7 @@ START_TEST(test_rule_state)
 	open_decnet(&fx);
 	lfx_rule(&fx, "R0001")->state.state = RULE_STATE_DISABLED;
 	lfx_rule(&fx, "R0006")->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	lfx_rule(&fx, "R0006")->state.has_confidence_max = 1;
 	lfx_rule(&fx, "R0006")->state.confidence_max = 0.5;
 	ck_assert_int_eq(lfx_run(&fx, "auth_attempt", "att-1", NULL, payload),

@@ -550,8 +550,10 @@ START_TEST(test_rule_state)
 	setup_decnet();
 	r = find_rule("R0042");
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	r = find_rule("R0041");
 	r->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	r->state.has_confidence_max = 1;
 	r->state.confidence_max = 0.5;
 	ck_assert_int_eq(registry_assign_rules(&fx.reg, &fx.rules, fx_report,
@@ -1779,8 +1781,10 @@ START_TEST(test_disk_only_when_needed)
 	disk_load_rules("");
 	r = find_rule("R0047");
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	r = find_rule("R0048");
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	ck_assert_int_eq(registry_assign_rules(&fx.reg, &fx.rules, fx_report,
 	    &fx), 0);
 	log = run_stored("\"" DECKY "\"", "\"2024-01-02T03:04:05Z_0123456789ab"

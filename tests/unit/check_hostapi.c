@@ -718,6 +718,7 @@ START_TEST(test_rule_disabled)
 	struct rule *r = rule("PA");
 
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	ck_assert_str_eq(listed("command"), "PC,P0");
 	tag_list_truncate(&out, 0);
 
@@ -743,6 +744,7 @@ START_TEST(test_rule_clipped)
 	struct rule *r = rule("PA");
 
 	r->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	r->state.has_confidence_max = 1;
 	r->state.confidence_max = 0.5;
 	ck_assert_str_eq(listed("command"), "PA,PC,P0");
@@ -766,6 +768,7 @@ START_TEST(test_rule_expired)
 
 	/* a disabled state that expired is no state: enabled */
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	r->state.expires_at_ns = NOW - 1;
 	ck_assert_str_eq(listed("command"), "PA,PC,P0");
 	tag_list_truncate(&out, 0);
@@ -783,6 +786,7 @@ START_TEST(test_rule_expired)
 
 	/* an expired ceiling does not clip */
 	r->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	r->state.has_confidence_max = 1;
 	r->state.confidence_max = 0.5;
 	r->state.expires_at_ns = NOW - 1;

@@ -169,6 +169,7 @@ START_TEST(test_several_rules_and_state)
 	ck_assert_str_eq(fx.tags.v[2].rule_id, "TD0803");
 	lfx_rule(&fx, "TD0802")->state.state = RULE_STATE_DISABLED;
 	lfx_rule(&fx, "TD0801")->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	lfx_rule(&fx, "TD0801")->state.has_confidence_max = 1;
 	lfx_rule(&fx, "TD0801")->state.confidence_max = 0.35;
 	run(&fx, all, "TD0801");

@@ -166,6 +166,7 @@ START_TEST(test_several_rules_and_state)
 	ck_assert_int_eq(lfx_assign(&fx), 0);
 	lfx_rule(&fx, "X4")->state.state = RULE_STATE_DISABLED;
 	lfx_rule(&fx, "X5")->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	lfx_rule(&fx, "X5")->state.has_confidence_max = 1;
 	lfx_rule(&fx, "X5")->state.confidence_max = 0.4;
 

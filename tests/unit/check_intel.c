@@ -692,11 +692,14 @@ START_TEST(test_rule_states)
 	ck_assert_uint_eq(fx_run(&fx, ev), 3);
 	r = fx_rule(&fx, "R0054");
 	r->state.state = RULE_STATE_DISABLED;
+	rules_changed();
 	ck_assert_uint_eq(fx_run(&fx, ev), 2);
 	ck_assert(find(&fx, "R0054", "T1110") == NULL);
 	r->state.state = RULE_STATE_ENABLED;
+	rules_changed();
 	r = fx_rule(&fx, "R0056");
 	r->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	r->state.has_confidence_max = 1;
 	r->state.confidence_max = 0.5;
 	ck_assert_uint_eq(fx_run(&fx, ev), 3);

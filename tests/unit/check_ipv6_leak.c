@@ -255,6 +255,7 @@ START_TEST(test_ownership_and_state)
 
 	a->state.state = RULE_STATE_DISABLED;
 	b->state.state = RULE_STATE_CLIPPED;
+	rules_changed();
 	b->state.has_confidence_max = 1;
 	b->state.confidence_max = 0.4;
 	lfx_run(&fx, KIND, "att-check", NULL, "{\"addr\": \"fe80::1\"}");
