@@ -1404,6 +1404,32 @@ clause_holds(const struct pf_clauses *c, const uint64_t *hits)
 	return 0;
 }
 
+/* Append the literal sets of every clause of cl to sets (at most cap). */
+static size_t
+append_clause_sets(const struct pf_clauses *cl,
+    const struct pf_literals **sets, size_t nsets, size_t cap)
+{
+	size_t i, k;
+
+	for (i = 0; i < cl->n; i++)
+		for (k = 0; k < cl->v[i].nf; k++)
+			if (nsets < cap)
+				sets[nsets++] = &cl->v[i].f[k];
+	return nsets;
+}
+
+/* out = len random picks of alphabet (out must have room). */
+static void
+random_subject(char *out, const char *const *alphabet, size_t nalpha,
+    int len)
+{
+	int j;
+
+	out[0] = '\0';
+	for (j = 0; j < len; j++)
+		strcat(out, alphabet[rnd(nalpha)]);
+}
+
 START_TEST(test_pf_clauses_random)
 {
 	static const char *const alphabet[] = {
@@ -1420,7 +1446,7 @@ START_TEST(test_pf_clauses_random)
 		const struct pf_literals *sets[64];
 		struct pf_automaton *a;
 		pcre2_code *code;
-		size_t nsets = 0, i, k;
+		size_t nsets;
 		int rc;
 
 		gen_regex(pattern, sizeof pattern, 0);
@@ -1433,10 +1459,7 @@ START_TEST(test_pf_clauses_random)
 			continue;
 		}
 		tried++;
-		for (i = 0; i < cl.n; i++)
-			for (k = 0; k < cl.v[i].nf; k++)
-				if (nsets < 64)
-					sets[nsets++] = &cl.v[i].f[k];
+		nsets = append_clause_sets(&cl, sets, 0, 64);
 		ck_assert_uint_lt(nsets, 64);
 		if (nsets > 1)
 			refined++;
@@ -1444,13 +1467,11 @@ START_TEST(test_pf_clauses_random)
 		    pf_build_dense(sets, nsets, 1);
 		ck_assert(a != NULL);
 		for (s = 0; s < 300; s++) {
-			char subject[128] = "";
+			char subject[128];
 			uint64_t hits[1] = { 0 };
-			int len = (int)rnd(12), j;
 
-			for (j = 0; j < len; j++)
-				strcat(subject, alphabet[rnd(
-				    sizeof alphabet / sizeof alphabet[0])]);
+			random_subject(subject, alphabet, sizeof alphabet /
+			    sizeof alphabet[0], (int)rnd(12));
 			if (pcre2_match(code, (PCRE2_SPTR)subject,
 			    strlen(subject), 0, 0, md, NULL) < 0)
 				continue;
@@ -1510,23 +1531,18 @@ START_TEST(test_pf_last_random)
 		    &cl), 1);
 		tried++;
 		sets[0] = &lits;
-		for (i = 0; i < cl.n; i++)
-			for (k = 0; k < cl.v[i].nf; k++)
-				if (nsets < 65)
-					sets[nsets++] = &cl.v[i].f[k];
+		nsets = append_clause_sets(&cl, sets, 1, 65);
 		ck_assert_uint_lt(nsets, 65);
 		a = p % 2 ? pf_build(sets, nsets) :
 		    pf_build_dense(sets, nsets, 1);
 		ck_assert(a != NULL);
 		for (s = 0; s < 100; s++) {
-			char subject[256] = "";
+			char subject[256];
 			uint64_t hits[2] = { 0, 0 };
 			size_t last[128], n, at;
-			int len = (int)rnd(s % 2 ? 40 : 12), m;
 
-			for (m = 0; m < len; m++)
-				strcat(subject, alphabet[rnd(
-				    sizeof alphabet / sizeof alphabet[0])]);
+			random_subject(subject, alphabet, sizeof alphabet /
+			    sizeof alphabet[0], (int)rnd(s % 2 ? 40 : 12));
 			n = strlen(subject);
 			pf_scan_last(a, (const unsigned char *)subject, n,
 			    hits, last);
