@@ -246,7 +246,7 @@ h_rules_for(ttpd_sink *sink, size_t *n)
 	p = sink->ctx->plugin;
 	sink->nrules = 0;
 	sink->rule_cursor = 0;
-	sink->answer = NULL;
+	sink->answer = (const ttpd_rule *const *)sink->rules;
 	for (k = 0; k < p->nby_kind; k++) {
 		struct kind_rules *b = &p->by_kind[k];
 
@@ -271,12 +271,12 @@ h_rules_for(ttpd_sink *sink, size_t *n)
 			    rule_state_effective(&b->v[i]->state,
 			    sink->now_ns) != RULE_STATE_DISABLED)
 				sink->rules[sink->nrules++] = &b->v[i]->pub;
-		sink->answer = sink->rules;
+		/* sink->rules may have moved */
+		sink->answer = (const ttpd_rule *const *)sink->rules;
 		break;
 	}
 	*n = sink->nrules;
-	return sink->answer != NULL ? sink->answer :
-	    (const ttpd_rule *const *)sink->rules;
+	return sink->answer;
 }
 
 static ttpd_value *

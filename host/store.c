@@ -102,7 +102,8 @@ static const char ttp_tag_ddl[] =
  * can use: DECNET's single-column indexes on attacker_uuid, identity_uuid
  * and technique_id lead its two-column indexes, which SQLite uses for the
  * same lookups, and attack_release holds one value per ATT&CK release.
- * bench_store: 1M rows, 23% less CPU per row than with all 13.
+ * bench_store, 1M rows in batches of 50,000: 25.3 instead of 36.4 us of
+ * CPU per row (realistic workload), 32.2 instead of 53.3 (worst).
  */
 static const struct {
 	const char *ddl;
@@ -288,11 +289,7 @@ check_columns(struct store *s, const char *table, const char *const *cols)
 	return 0;
 }
 
-/*
- * Create what is missing, check what exists.  Runs in one IMMEDIATE
- * transaction so two processes opening a fresh file do not race, and a
- * table is never left without its indexes.
- */
+/* The indexes of a ttp_tag table ttpd has just created. */
 static int
 create_tag_indexes(struct store *s, enum store_indexes set)
 {
@@ -307,6 +304,11 @@ create_tag_indexes(struct store *s, enum store_indexes set)
 	return 0;
 }
 
+/*
+ * Create what is missing, check what exists.  Runs in one IMMEDIATE
+ * transaction so two processes opening a fresh file do not race, and a
+ * table is never left without its indexes.
+ */
 static int
 prepare_schema(struct store *s, int create, enum store_indexes set)
 {
