@@ -110,11 +110,14 @@ START_TEST(test_scopes_nest_per_thread)
 }
 END_TEST
 
-/* A real fault inside a scope, in a child: the line, then the signal. */
-START_TEST(test_handler_names_plugin_and_reraises)
+/*
+ * Run body in a child with crash attribution installed, no core file and
+ * stderr captured into buf; returns the child's wait status.
+ */
+static int
+run_crashing_child(void (*body)(void), char *buf, size_t cap)
 {
 	struct rlimit no_core = { 0, 0 };
-	char buf[1024];
 	int fds[2], status;
 	ssize_t n;
 	size_t got = 0;
@@ -124,25 +127,49 @@ START_TEST(test_handler_names_plugin_and_reraises)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		struct crash_scope s;
-		/* NULL struct pointer, member at offset 8: a real fault */
-		volatile int *volatile p = (volatile int *)(uintptr_t)8;
-
 		setrlimit(RLIMIT_CORE, &no_core);
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
 		if (crash_install("ttpd") != 0)
 			_exit(3);
-		crash_enter(&s, "boom", "/p/boom.so", "handle", "email");
-		*p = 1;
+		body();
 		_exit(4);	/* not reached */
 	}
 	close(fds[1]);
-	while ((n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+	while ((n = read(fds[0], buf + got, cap - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
 	close(fds[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void
+segfault_in_plugin(void)
+{
+	struct crash_scope s;
+	/* NULL struct pointer, member at offset 8: a real fault */
+	volatile int *volatile p = (volatile int *)(uintptr_t)8;
+
+	crash_enter(&s, "boom", "/p/boom.so", "handle", "email");
+	*p = 1;
+}
+
+static void
+abort_in_plugin(void)
+{
+	struct crash_scope s;
+
+	crash_enter(&s, "asserts", NULL, "rule_prepare", NULL);
+	abort();
+}
+
+/* A real fault inside a scope, in a child: the line, then the signal. */
+START_TEST(test_handler_names_plugin_and_reraises)
+{
+	char buf[1024];
+	int status = run_crashing_child(segfault_in_plugin, buf, sizeof buf);
+
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
 	    "child status 0x%x", status);
 	ck_assert_str_eq(buf, "ttpd: fatal signal 11 (SIGSEGV) in plugin boom "
@@ -153,32 +180,9 @@ END_TEST
 /* abort() in a plugin: SIGABRT is attributed and still kills. */
 START_TEST(test_handler_abort)
 {
-	struct rlimit no_core = { 0, 0 };
 	char buf[1024];
-	int fds[2], status;
-	ssize_t n;
-	size_t got = 0;
-	pid_t pid;
+	int status = run_crashing_child(abort_in_plugin, buf, sizeof buf);
 
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		struct crash_scope s;
-
-		setrlimit(RLIMIT_CORE, &no_core);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		crash_install("ttpd");
-		crash_enter(&s, "asserts", NULL, "rule_prepare", NULL);
-		abort();
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	close(fds[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 	ck_assert_str_eq(buf, "ttpd: fatal signal 6 (SIGABRT) in plugin "
 	    "asserts during rule_prepare()\n");

@@ -1285,12 +1285,42 @@ gen_regex(char *out, size_t cap, int depth)
 	}
 }
 
+/* Subjects of the random prefilter tests: ASCII that the generated
+ * patterns use, and characters that fold to ASCII letters. */
+static const char *const pf_alphabet[] = {
+	"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+	" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
+};
+#define PF_ALPHABET_N (sizeof pf_alphabet / sizeof pf_alphabet[0])
+
+/* Append the literal sets of every clause of cl to sets (at most cap). */
+static size_t
+append_clause_sets(const struct pf_clauses *cl,
+    const struct pf_literals **sets, size_t nsets, size_t cap)
+{
+	size_t i, k;
+
+	for (i = 0; i < cl->n; i++)
+		for (k = 0; k < cl->v[i].nf; k++)
+			if (nsets < cap)
+				sets[nsets++] = &cl->v[i].f[k];
+	return nsets;
+}
+
+/* out = len random picks of alphabet (out must have room). */
+static void
+random_subject(char *out, const char *const *alphabet, size_t nalpha,
+    int len)
+{
+	int j;
+
+	out[0] = '\0';
+	for (j = 0; j < len; j++)
+		strcat(out, alphabet[rnd(nalpha)]);
+}
+
 START_TEST(test_pf_superset_random)
 {
-	static const char *const alphabet[] = {
-		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
-		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
-	};
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	int p, s, tried = 0, filtered = 0;
 
@@ -1319,12 +1349,10 @@ START_TEST(test_pf_superset_random)
 		a = p % 2 ? pf_build(sets, 1) : pf_build_dense(sets, 1, 1);
 		ck_assert(a != NULL);
 		for (s = 0; s < 300; s++) {
-			char subject[128] = "";
-			int len = (int)rnd(12), j;
+			char subject[128];
 
-			for (j = 0; j < len; j++)
-				strcat(subject, alphabet[rnd(
-				    sizeof alphabet / sizeof alphabet[0])]);
+			random_subject(subject, pf_alphabet, PF_ALPHABET_N,
+			    (int)rnd(12));
 			assert_superset(pattern, a, code, md, subject,
 			    strlen(subject));
 		}
@@ -1404,38 +1432,8 @@ clause_holds(const struct pf_clauses *c, const uint64_t *hits)
 	return 0;
 }
 
-/* Append the literal sets of every clause of cl to sets (at most cap). */
-static size_t
-append_clause_sets(const struct pf_clauses *cl,
-    const struct pf_literals **sets, size_t nsets, size_t cap)
-{
-	size_t i, k;
-
-	for (i = 0; i < cl->n; i++)
-		for (k = 0; k < cl->v[i].nf; k++)
-			if (nsets < cap)
-				sets[nsets++] = &cl->v[i].f[k];
-	return nsets;
-}
-
-/* out = len random picks of alphabet (out must have room). */
-static void
-random_subject(char *out, const char *const *alphabet, size_t nalpha,
-    int len)
-{
-	int j;
-
-	out[0] = '\0';
-	for (j = 0; j < len; j++)
-		strcat(out, alphabet[rnd(nalpha)]);
-}
-
 START_TEST(test_pf_clauses_random)
 {
-	static const char *const alphabet[] = {
-		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
-		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
-	};
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	int p, s, tried = 0, refined = 0;
 
@@ -1470,8 +1468,8 @@ START_TEST(test_pf_clauses_random)
 			char subject[128];
 			uint64_t hits[1] = { 0 };
 
-			random_subject(subject, alphabet, sizeof alphabet /
-			    sizeof alphabet[0], (int)rnd(12));
+			random_subject(subject, pf_alphabet, PF_ALPHABET_N,
+			    (int)rnd(12));
 			if (pcre2_match(code, (PCRE2_SPTR)subject,
 			    strlen(subject), 0, 0, md, NULL) < 0)
 				continue;
@@ -1643,10 +1641,6 @@ END_TEST
  */
 START_TEST(test_pf_split_random)
 {
-	static const char *const alphabet[] = {
-		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
-		" ", "\n", "1", "\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9",
-	};
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	int p, s, split = 0, matched = 0;
 
@@ -1679,12 +1673,11 @@ START_TEST(test_pf_split_random)
 			    "/%s/ does not compile", pattern, alt);
 		}
 		for (s = 0; s < 300; s++) {
-			char subject[128] = "";
-			int len = (int)rnd(12), j, whole, any = 0;
+			char subject[128];
+			int whole, any = 0;
 
-			for (j = 0; j < len; j++)
-				strcat(subject, alphabet[rnd(
-				    sizeof alphabet / sizeof alphabet[0])]);
+			random_subject(subject, pf_alphabet, PF_ALPHABET_N,
+			    (int)rnd(12));
 			whole = pcre2_match(code, (PCRE2_SPTR)subject,
 			    strlen(subject), 0, 0, md, NULL) >= 0;
 			for (i = 0; i < cl.n && !any; i++)
