@@ -64,7 +64,7 @@ void uuid_v5(const unsigned char ns[16], const void *name, size_t len,
 
 /*
  * The SHA-1 of tag_uuid() and uuid_v5() uses the CPU's SHA instructions
- * when it has them (decided at the first use).  allow = 0 forces the
+ * when it has them (decided once, before main()).  allow = 0 forces the
  * portable code, 1 goes back to the default (for tests and comparisons).
  * Returns 1 when the instructions are now in use.
  */
