@@ -5,10 +5,12 @@
  * prefilter each on and off.
  *
  *   bench/bench_rule_engine [N] [decnet|pack|both] [all|default]
+ *       [short|all|both]
  *
  * "both" (the default) runs every configuration with each rule set in the
  * same process and prints the pack's throughput relative to DECNET's;
- * "default" measures only the default configuration (JIT and prefilter).
+ * "default" measures only the default configuration (JIT and prefilter);
+ * the last argument picks the corpora (default both).
  *
  * Events are the 3,600 real attacker command lines of the golden set
  * ($TTPD_SHARED_DIR/golden/events.jsonl, events 442..4041), cycled to N
@@ -307,15 +309,17 @@ main(int argc, char **argv)
 	struct corpus shortc = { "short", NULL, 0, 0 };
 	const char *which = argc > 2 ? argv[2] : "both";
 	const char *configs = argc > 3 ? argv[3] : "all";
+	const char *corpora = argc > 4 ? argv[4] : "both";
 	char *path;
 	size_t n = 1000000;
 
 	if ((argc > 1 && (n = strtoul(argv[1], NULL, 10)) == 0) ||
 	    (strcmp(which, "decnet") != 0 && strcmp(which, "pack") != 0 &&
 	    strcmp(which, "both") != 0) || (strcmp(configs, "all") != 0 &&
-	    strcmp(configs, "default") != 0)) {
+	    strcmp(configs, "default") != 0) || (strcmp(corpora, "both") != 0 &&
+	    strcmp(corpora, "short") != 0 && strcmp(corpora, "all") != 0)) {
 		fprintf(stderr, "usage: bench_rule_engine [N] "
-		    "[decnet|pack|both] [all|default]\n");
+		    "[decnet|pack|both] [all|default] [short|all|both]\n");
 		return 2;
 	}
 	log_set_level(TTPD_LOG_WARNING);
@@ -330,8 +334,10 @@ main(int argc, char **argv)
 	printf("corpus short: %zu command lines <= %d bytes, mean %.0f "
 	    "bytes\n", shortc.n, SHORT_LINE,
 	    (double)shortc.bytes / (double)shortc.n);
-	run_corpus(&shortc, which, strcmp(configs, "all") == 0, n);
-	run_corpus(&all, which, strcmp(configs, "all") == 0, n);
+	if (strcmp(corpora, "all") != 0)
+		run_corpus(&shortc, which, strcmp(configs, "all") == 0, n);
+	if (strcmp(corpora, "short") != 0)
+		run_corpus(&all, which, strcmp(configs, "all") == 0, n);
 	free(path);
 	free(all.v);
 	free(shortc.v);
