@@ -35,6 +35,24 @@ struct ttpd_sink {
 	const ttpd_rule **rules;
 	size_t nrules, caprules;
 	size_t rule_cursor;	/* where owned_rule() looks first */
+	/* the event's strings as tags copy them, measured at the first
+	 * emit() of the event (ev_strs_ready) */
+	struct tag_str {
+		const char *s;	/* NULL: SQL NULL */
+		size_t n;
+	} kind, id, attacker, identity, session, decky, release;
+	int ev_strs_ready;
+	/*
+	 * The evidence last serialised in this handle() call and its text:
+	 * an engine hands one object to every rule of an event that fires,
+	 * and while no value changed since (jv_changes()) it serialises to
+	 * the same text.  Values live until handle() returns, so the
+	 * pointer cannot name another object before then.
+	 */
+	const ttpd_value *dumped;
+	uint64_t dumped_changes;
+	char *dump;
+	size_t dump_len, dump_cap;
 };
 
 struct ttpd_ctx {
@@ -301,15 +319,17 @@ h_evidence_from_fields(ttpd_sink *sink, const ttpd_rule *rule)
 }
 
 /* Is `rule` one this sink's plugin owns? (guards against stray pointers
- * from a confused plugin without trusting them) */
+ * from a confused plugin without trusting them)  *in_answer: found in the
+ * rules_for() answer, which holds only rules for the event's kind. */
 static struct rule *
-owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
+owned_rule(ttpd_sink *sink, const ttpd_rule *pub, int *in_answer)
 {
 	struct plugin *p = sink->ctx->plugin;
 	size_t i, k;
 
 	/* usually one of the rules_for() answer, emitted in its order:
 	 * look there first, from just after the last one found */
+	*in_answer = 1;
 	for (k = 0; k < sink->nrules; k++) {
 		i = sink->rule_cursor + k;
 		if (i >= sink->nrules)
@@ -321,6 +341,7 @@ owned_rule(ttpd_sink *sink, const ttpd_rule *pub)
 		}
 	}
 
+	*in_answer = 0;
 	for (i = 0; i < p->nrules; i++)
 		if (&p->rules[i]->pub == pub)
 			return p->rules[i];
@@ -338,6 +359,59 @@ rule_applies(const struct rule *r, const char *kind)
 	return 0;
 }
 
+static void
+measure(struct tag_str *ts, const char *s)
+{
+	ts->s = s;
+	ts->n = s != NULL ? strlen(s) : 0;
+}
+
+/* Room a string takes in a tag's block. */
+static size_t
+room(const struct tag_str *ts)
+{
+	return ts->s != NULL ? ts->n + 1 : 0;
+}
+
+/* Copy a string into the block at *at; where it went (NULL for NULL). */
+static char *
+put(char **at, const struct tag_str *ts)
+{
+	char *d = *at;
+
+	if (ts->s == NULL)
+		return NULL;
+	memcpy(d, ts->s, ts->n);
+	d[ts->n] = '\0';
+	*at = d + ts->n + 1;
+	return d;
+}
+
+/* The evidence's text, serialised again only when it may differ from
+ * the last one (see struct ttpd_sink); NULL when it cannot be. */
+static const struct tag_str *
+evidence_text(ttpd_sink *sink, const ttpd_value *evidence,
+    struct tag_str *empty)
+{
+	static const struct tag_str none = { "{}", 2 };
+
+	if (evidence == NULL) {
+		*empty = none;
+		return empty;
+	}
+	if (evidence != sink->dumped || jv_changes() != sink->dumped_changes) {
+		sink->dumped = NULL;
+		if (jv_dump_into(evidence, &sink->dump, &sink->dump_cap,
+		    &sink->dump_len) != 0)
+			return NULL;
+		sink->dumped = evidence;
+		sink->dumped_changes = jv_changes();
+	}
+	empty->s = sink->dump;
+	empty->n = sink->dump_len;
+	return empty;
+}
+
 static int
 h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
     double multiplier, const ttpd_value *evidence, unsigned flags)
@@ -346,16 +420,17 @@ h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
 	struct plugin *p;
 	struct rule *r;
 	size_t first, last, i;
-	const char *attacker;
-	char *evtext;
+	const struct tag_str *evtext, *attacker;
+	struct tag_str evbuf, rule_id, none = { NULL, 0 };
+	int in_answer;
 
 	if (sink == NULL || pub == NULL || !isfinite(multiplier))
 		return TTPD_EINVAL;
 	if (evidence != NULL && jv_type(evidence) != TTPD_VT_OBJECT)
 		return TTPD_EINVAL;
-	if ((r = owned_rule(sink, pub)) == NULL)
+	if ((r = owned_rule(sink, pub, &in_answer)) == NULL)
 		return TTPD_EINVAL;
-	if (!rule_applies(r, sink->ev->source_kind))
+	if (!in_answer && !rule_applies(r, sink->ev->source_kind))
 		return TTPD_EINVAL; /* DECNET never tags outside applies_to */
 	if (emit_index == TTPD_EMIT_ALL) {
 		first = 0;
@@ -372,46 +447,64 @@ h_emit(ttpd_sink *sink, const ttpd_rule *pub, size_t emit_index,
 		return TTPD_SKIP;
 	}
 	ev = sink->ev;
-	attacker = (flags & TTPD_EMIT_IDENTITY_ONLY) ? NULL : ev->attacker_uuid;
-	if (attacker == NULL && ev->identity_uuid == NULL)
+	if (!sink->ev_strs_ready) {
+		measure(&sink->kind, ev->source_kind);
+		measure(&sink->id, ev->source_id);
+		measure(&sink->attacker, ev->attacker_uuid);
+		measure(&sink->identity, ev->identity_uuid);
+		measure(&sink->session, ev->session_id);
+		measure(&sink->decky, ev->decky_id);
+		measure(&sink->release, sink->ts->attack_release);
+		sink->ev_strs_ready = 1;
+	}
+	attacker = (flags & TTPD_EMIT_IDENTITY_ONLY) ? &none : &sink->attacker;
+	if (attacker->s == NULL && ev->identity_uuid == NULL)
 		return TTPD_SKIP; /* no anchor: DECNET refuses such a tag */
-	if (evidence != NULL)
-		evtext = jv_dump(evidence);
-	else
-		evtext = xstrdup("{}");
-	if (evtext == NULL)
+	if ((evtext = evidence_text(sink, evidence, &evbuf)) == NULL)
 		return TTPD_EINVAL; /* unserialisable (cycle) */
 	if (sink->created_at[0] == '\0')
 		tag_format_time(sink->now_ns, sink->created_at);
+	measure(&rule_id, r->pub.rule_id);
 	for (i = first; i < last; i++) {
 		const ttpd_emit *em = r->pub.emits[i];
-		const char *sub = em->sub_technique_id != NULL &&
+		const char *sub_id = em->sub_technique_id != NULL &&
 		    em->sub_technique_id[0] != '\0' ? em->sub_technique_id :
 		    NULL;
 		struct tag *t = tag_list_push(sink->out);
+		struct tag_str tactic, technique, sub, url;
+		char urlbuf[TAG_MITRE_URL_SIZE], *at;
 
+		measure(&tactic, em->tactic);
+		measure(&technique, em->technique_id);
+		measure(&sub, sub_id);
+		url.n = tag_mitre_url_into(em->technique_id, sub_id, urlbuf);
+		url.s = url.n > 0 ? urlbuf : NULL;
 		tag_uuid(ev->source_kind, ev->source_id, r->pub.rule_id,
-		    r->pub.rule_version, em->technique_id, sub, t->uuid);
-		t->source_kind = xstrdup(ev->source_kind);
-		t->source_id = xstrdup(ev->source_id);
-		t->attacker_uuid = xstrdup_or_null(attacker);
-		t->identity_uuid = xstrdup_or_null(ev->identity_uuid);
-		t->session_id = xstrdup_or_null(ev->session_id);
-		t->decky_id = xstrdup_or_null(ev->decky_id);
-		t->tactic = xstrdup(em->tactic);
-		t->technique_id = xstrdup(em->technique_id);
-		t->sub_technique_id = xstrdup_or_null(sub);
+		    r->pub.rule_version, em->technique_id, sub_id, t->uuid);
+		/* one allocation for every string of the tag */
+		at = t->strings = xmalloc(room(&sink->kind) + room(&sink->id) +
+		    room(attacker) + room(&sink->identity) +
+		    room(&sink->session) + room(&sink->decky) + room(&tactic) +
+		    room(&technique) + room(&sub) + room(&rule_id) +
+		    room(evtext) + room(&sink->release) + room(&url));
+		t->source_kind = put(&at, &sink->kind);
+		t->source_id = put(&at, &sink->id);
+		t->attacker_uuid = put(&at, attacker);
+		t->identity_uuid = put(&at, &sink->identity);
+		t->session_id = put(&at, &sink->session);
+		t->decky_id = put(&at, &sink->decky);
+		t->tactic = put(&at, &tactic);
+		t->technique_id = put(&at, &technique);
+		t->sub_technique_id = put(&at, &sub);
 		t->confidence = tag_confidence(em->confidence, multiplier,
 		    &r->state, sink->now_ns);
-		t->rule_id = xstrdup(r->pub.rule_id);
+		t->rule_id = put(&at, &rule_id);
 		t->rule_version = r->pub.rule_version;
-		t->evidence = i + 1 == last ? evtext : xstrdup(evtext);
-		t->attack_release = xstrdup(sink->ts->attack_release);
-		t->mitre_url = tag_mitre_url(em->technique_id, sub);
+		t->evidence = put(&at, evtext);
+		t->attack_release = put(&at, &sink->release);
+		t->mitre_url = put(&at, &url);
 		memcpy(t->created_at, sink->created_at, sizeof t->created_at);
 	}
-	if (first == last)
-		free(evtext);
 	return TTPD_OK;
 }
 
@@ -535,6 +628,7 @@ hostapi_ctx_free(ttpd_ctx *ctx)
 	jv_decref(ctx->config);
 	free(ctx->sink.vals);
 	free(ctx->sink.rules);
+	free(ctx->sink.dump);
 	free(ctx);
 }
 
@@ -570,6 +664,8 @@ hostapi_run(struct plugin *p, const ttpd_event *ev,
 	sink->nrules = 0;
 	sink->answer = NULL;
 	sink->rule_cursor = 0;
+	sink->ev_strs_ready = 0;
+	sink->dumped = NULL;
 	hostapi_err_prepare(&err);
 
 	crash_enter(&cs, p->name, p->path, "handle", ev->source_kind);

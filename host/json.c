@@ -1098,18 +1098,22 @@ member:
 	goto value;
 }
 
-char *
-jv_dump(const ttpd_value *v)
+int
+jv_dump_into(const ttpd_value *v, char **buf, size_t *cap, size_t *len)
 {
 	struct dumper dp;
 	int rc;
 
 	if (v == NULL)
-		return NULL;
+		return -1;
+	dp.out.buf = *buf;
+	dp.out.cap = *cap;
 	dp.out.len = 0;
-	dp.out.cap = 256;
-	if ((dp.out.buf = malloc(dp.out.cap)) == NULL)
-		return NULL;
+	if (dp.out.buf == NULL || dp.out.cap == 0) {
+		dp.out.cap = 256;
+		if ((dp.out.buf = realloc(*buf, dp.out.cap)) == NULL)
+			return -1;
+	}
 	dp.stack = dp.inline_stack;
 	dp.stack_cap = sizeof dp.inline_stack / sizeof dp.inline_stack[0];
 	dp.depth = 0;
@@ -1118,11 +1122,26 @@ jv_dump(const ttpd_value *v)
 		rc = out_byte(&dp.out, '\0');
 	if (dp.stack != dp.inline_stack)
 		free(dp.stack);
-	if (rc != 0) {
-		free(dp.out.buf);
+	/* out_reserve() may have moved the buffer even on failure */
+	*buf = dp.out.buf;
+	*cap = dp.out.cap;
+	if (rc != 0)
+		return -1;
+	*len = dp.out.len - 1;
+	return 0;
+}
+
+char *
+jv_dump(const ttpd_value *v)
+{
+	char *buf = NULL;
+	size_t cap = 0, len;
+
+	if (jv_dump_into(v, &buf, &cap, &len) != 0) {
+		free(buf);
 		return NULL;
 	}
-	return dp.out.buf;
+	return buf;
 }
 
 void
@@ -1426,9 +1445,19 @@ container_ok(json_t *container, json_t *val)
 	return !contains(val, container, 0);
 }
 
+/* Bumped by every change to a value (see jv_changes()). */
+static _Thread_local uint64_t changes;
+
+uint64_t
+jv_changes(void)
+{
+	return changes;
+}
+
 int
 jv_object_set(ttpd_value *obj, const char *key, const ttpd_value *val)
 {
+	changes++;
 	if (obj == NULL || key == NULL || val == NULL ||
 	    !json_is_object(J(obj)) || !container_ok(J(obj), J(val)))
 		return TTPD_EINVAL;
@@ -1448,6 +1477,7 @@ jv_object_set_new(ttpd_value *obj, const char *key, ttpd_value *val)
 int
 jv_array_append(ttpd_value *arr, const ttpd_value *val)
 {
+	changes++;
 	if (arr == NULL || val == NULL || !json_is_array(J(arr)) ||
 	    !container_ok(J(arr), J(val)))
 		return TTPD_EINVAL;

@@ -22,6 +22,20 @@ ttpd_value *jv_parse(const char *buf, size_t len, char *err, size_t errlen);
  * Returns NULL on failure (e.g. a cycle). */
 char *jv_dump(const ttpd_value *v);
 
+/*
+ * The same text into a caller's buffer (*buf of *cap bytes, grown with
+ * realloc() as needed, NUL-terminated); its length in *len.  0, or -1 on
+ * failure (the buffer stays the caller's either way).
+ */
+int jv_dump_into(const ttpd_value *v, char **buf, size_t *cap, size_t *len);
+
+/*
+ * How many times this thread has called jv_object_set() or
+ * jv_array_append() (the only ways to change a value once built): while
+ * it stays the same, a live value serialises to the same text.
+ */
+uint64_t jv_changes(void);
+
 void jv_incref(const ttpd_value *v);
 void jv_decref(const ttpd_value *v);
 

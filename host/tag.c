@@ -406,31 +406,44 @@ all_digits(const char *s, size_t n)
 	return 1;
 }
 
-char *
-tag_mitre_url(const char *technique_id, const char *sub_technique_id)
+static const char mitre_base[] = "https://attack.mitre.org/techniques/";
+
+size_t
+tag_mitre_url_into(const char *technique_id, const char *sub_technique_id,
+    char out[TAG_MITRE_URL_SIZE])
 {
 	const char *id = sub_technique_id != NULL && *sub_technique_id != '\0' ?
 	    sub_technique_id : technique_id;
 	size_t n;
 
+	out[0] = '\0';
 	if (id == NULL || id[0] != 'T')
-		return NULL;
-	static const char base[] = "https://attack.mitre.org/techniques/";
-	char *url;
-
-	n = strlen(id);
+		return 0;
+	n = strnlen(id, 10);
 	/* T1234 -> base T1234; T1234.567 -> base T1234/567 (once per tag:
 	 * no printf) */
 	if (!(n == 5 && all_digits(id + 1, 4)) &&
 	    !(n == 9 && all_digits(id + 1, 4) && id[5] == '.' &&
 	    all_digits(id + 6, 3)))
-		return NULL;
-	url = xmalloc(sizeof base + n);
-	memcpy(url, base, sizeof base - 1);
-	memcpy(url + sizeof base - 1, id, n + 1);
+		return 0;
+	memcpy(out, mitre_base, sizeof mitre_base - 1);
+	memcpy(out + sizeof mitre_base - 1, id, n + 1);
 	if (n == 9)
-		url[sizeof base - 1 + 5] = '/';
-	return url;
+		out[sizeof mitre_base - 1 + 5] = '/';
+	return sizeof mitre_base - 1 + n;
+}
+
+char *
+tag_mitre_url(const char *technique_id, const char *sub_technique_id)
+{
+	char url[TAG_MITRE_URL_SIZE], *copy;
+	size_t n = tag_mitre_url_into(technique_id, sub_technique_id, url);
+
+	if (n == 0)
+		return NULL;
+	copy = xmalloc(n + 1);
+	memcpy(copy, url, n + 1);
+	return copy;
 }
 
 /* --- confidence and state ----------------------------------------------- */
@@ -467,6 +480,11 @@ tag_confidence(double base, double multiplier, const struct rule_state *st,
 void
 tag_free(struct tag *t)
 {
+	if (t->strings != NULL) {
+		free(t->strings);
+		memset(t, 0, sizeof *t);
+		return;
+	}
 	free(t->source_kind);
 	free(t->source_id);
 	free(t->attacker_uuid);

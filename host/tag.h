@@ -14,7 +14,11 @@
 #define TAG_TIME_LEN 26 /* "YYYY-MM-DD HH:MM:SS.ffffff" */
 #define TAG_CONFIDENCE_FLOOR 0.3
 
-/* One row of ttp_tag. Strings are owned by the tag (tag_free()). */
+/*
+ * One row of ttp_tag. Strings are owned by the tag (tag_free()): either
+ * each is its own allocation, or, when `strings` is not NULL, they all
+ * point into that one allocation (the host's tags: one malloc a tag).
+ */
 struct tag {
 	char uuid[TAG_UUID_LEN + 1];
 	char *source_kind;
@@ -33,6 +37,7 @@ struct tag {
 	char *attack_release;
 	char *mitre_url;        /* NULL = SQL NULL */
 	char created_at[TAG_TIME_LEN + 1];
+	char *strings;          /* NULL, or the block holding the above */
 };
 
 /* A growable array of tags. */
@@ -79,6 +84,14 @@ void tag_format_time(int64_t unix_ns, char out[TAG_TIME_LEN + 1]);
 /* https://attack.mitre.org/techniques/T1059[/004]; NULL for a malformed
  * id. Caller frees. */
 char *tag_mitre_url(const char *technique_id, const char *sub_technique_id);
+
+/* The longest mitre_url, with its NUL. */
+#define TAG_MITRE_URL_SIZE 48
+
+/* The same URL written into out; its length, or 0 for a malformed id
+ * (out then holds ""). */
+size_t tag_mitre_url_into(const char *technique_id,
+    const char *sub_technique_id, char out[TAG_MITRE_URL_SIZE]);
 
 /* Rule state as read from ttp_rule_state. */
 enum rule_state_kind {

@@ -16,6 +16,11 @@
  *   "list"      emit {"rules": [ids rules_for() returned]} with the rule
  *               payload.report (default the first listed) at index 0.
  *   "builders"  emit evidence made with every value builder.
+ *   "mutate"    emit index 0 of payload.rule (or the first rule) four
+ *               times with one evidence object: {"n":1,"a":[1]}, then
+ *               after n became 2, after 2 was appended to a (a change
+ *               inside it), and unchanged; then once with an equal new
+ *               object.
  *   "bad"       try invalid emits and value operations and emit their
  *               return codes as the evidence of one final good emit.
  *   "config"    run payload.queries, a list of [type, key] pairs (type
@@ -290,6 +295,41 @@ do_builders(struct probe *p, const ttpd_event *ev, ttpd_sink *sink,
 	return h->emit(sink, r, 0, 1.0, o, 0);
 }
 
+static int
+do_mutate(struct probe *p, const ttpd_event *ev, ttpd_sink *sink,
+    ttpd_err *err)
+{
+	const ttpd_host *h = p->h;
+	const ttpd_rule *r;
+	ttpd_value *o, *a;
+	int rc;
+
+	if ((r = chosen_rule(p, ev, sink, "rule", &rc, err)) == NULL)
+		return rc;
+	o = h->new_object(sink);
+	a = h->new_array(sink);
+	h->object_set(o, "n", h->new_int(sink, 1));
+	h->array_append(a, h->new_int(sink, 1));
+	h->object_set(o, "a", a);
+	if ((rc = h->emit(sink, r, 0, 1.0, o, 0)) != TTPD_OK)
+		return rc;
+	h->object_set(o, "n", h->new_int(sink, 2));
+	if ((rc = h->emit(sink, r, 0, 1.0, o, 0)) != TTPD_OK)
+		return rc;
+	h->array_append(a, h->new_int(sink, 2));
+	if ((rc = h->emit(sink, r, 0, 1.0, o, 0)) != TTPD_OK)
+		return rc;
+	if ((rc = h->emit(sink, r, 0, 1.0, o, 0)) != TTPD_OK)
+		return rc;
+	o = h->new_object(sink);
+	a = h->new_array(sink);
+	h->object_set(o, "n", h->new_int(sink, 2));
+	h->array_append(a, h->new_int(sink, 1));
+	h->array_append(a, h->new_int(sink, 2));
+	h->object_set(o, "a", a);
+	return h->emit(sink, r, 0, 1.0, o, 0);
+}
+
 static void
 record(const ttpd_host *h, ttpd_sink *sink, ttpd_value *o, const char *key,
     int rc)
@@ -422,6 +462,8 @@ probe_handle(void *state, const ttpd_event *ev, ttpd_sink *sink,
 		rc = do_list(p, ev, sink, err);
 	else if (strcmp(action, "builders") == 0)
 		rc = do_builders(p, ev, sink, err);
+	else if (strcmp(action, "mutate") == 0)
+		rc = do_mutate(p, ev, sink, err);
 	else if (strcmp(action, "bad") == 0)
 		rc = do_bad(p, ev, sink, err);
 	else if (strcmp(action, "config") == 0)

@@ -565,6 +565,40 @@ START_TEST(test_emit_evidence_round_trip)
 }
 END_TEST
 
+/*
+ * The host serialises an evidence object again only when it may have
+ * changed since the last emit: a change to it or inside it, or another
+ * event (whose values may sit where the last event's were).
+ */
+START_TEST(test_emit_evidence_changes)
+{
+	static const char *const want[] = {
+		"{\"n\":1,\"a\":[1]}", "{\"n\":2,\"a\":[1]}",
+		"{\"n\":2,\"a\":[1,2]}", "{\"n\":2,\"a\":[1,2]}",
+		"{\"n\":2,\"a\":[1,2]}"
+	};
+	char payload[96];
+	size_t i;
+
+	ck_assert_int_eq(run("probe", "command", ATT, NULL,
+	    "{\"action\":\"mutate\",\"rule\":\"PA\"}"), TTPD_OK);
+	ck_assert_uint_eq(out.n, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_str_eq(out.v[i].evidence, want[i]);
+
+	/* the payload as evidence, event after event: each its own text
+	 * though each payload may reuse the memory of the one before */
+	for (i = 0; i < 4; i++) {
+		snprintf(payload, sizeof payload, "{\"rule\":\"PA\","
+		    "\"index\":0,\"evidence\":\"payload\",\"i\":%zu}", i);
+		ck_assert_int_eq(run("probe", "command", ATT, NULL, payload),
+		    TTPD_OK);
+		ck_assert_uint_eq(out.n, 6 + i);
+		ck_assert_str_eq(out.v[5 + i].evidence, payload);
+	}
+}
+END_TEST
+
 START_TEST(test_emit_builders)
 {
 	ttpd_value *ev;
@@ -1232,6 +1266,7 @@ hostapi_suite(void)
 	tcase_add_test(tc, test_emit_confidence_clamped);
 	tcase_add_test(tc, test_emit_all_in_order);
 	tcase_add_test(tc, test_emit_evidence_round_trip);
+	tcase_add_test(tc, test_emit_evidence_changes);
 	tcase_add_test(tc, test_emit_builders);
 	tcase_add_test(tc, test_emit_identity_only);
 	tcase_add_test(tc, test_emit_bad);

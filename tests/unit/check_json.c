@@ -1273,6 +1273,66 @@ START_TEST(test_dump_cycle)
 }
 END_TEST
 
+/* jv_dump_into() reuses and grows the caller's buffer, and says what
+ * jv_dump() says. */
+START_TEST(test_dump_into)
+{
+	ttpd_value *o = jv_new_object(), *big;
+	char *buf = NULL, *text, *first;
+	size_t cap = 0, len = 0;
+	char huge[1000];
+
+	ck_assert_int_eq(jv_object_set_new(o, "k", jv_new_int(1)), TTPD_OK);
+	ck_assert_int_eq(jv_dump_into(o, &buf, &cap, &len), 0);
+	ck_assert_str_eq(buf, "{\"k\":1}");
+	ck_assert_uint_eq(len, 7);
+	ck_assert_uint_ge(cap, len + 1);
+	first = buf;
+	ck_assert_int_eq(jv_dump_into(o, &buf, &cap, &len), 0);
+	ck_assert_ptr_eq(buf, first);   /* room enough: no new buffer */
+	memset(huge, 'x', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\0';
+	big = jv_new_string(huge, sizeof huge - 1);
+	ck_assert_int_eq(jv_object_set_new(o, "s", big), TTPD_OK);
+	ck_assert_int_eq(jv_dump_into(o, &buf, &cap, &len), 0);
+	text = jv_dump(o);
+	ck_assert_str_eq(buf, text);
+	ck_assert_uint_eq(len, strlen(text));
+	ck_assert_uint_ge(cap, len + 1);
+	free(text);
+	ck_assert_int_eq(jv_dump_into(NULL, &buf, &cap, &len), -1);
+	free(buf);
+	jv_decref(o);
+}
+END_TEST
+
+/* Every change through the value API counts, refused ones included. */
+START_TEST(test_changes_counted)
+{
+	ttpd_value *o = jv_new_object(), *a = jv_new_array();
+	uint64_t c = jv_changes();
+
+	ck_assert_int_eq(jv_object_set_new(o, "k", jv_new_int(1)), TTPD_OK);
+	ck_assert(jv_changes() > c);
+	c = jv_changes();
+	ck_assert_int_eq(jv_array_append_new(a, jv_new_int(1)), TTPD_OK);
+	ck_assert(jv_changes() > c);
+	c = jv_changes();
+	ck_assert_int_eq(jv_object_set(o, "a", a), TTPD_OK);
+	ck_assert(jv_changes() > c);
+	c = jv_changes();
+	ck_assert_int_eq(jv_array_append(a, o), TTPD_EINVAL); /* a cycle */
+	ck_assert(jv_changes() > c);
+	c = jv_changes();
+	/* reading and building are not changes */
+	ck_assert_ptr_nonnull(jv_object_get(o, "k"));
+	jv_decref(jv_new_object());
+	ck_assert(jv_changes() == c);
+	jv_decref(a);
+	jv_decref(o);
+}
+END_TEST
+
 static const char *const string_pieces[] = {
 	"a", "Z", "0", " ", "/", "~", "\x7f", "\"", "\\", "\n", "\r", "\t",
 	"\b", "\f", "\x01", "\x1f", "\x1b", "\0", "\xc3\xa9", "\xd0\x96",
@@ -1433,6 +1493,8 @@ main(void)
 	tcase_add_test(tc, test_dump_scalars);
 	tcase_add_test(tc, test_dump_containers);
 	tcase_add_test(tc, test_dump_cycle);
+	tcase_add_test(tc, test_dump_into);
+	tcase_add_test(tc, test_changes_counted);
 	tcase_add_test(slow, test_dump_very_deep);
 	tcase_add_test(slow, test_dump_golden);
 	tcase_add_test(slow, test_dump_random);

@@ -158,6 +158,30 @@ START_TEST(test_mitre_url)
 	ck_assert_ptr_null(tag_mitre_url("", NULL));
 	ck_assert_ptr_null(tag_mitre_url("T99", NULL));
 	ck_assert_ptr_null(tag_mitre_url(NULL, NULL));
+	ck_assert_ptr_null(tag_mitre_url("T10599", NULL));
+	ck_assert_ptr_null(tag_mitre_url("T1059", "T1059.0045"));
+	ck_assert_ptr_null(tag_mitre_url("T1059", "T1059-004"));
+}
+END_TEST
+
+START_TEST(test_mitre_url_into)
+{
+	char url[TAG_MITRE_URL_SIZE];
+
+	ck_assert_uint_eq(tag_mitre_url_into("T1059", "T1059.004", url),
+	    strlen("https://attack.mitre.org/techniques/T1059/004"));
+	ck_assert_str_eq(url, "https://attack.mitre.org/techniques/T1059/004");
+	ck_assert_uint_eq(tag_mitre_url_into("T1082", NULL, url),
+	    strlen("https://attack.mitre.org/techniques/T1082"));
+	ck_assert_str_eq(url, "https://attack.mitre.org/techniques/T1082");
+	/* malformed: 0 and "" */
+	ck_assert_uint_eq(tag_mitre_url_into("T1082", "T1082.0001", url), 0);
+	ck_assert_str_eq(url, "");
+	ck_assert_uint_eq(tag_mitre_url_into("X1082", NULL, url), 0);
+	ck_assert_str_eq(url, "");
+	/* the longest URL fits with its NUL */
+	ck_assert_uint_lt(strlen("https://attack.mitre.org/techniques/"
+	    "T1234/567"), TAG_MITRE_URL_SIZE);
 }
 END_TEST
 
@@ -215,6 +239,27 @@ START_TEST(test_tag_list)
 }
 END_TEST
 
+/* A tag whose strings share one block frees only the block (ASan and
+ * valgrind would report a bad free of the others) and is zeroed. */
+START_TEST(test_tag_free_block)
+{
+	struct tag t;
+	char *block = malloc(32);
+
+	ck_assert_ptr_nonnull(block);
+	memset(&t, 0, sizeof t);
+	memcpy(block, "command\0R1\0{}", 14);
+	t.strings = block;
+	t.source_kind = block;
+	t.rule_id = block + 8;
+	t.evidence = block + 11;
+	tag_free(&t);
+	ck_assert_ptr_null(t.strings);
+	ck_assert_ptr_null(t.source_kind);
+	ck_assert_ptr_null(t.evidence);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -229,8 +274,10 @@ main(void)
 	tcase_add_test(tc, test_sha1_paths_agree);
 	tcase_add_test(tc, test_time_format);
 	tcase_add_test(tc, test_mitre_url);
+	tcase_add_test(tc, test_mitre_url_into);
 	tcase_add_test(tc, test_confidence);
 	tcase_add_test(tc, test_tag_list);
+	tcase_add_test(tc, test_tag_free_block);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
