@@ -218,13 +218,16 @@ struct engine {
 	 * When every rule of the plan reads the same field (plan_slot, or
 	 * the kind's default when PLAN_DEFAULT), handle() visits only the
 	 * rules whose literals occur: by_filter maps a rule's filter id to
-	 * its plan index, unfiltered lists the rules searched whatever
-	 * the literals (in plan order).
+	 * its plan index, unfiltered has the bit of each rule searched
+	 * whatever the literals (bitsets of plan_words words, bit i for
+	 * plan index i).
 	 */
 	size_t plan_slot;               /* NO_SLOT: mixed fields */
 	int plan_default;
 	size_t *by_filter, by_filter_cap;
-	size_t *unfiltered, nunfiltered;
+	uint64_t *unfiltered;
+	uint64_t *cand_bits;            /* per event: unfiltered + hits */
+	size_t plan_words;
 	size_t *cand, cand_cap;         /* per event: the plan indices */
 	struct pf_automaton *pf;
 	uint64_t *hits;
@@ -384,6 +387,7 @@ engine_free(struct engine *e)
 	free(e->plan_rules);
 	free(e->by_filter);
 	free(e->unfiltered);
+	free(e->cand_bits);
 	free(e->cand);
 	for (i = 0; i < e->nslots; i++) {
 		free(e->slots[i].name);
@@ -1301,10 +1305,10 @@ static void
 plan_index(struct engine *e)
 {
 	size_t i, first = 1, slot = NO_SLOT, n = e->plan_n;
+	size_t words = (n + 63) / 64;
 
 	e->plan_slot = NO_SLOT;
 	e->plan_default = 0;
-	e->nunfiltered = 0;
 	for (i = 0; i < n; i++) {
 		const struct plan_entry *pe = &e->plan[i];
 
@@ -1316,6 +1320,8 @@ plan_index(struct engine *e)
 		} else if (pe->slot != slot)
 			return;         /* mixed fields */
 	}
+	if (first)
+		return;         /* no rule with a pattern: nothing matches */
 	if (e->nfilters > e->by_filter_cap) {
 		size_t *v = realloc(e->by_filter, e->nfilters * sizeof *v);
 
@@ -1325,12 +1331,16 @@ plan_index(struct engine *e)
 		e->by_filter_cap = e->nfilters;
 	}
 	if (n > e->cand_cap) {
-		size_t *u = realloc(e->unfiltered, n * sizeof *u);
+		uint64_t *u = realloc(e->unfiltered, words * sizeof *u);
+		uint64_t *b;
 		size_t *c;
 
 		if (u == NULL)
 			return;
 		e->unfiltered = u;
+		if ((b = realloc(e->cand_bits, words * sizeof *b)) == NULL)
+			return;
+		e->cand_bits = b;
 		if ((c = realloc(e->cand, n * sizeof *c)) == NULL)
 			return;
 		e->cand = c;
@@ -1338,6 +1348,7 @@ plan_index(struct engine *e)
 	}
 	for (i = 0; i < e->nfilters; i++)
 		e->by_filter[i] = NO_SLOT;
+	memset(e->unfiltered, 0, words * sizeof *e->unfiltered);
 	for (i = 0; i < n; i++) {
 		const struct plan_entry *pe = &e->plan[i];
 
@@ -1346,63 +1357,45 @@ plan_index(struct engine *e)
 		if (pe->filtered)
 			e->by_filter[pe->filter_id] = i;
 		else
-			e->unfiltered[e->nunfiltered++] = i;
+			e->unfiltered[i >> 6] |= UINT64_C(1) << (i & 63);
 	}
+	e->plan_words = words;
 	e->plan_default = slot == NO_SLOT;
 	e->plan_slot = slot;
-	if (first) {
-		/* no rule with a pattern: nothing ever matches */
-		e->plan_default = 0;
-		e->plan_slot = NO_SLOT;
-		e->nunfiltered = 0;
-	}
-}
-
-static int
-cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /*
  * The plan indices of the rules worth a look for this event, in plan
  * order: the unfiltered ones and those whose filter id is in the hits.
+ * Filter ids follow load order, not always plan order: the hits are
+ * turned into bits by plan index, which read back in plan order.
  */
 static size_t
 plan_candidates(struct engine *e, size_t slot)
 {
 	const uint64_t *hits = &e->hits[slot * e->hit_words];
-	size_t w, n = 0, k, j, nu = e->nunfiltered;
+	uint64_t *cand_bits = e->cand_bits;
+	size_t w, n = 0;
 
+	memcpy(cand_bits, e->unfiltered, e->plan_words * sizeof *cand_bits);
 	for (w = 0; w < e->hit_words; w++) {
 		uint64_t bits = hits[w];
 
 		while (bits != 0) {
-			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+			size_t id = w * 64 + (size_t)__builtin_ctzll(bits), i;
 
 			bits &= bits - 1;
-			if (id < e->nfilters && e->by_filter[id] != NO_SLOT)
-				e->cand[n++] = e->by_filter[id];
+			if (id < e->nfilters && (i = e->by_filter[id]) != NO_SLOT)
+				cand_bits[i >> 6] |= UINT64_C(1) << (i & 63);
 		}
 	}
-	/* filter ids follow load order, not always plan order */
-	if (n > 1)
-		qsort(e->cand, n, sizeof *e->cand, cmp_size);
-	if (nu == 0)
-		return n;
-	/* merge in the unfiltered ones, from the back */
-	k = n;
-	j = nu;
-	n += nu;
-	for (w = n; w > 0; w--) {
-		if (j == 0)
-			break;
-		if (k > 0 && e->cand[k - 1] > e->unfiltered[j - 1])
-			e->cand[w - 1] = e->cand[--k];
-		else
-			e->cand[w - 1] = e->unfiltered[--j];
+	for (w = 0; w < e->plan_words; w++) {
+		uint64_t bits = cand_bits[w];
+
+		while (bits != 0) {
+			e->cand[n++] = w * 64 + (size_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+		}
 	}
 	return n;
 }

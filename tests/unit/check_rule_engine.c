@@ -441,6 +441,77 @@ START_TEST(test_rule_order_paths)
 }
 END_TEST
 
+/* Replace rule `id` by a new version with the same pattern, the way a
+ * hot reload does: the new one keeps the old one's place. */
+static void
+fx_swap_rule(struct fx *fx, const char *id, const char *pattern)
+{
+	struct rule *old = ruleset_find(&fx->rules, id), *r;
+	char yaml[512], err[512];
+
+	ck_assert_ptr_nonnull(old);
+	snprintf(yaml, sizeof yaml, "rule_id: %s\nrule_version: 2\n"
+	    "name: test_%s\napplies_to: [command]\nmatch:\n"
+	    "  pattern: '%s'\nemits:\n  - tactic: TA0007\n"
+	    "    technique_id: T1082\n    confidence: 0.7\n", id, id,
+	    pattern);
+	r = rules_parse_buffer("inline.yaml", yaml, strlen(yaml), err,
+	    sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_int_eq(registry_prepare_rule(&fx->reg, r, err, sizeof err),
+	    1);
+	registry_swap_rule(&fx->reg, old, r);
+	ck_assert_int_eq(ruleset_replace(&fx->rules, old, r), 0);
+	rule_free(old);
+}
+
+/*
+ * Tags still come in rule order after reloads gave rules literal-filter
+ * ids in another order than their places (a new version is prepared
+ * while the old one holds its id).
+ */
+START_TEST(test_rule_order_after_swap)
+{
+	static const struct {
+		const char *text, *ids;
+	} cases[] = {
+		{ "zzqa 1 xyz qqv", "A,B,C,D," },
+		{ "qqv xyz zzqa", "A,C,D," },
+		{ "qqv 2 zzqb", "A,B,D," },
+		{ "xyz zzqc", "A,C," },
+	};
+	struct fx fx;
+	size_t ci, i;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "A", "command", NULL, "zzq\\w+", NULL);
+	fx_add_rule(&fx, "B", "command", NULL, "^\\S+\\s\\d", NULL);
+	fx_add_rule(&fx, "C", "command", NULL, "xyz", NULL);
+	fx_add_rule(&fx, "D", "command", NULL, "qqv", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	fx_swap_rule(&fx, "A", "zzq\\w+");
+	fx_swap_rule(&fx, "C", "xyz");
+	for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+		struct tag_list tags;
+		char payload[256], got[64] = "";
+
+		snprintf(payload, sizeof payload, "{\"command_text\": \"%s\"}",
+		    cases[ci].text);
+		tag_list_init(&tags);
+		fx_run_json(&fx, "command", payload, &tags);
+		for (i = 0; i < tags.n; i++) {
+			strcat(got, tags.v[i].rule_id);
+			strcat(got, ",");
+		}
+		ck_assert_msg(strcmp(got, cases[ci].ids) == 0,
+		    "'%s': got %s, want %s", cases[ci].text, got,
+		    cases[ci].ids);
+		tag_list_free(&tags);
+	}
+	fx_close(&fx);
+}
+END_TEST
+
 /*
  * Patterns that begin with a group of alternatives are searched part by
  * part, (?:^|;)R as ^R and ;R: the same answers as the whole pattern.
@@ -1712,6 +1783,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_decnet_order_and_emits, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_rule_order_after_swap, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
