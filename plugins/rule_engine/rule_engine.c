@@ -225,6 +225,8 @@ struct engine {
 	size_t plan_slot;               /* NO_SLOT: mixed fields */
 	int plan_default;
 	size_t *by_filter, by_filter_cap;
+	uint64_t *plan_filters;         /* bitset of the plan's filter ids */
+	size_t filter_words;
 	uint64_t *unfiltered;
 	uint64_t *cand_bits;            /* per event: unfiltered + hits */
 	size_t plan_words;
@@ -386,6 +388,7 @@ engine_free(struct engine *e)
 	free(e->plan);
 	free(e->plan_rules);
 	free(e->by_filter);
+	free(e->plan_filters);
 	free(e->unfiltered);
 	free(e->cand_bits);
 	free(e->cand);
@@ -1305,7 +1308,7 @@ static void
 plan_index(struct engine *e)
 {
 	size_t i, first = 1, slot = NO_SLOT, n = e->plan_n;
-	size_t words = (n + 63) / 64;
+	size_t words = (n + 63) / 64, fwords = (e->nfilters + 63) / 64;
 
 	e->plan_slot = NO_SLOT;
 	e->plan_default = 0;
@@ -1324,10 +1327,14 @@ plan_index(struct engine *e)
 		return;         /* no rule with a pattern: nothing matches */
 	if (e->nfilters > e->by_filter_cap) {
 		size_t *v = realloc(e->by_filter, e->nfilters * sizeof *v);
+		uint64_t *m;
 
 		if (v == NULL)
 			return;
 		e->by_filter = v;
+		if ((m = realloc(e->plan_filters, fwords * sizeof *m)) == NULL)
+			return;
+		e->plan_filters = m;
 		e->by_filter_cap = e->nfilters;
 	}
 	if (n > e->cand_cap) {
@@ -1349,44 +1356,52 @@ plan_index(struct engine *e)
 	for (i = 0; i < e->nfilters; i++)
 		e->by_filter[i] = NO_SLOT;
 	memset(e->unfiltered, 0, words * sizeof *e->unfiltered);
+	if (fwords > 0)
+		memset(e->plan_filters, 0, fwords * sizeof *e->plan_filters);
 	for (i = 0; i < n; i++) {
 		const struct plan_entry *pe = &e->plan[i];
+		size_t id = pe->filter_id;
 
 		if (pe->pr == NULL)
 			continue;
-		if (pe->filtered)
-			e->by_filter[pe->filter_id] = i;
-		else
+		if (pe->filtered) {
+			e->by_filter[id] = i;
+			e->plan_filters[id >> 6] |= UINT64_C(1) << (id & 63);
+		} else
 			e->unfiltered[i >> 6] |= UINT64_C(1) << (i & 63);
 	}
 	e->plan_words = words;
+	e->filter_words = fwords;
 	e->plan_default = slot == NO_SLOT;
 	e->plan_slot = slot;
 }
 
 /*
  * The plan indices of the rules worth a look for this event, in plan
- * order: the unfiltered ones and those whose filter id is in the hits.
- * Filter ids follow load order, not always plan order: the hits are
- * turned into bits by plan index, which read back in plan order.
+ * order: the unfiltered ones and those whose filter id is in the hits
+ * (most hits are ids of clauses, not of rules: plan_filters keeps only
+ * the rules').  Filter ids follow load order, not always plan order: the
+ * hits are turned into bits by plan index, which read back in plan order.
  */
 static size_t
 plan_candidates(struct engine *e, size_t slot)
 {
 	const uint64_t *hits = &e->hits[slot * e->hit_words];
 	uint64_t *cand_bits = e->cand_bits;
-	size_t w, n = 0;
+	size_t w, n = 0, words = e->filter_words;
 
+	if (words > e->hit_words)
+		words = e->hit_words;
 	memcpy(cand_bits, e->unfiltered, e->plan_words * sizeof *cand_bits);
-	for (w = 0; w < e->hit_words; w++) {
-		uint64_t bits = hits[w];
+	for (w = 0; w < words; w++) {
+		uint64_t bits = hits[w] & e->plan_filters[w];
 
 		while (bits != 0) {
-			size_t id = w * 64 + (size_t)__builtin_ctzll(bits), i;
+			size_t i = e->by_filter[w * 64 +
+			    (size_t)__builtin_ctzll(bits)];
 
 			bits &= bits - 1;
-			if (id < e->nfilters && (i = e->by_filter[id]) != NO_SLOT)
-				cand_bits[i >> 6] |= UINT64_C(1) << (i & 63);
+			cand_bits[i >> 6] |= UINT64_C(1) << (i & 63);
 		}
 	}
 	for (w = 0; w < e->plan_words; w++) {
