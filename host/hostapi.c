@@ -55,11 +55,30 @@ struct ttpd_sink {
 	size_t dump_len, dump_cap;
 };
 
+/* A rule of the plugin by the address of its public part. */
+struct owned_rule {
+	uintptr_t pub;
+	struct rule *rule;
+};
+
 struct ttpd_ctx {
 	struct plugin *plugin;
 	ttpd_value *config;  /* the plugin's config group, or NULL */
 	struct ttpd_sink sink; /* reused: calls are serialised per instance */
 	struct log_ratelimit errlog;
+	/*
+	 * The plugin's rules sorted by address, so that emit() finds a
+	 * rule without a walk and without trusting the pointer; made again
+	 * when the plugin's list may have changed (another generation, or
+	 * another list or length: attaching a rule no bucket takes does not
+	 * bump the generation).
+	 */
+	struct owned_rule *owned;
+	size_t nowned, capowned;
+	unsigned long owned_gen;
+	struct rule *const *owned_list;
+	size_t owned_n;
+	int owned_ready;
 };
 
 static int64_t
@@ -318,34 +337,82 @@ h_evidence_from_fields(ttpd_sink *sink, const ttpd_rule *rule)
 	return ev;
 }
 
-/* Is `rule` one this sink's plugin owns? (guards against stray pointers
- * from a confused plugin without trusting them)  *in_answer: found in the
- * rules_for() answer, which holds only rules for the event's kind. */
+static int
+cmp_owned(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct owned_rule *)a)->pub;
+	uintptr_t y = ((const struct owned_rule *)b)->pub;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct owned_rule *
+find_owned(ttpd_ctx *ctx, uintptr_t key)
+{
+	size_t lo = 0, hi = ctx->nowned;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ctx->owned[mid].pub < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ctx->nowned && ctx->owned[lo].pub == key ?
+	    &ctx->owned[lo] : NULL;
+}
+
+static void
+index_owned(ttpd_ctx *ctx)
+{
+	struct plugin *p = ctx->plugin;
+	size_t i;
+
+	if (p->nrules > ctx->capowned) {
+		ctx->capowned = p->nrules;
+		ctx->owned = xreallocarray(ctx->owned, ctx->capowned,
+		    sizeof *ctx->owned);
+	}
+	for (i = 0; i < p->nrules; i++) {
+		ctx->owned[i].pub = (uintptr_t)&p->rules[i]->pub;
+		ctx->owned[i].rule = p->rules[i];
+	}
+	ctx->nowned = p->nrules;
+	if (ctx->nowned > 1)
+		qsort(ctx->owned, ctx->nowned, sizeof *ctx->owned, cmp_owned);
+	ctx->owned_gen = rules_generation();
+	ctx->owned_list = p->rules;
+	ctx->owned_n = p->nrules;
+	ctx->owned_ready = 1;
+}
+
+/*
+ * Is `rule` one this sink's plugin owns? (guards against stray pointers
+ * from a confused plugin without trusting them)  *in_answer: it is the
+ * rules_for() answer's next rule, so it applies to the event's kind.
+ */
 static struct rule *
 owned_rule(ttpd_sink *sink, const ttpd_rule *pub, int *in_answer)
 {
-	struct plugin *p = sink->ctx->plugin;
-	size_t i, k;
+	ttpd_ctx *ctx = sink->ctx;
+	struct plugin *p = ctx->plugin;
+	struct owned_rule *o;
 
-	/* usually one of the rules_for() answer, emitted in its order:
-	 * look there first, from just after the last one found */
-	*in_answer = 1;
-	for (k = 0; k < sink->nrules; k++) {
-		i = sink->rule_cursor + k;
-		if (i >= sink->nrules)
-			i -= sink->nrules;
-		if (sink->answer[i] == pub) {
-			sink->rule_cursor = i + 1 < sink->nrules ? i + 1 : 0;
-			return (struct rule *)(void *)((char *)(uintptr_t)pub -
-			    offsetof(struct rule, pub));
-		}
+	/* a plugin that emits the answer's rules in turn */
+	*in_answer = sink->rule_cursor < sink->nrules &&
+	    sink->answer[sink->rule_cursor] == pub;
+	if (*in_answer) {
+		sink->rule_cursor++;
+		return (struct rule *)(void *)((char *)(uintptr_t)pub -
+		    offsetof(struct rule, pub));
 	}
-
-	*in_answer = 0;
-	for (i = 0; i < p->nrules; i++)
-		if (&p->rules[i]->pub == pub)
-			return p->rules[i];
-	return NULL;
+	if (!ctx->owned_ready || ctx->owned_gen != rules_generation() ||
+	    ctx->owned_list != p->rules || ctx->owned_n != p->nrules)
+		index_owned(ctx);
+	if ((o = find_owned(ctx, (uintptr_t)pub)) == NULL)
+		return NULL;
+	return o->rule;
 }
 
 static int
@@ -629,6 +696,7 @@ hostapi_ctx_free(ttpd_ctx *ctx)
 	free(ctx->sink.vals);
 	free(ctx->sink.rules);
 	free(ctx->sink.dump);
+	free(ctx->owned);
 	free(ctx);
 }
 

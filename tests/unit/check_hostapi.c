@@ -744,6 +744,39 @@ START_TEST(test_emit_bad)
 }
 END_TEST
 
+/* After a hot reload swapped a rule, emit() knows the new version (and
+ * the rules_for() answer has it in the old one's place). */
+START_TEST(test_emit_after_swap)
+{
+	struct rule *old = rule("PA"), *r;
+	char yaml[sizeof rule_pa], err[512], *v;
+
+	ck_assert_int_eq(run("probe", "command", ATT, NULL,
+	    "{\"rule\":\"PA\",\"index\":0}"), TTPD_OK);
+	ck_assert_uint_eq(out.n, 1);
+	ck_assert_int_eq(out.v[0].rule_version, 3);
+	memcpy(yaml, rule_pa, sizeof rule_pa);
+	v = strstr(yaml, "rule_version: 3");
+	ck_assert_ptr_nonnull(v);
+	v[strlen("rule_version: ")] = '4';
+	r = rules_parse_buffer("mem/PA.yaml", yaml, strlen(yaml), err,
+	    sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_int_eq(registry_prepare_rule(&reg, r, err, sizeof err), 1);
+	registry_swap_rule(&reg, old, r);
+	ck_assert_int_eq(ruleset_replace(&rs, old, r), 0);
+	rule_free(old);
+
+	ck_assert_int_eq(run("probe", "command", ATT, NULL,
+	    "{\"rule\":\"PA\",\"index\":0}"), TTPD_OK);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_int_eq(out.v[1].rule_version, 4);
+	ck_assert_int_eq(run("probe", "command", ATT, NULL, "{}"), TTPD_OK);
+	ck_assert_str_eq(rule_ids(&out, 2), "PA,PA,PC,P0");
+	ck_assert_int_eq(out.v[2].rule_version, 4);
+}
+END_TEST
+
 /* --- rule state --------------------------------------------------------- */
 
 START_TEST(test_rule_disabled)
@@ -1270,6 +1303,7 @@ hostapi_suite(void)
 	tcase_add_test(tc, test_emit_builders);
 	tcase_add_test(tc, test_emit_identity_only);
 	tcase_add_test(tc, test_emit_bad);
+	tcase_add_test(tc, test_emit_after_swap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rule_state");
