@@ -271,15 +271,36 @@ static void
 uuid_format(const unsigned char b[16], char out[TAG_UUID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	int i, o = 0;
+	/* where each byte's two digits go: 8-4-4-4-12 */
+	static const unsigned char at[16] = {
+		0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
+	};
+	int i;
 
 	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 15];
+		out[at[i]] = hex[b[i] >> 4];
+		out[at[i] + 1] = hex[b[i] & 15];
 	}
-	out[o] = '\0';
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[TAG_UUID_LEN] = '\0';
+}
+
+/* The UUIDv5 of a finished SHA-1 state. */
+static void
+uuid_from_sha1(const uint32_t h[5], char out[TAG_UUID_LEN + 1])
+{
+	unsigned char d[16];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		d[4 * i] = (unsigned char)(h[i] >> 24);
+		d[4 * i + 1] = (unsigned char)(h[i] >> 16);
+		d[4 * i + 2] = (unsigned char)(h[i] >> 8);
+		d[4 * i + 3] = (unsigned char)h[i];
+	}
+	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
+	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
+	uuid_format(d, out);
 }
 
 static void
@@ -288,9 +309,7 @@ uuid_v5_finish(struct sha1 *c, char out[TAG_UUID_LEN + 1])
 	unsigned char d[20];
 
 	sha1_final(c, d);
-	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
-	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
-	uuid_format(d, out);
+	uuid_from_sha1(c->h, out);
 }
 
 void
@@ -312,18 +331,24 @@ sha1_str(struct sha1 *c, const char *s)
 		sha1_update(c, s, strlen(s));
 }
 
+/* Keys up to this long (namespace included) are hashed from a buffer on
+ * the stack: room for the key, the 0x80 byte and the bit length. */
+#define TAG_KEY_BUF 256
+
 void
 tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
     int64_t rule_version, const char *technique_id,
     const char *sub_technique_id, char out[TAG_UUID_LEN + 1])
 {
+	unsigned char key[TAG_KEY_BUF];
+	const char *part[6];
+	size_t len[6], n, i, padded;
+	uint64_t bits;
 	struct sha1 c;
 	char ver[24];
 
-	/* Hash the key "kind|id|rule|version|technique|sub" without
-	 * building it: no allocation on the hot path. */
+	/* decimal without printf: this runs once per tag */
 	if (rule_version >= 0) {
-		/* decimal without printf: this runs once per tag */
 		char *p = ver + sizeof ver - 1;
 		uint64_t v = (uint64_t)rule_version;
 
@@ -335,20 +360,49 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 		memmove(ver, p, (size_t)(ver + sizeof ver - p));
 	} else
 		snprintf(ver, sizeof ver, "%lld", (long long)rule_version);
+	part[0] = source_kind;
+	part[1] = source_id;
+	part[2] = rule_id;
+	part[3] = ver;
+	part[4] = technique_id;
+	part[5] = sub_technique_id;
+	n = 16 + 5;
+	for (i = 0; i < 6; i++) {
+		len[i] = part[i] != NULL ? strlen(part[i]) : 0;
+		n += len[i];
+	}
 	sha1_init(&c);
-	sha1_update(&c, tag_namespace, 16);
-	sha1_str(&c, source_kind);
-	sha1_update(&c, "|", 1);
-	sha1_str(&c, source_id);
-	sha1_update(&c, "|", 1);
-	sha1_str(&c, rule_id);
-	sha1_update(&c, "|", 1);
-	sha1_str(&c, ver);
-	sha1_update(&c, "|", 1);
-	sha1_str(&c, technique_id);
-	sha1_update(&c, "|", 1);
-	sha1_str(&c, sub_technique_id);
-	uuid_v5_finish(&c, out);
+	if (n + 9 > sizeof key) {
+		/* stream the key "kind|id|rule|version|technique|sub" */
+		sha1_update(&c, tag_namespace, 16);
+		for (i = 0; i < 6; i++) {
+			if (i > 0)
+				sha1_update(&c, "|", 1);
+			sha1_str(&c, part[i]);
+		}
+		uuid_v5_finish(&c, out);
+		return;
+	}
+	/* the usual short key: built and padded in place, hashed a block
+	 * at a time with no buffering between the pieces */
+	memcpy(key, tag_namespace, 16);
+	n = 16;
+	for (i = 0; i < 6; i++) {
+		if (i > 0)
+			key[n++] = '|';
+		if (len[i] > 0)
+			memcpy(key + n, part[i], len[i]);
+		n += len[i];
+	}
+	bits = (uint64_t)n * 8;
+	padded = (n + 9 + 63) & ~(size_t)63;
+	key[n] = 0x80;
+	memset(key + n + 1, 0, padded - 8 - n - 1);
+	for (i = 0; i < 8; i++)
+		key[padded - 1 - i] = (unsigned char)(bits >> (8 * i));
+	for (i = 0; i < padded; i += 64)
+		sha1_block(&c, key + i);
+	uuid_from_sha1(c.h, out);
 }
 
 /* --- time, URL ----------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,47 @@ START_TEST(test_uuid_null_vs_empty_sub)
 		ck_assert_int_eq(b[14], '5');
 		ck_assert(strchr("89ab", b[19]) != NULL);
 	}
+}
+END_TEST
+
+/*
+ * tag_uuid() is uuid_v5() of "kind|id|rule|version|technique|sub" under
+ * the tag namespace, for keys of every length around the SHA-1 block
+ * boundaries and past its on-stack buffer, on both SHA-1 paths.
+ */
+START_TEST(test_uuid_is_v5_of_key)
+{
+	static const unsigned char tag_ns[16] = {
+		0x1c, 0xa3, 0x1f, 0x08, 0x55, 0x22, 0x5a, 0xae,
+		0x83, 0x71, 0xfe, 0x81, 0xf0, 0xe3, 0x9d, 0xe3
+	};
+	char id[400], key[600], got[TAG_UUID_LEN + 1], want[TAG_UUID_LEN + 1];
+	size_t len;
+	int k, hw;
+
+	for (hw = 0; hw < 2; hw++) {
+		(void)tag_sha1_accelerated(hw);
+		for (len = 0; len < sizeof id; len++) {
+			memset(id, 'a' + (int)(len % 26), len);
+			id[len] = '\0';
+			for (k = 0; k < 3; k++) {
+				const char *sub = k == 0 ? NULL : k == 1 ? "" :
+				    "T1083.001";
+				int64_t ver = k == 2 ? -7 : 12;
+
+				snprintf(key, sizeof key, "command|%s|R0001|"
+				    "%lld|T1083|%s", id, (long long)ver,
+				    sub != NULL ? sub : "");
+				uuid_v5(tag_ns, key, strlen(key), want);
+				tag_uuid("command", id, "R0001", ver, "T1083",
+				    sub, got);
+				ck_assert_msg(strcmp(got, want) == 0,
+				    "id length %zu, case %d: %s, want %s",
+				    len, k, got, want);
+			}
+		}
+	}
+	(void)tag_sha1_accelerated(1);
 }
 END_TEST
 
@@ -271,6 +313,7 @@ main(void)
 	tcase_add_test(tc, test_uuid_golden);
 	tcase_add_test(tc, test_uuid_namespace_derivation);
 	tcase_add_test(tc, test_uuid_null_vs_empty_sub);
+	tcase_add_test(tc, test_uuid_is_v5_of_key);
 	tcase_add_test(tc, test_sha1_paths_agree);
 	tcase_add_test(tc, test_time_format);
 	tcase_add_test(tc, test_mitre_url);
