@@ -357,13 +357,14 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 			*--p = (char)('0' + v % 10);
 			v /= 10;
 		} while (v != 0);
-		memmove(ver, p, (size_t)(ver + sizeof ver - p));
-	} else
+		part[3] = p;
+	} else {
 		snprintf(ver, sizeof ver, "%lld", (long long)rule_version);
+		part[3] = ver;
+	}
 	part[0] = source_kind;
 	part[1] = source_id;
 	part[2] = rule_id;
-	part[3] = ver;
 	part[4] = technique_id;
 	part[5] = sub_technique_id;
 	n = 16 + 5;
