@@ -46,8 +46,10 @@ struct ttpd_sink {
 	 * The evidence last serialised in this handle() call and its text:
 	 * an engine hands one object to every rule of an event that fires,
 	 * and while no value changed since (jv_changes()) it serialises to
-	 * the same text.  Values live until handle() returns, so the
-	 * pointer cannot name another object before then.
+	 * the same text.  Nor can the pointer name another object by then:
+	 * the plugin's values live until handle() returns, the event's and
+	 * the config's longer, and a value freed sooner was replaced by a
+	 * change.  Forgotten at each handle().
 	 */
 	const ttpd_value *dumped;
 	uint64_t dumped_changes;
@@ -454,17 +456,17 @@ put(char **at, const struct tag_str *ts)
 	return d;
 }
 
-/* The evidence's text, serialised again only when it may differ from
- * the last one (see struct ttpd_sink); NULL when it cannot be. */
+/* The evidence's text (in *out), serialised again only when it may
+ * differ from the last one (see struct ttpd_sink); NULL when it cannot
+ * be serialised. */
 static const struct tag_str *
 evidence_text(ttpd_sink *sink, const ttpd_value *evidence,
-    struct tag_str *empty)
+    struct tag_str *out)
 {
-	static const struct tag_str none = { "{}", 2 };
-
 	if (evidence == NULL) {
-		*empty = none;
-		return empty;
+		out->s = "{}";
+		out->n = 2;
+		return out;
 	}
 	if (evidence != sink->dumped || jv_changes() != sink->dumped_changes) {
 		sink->dumped = NULL;
@@ -474,9 +476,9 @@ evidence_text(ttpd_sink *sink, const ttpd_value *evidence,
 		sink->dumped = evidence;
 		sink->dumped_changes = jv_changes();
 	}
-	empty->s = sink->dump;
-	empty->n = sink->dump_len;
-	return empty;
+	out->s = sink->dump;
+	out->n = sink->dump_len;
+	return out;
 }
 
 static int
