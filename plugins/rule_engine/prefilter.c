@@ -47,10 +47,47 @@ struct sset {
 	size_t n, cap;
 };
 
+/*
+ * Besides the set, every sub-expression gets maxw, the most bytes a match
+ * of it can span (W_INF: no bound known), and an EXACT or REQ one reach:
+ * every match has an occurrence of a string of the set ending at most
+ * reach bytes after the match's start (for EXACT, reach = maxw).  A
+ * character can take up to 4 bytes (UTF-8; UCP \s \w . and classes
+ * match non-ASCII ones), and a letter s, k or i up to 3 (U+017F, U+212A,
+ * U+0130, U+0131 under caseless matching).
+ */
 struct info {
 	enum info_kind kind;
 	struct sset s;
+	size_t maxw, reach;
 };
+
+#define W_INF ((size_t)-1)
+#define W_CHAR 4                /* bytes of any one character */
+#define W_CAP ((size_t)1 << 24) /* anything above counts as W_INF */
+
+static size_t
+w_add(size_t a, size_t b)
+{
+	return a >= W_CAP || b >= W_CAP || a + b >= W_CAP ? W_INF : a + b;
+}
+
+/* n repetitions, n < 0 for unbounded */
+static size_t
+w_times(size_t w, long n)
+{
+	if (w == 0 || n == 0)
+		return 0;
+	if (n < 0 || w >= W_CAP || (size_t)n >= W_CAP / w)
+		return W_INF;
+	return w * (size_t)n;
+}
+
+static size_t
+w_max(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
 
 struct reader {
 	const unsigned char *p, *end;
@@ -62,6 +99,8 @@ struct reader {
 	const unsigned char *start;
 	const unsigned char *lead_opts;
 	int other_opts;
+	int at_start_offset;    /* \G: matches depend on where a search
+				   starts, so no reach is given */
 };
 
 /* ---- string sets ---- */
@@ -161,18 +200,43 @@ info_free(struct info *in)
 static struct info
 info_none(void)
 {
-	struct info in = { I_NONE, { NULL, 0, 0 } };
+	struct info in = { I_NONE, { NULL, 0, 0 }, W_INF, W_INF };
 
 	return in;
 }
 
 /* EXACT {str}; on failure r->nomem is set and NONE returned. */
+/* Bytes a match of an extracted string can span. */
+static size_t
+text_width(const char *str, size_t len)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < len; i++)
+		if (str[i] == 's' || str[i] == 'k' || str[i] == 'i')
+			w += 3;
+		else if (str[i] != MARK)
+			w++;
+	return w;
+}
+
+/* NONE for something of width maxw. */
+static struct info
+info_width(size_t maxw)
+{
+	struct info in = info_none();
+
+	in.maxw = maxw;
+	return in;
+}
+
 static struct info
 info_exact1(struct reader *r, const char *str, size_t len)
 {
 	struct info in = info_none();
 
 	in.kind = I_EXACT;
+	in.maxw = in.reach = text_width(str, len);
 	if (sset_add(&in.s, str, len) < 0) {
 		r->nomem = 1;
 		info_free(&in);
@@ -246,6 +310,7 @@ cross(const struct info *run, const struct info *item, struct info *out)
 			    PF_MAX_LITERAL)
 				return 0;
 	res.kind = I_EXACT;
+	res.maxw = res.reach = w_add(run->maxw, item->maxw);
 	for (i = 0; i < run->s.n; i++)
 		for (j = 0; j < item->s.n; j++) {
 			size_t a = strlen(run->s.v[i]);
@@ -436,17 +501,24 @@ parse_escape(struct reader *r)
 
 		return info_exact1(r, &mark, 1);
 	}
-	case 'B': case 'G': case 'K':
+	case 'G':
+		r->at_start_offset = 1;
 		return info_exact1(r, "", 0);           /* zero width */
+	case 'B': case 'K':
+		return info_exact1(r, "", 0);           /* zero width */
+	case 't': case 'n': case 'r': case 'f': case 'e': case 'a':
+		return info_width(1);                   /* one ASCII char */
 	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
-	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
-	case 'C': case 't': case 'n': case 'r': case 'f': case 'e':
-	case 'a':
-		return info_none();                     /* one char or more */
+	case 'h': case 'H': case 'v': case 'V': case 'C':
+		return info_width(W_CHAR);              /* one char */
+	case 'R':
+		return info_width(W_CHAR);              /* \r\n or one char */
+	case 'X':
+		return info_none();                     /* a grapheme cluster */
 	case 'N':
 		if (r->p < r->end && *r->p == '{')
 			r->bail = 1;                    /* \N{U+...} */
-		return info_none();
+		return info_width(W_CHAR);
 	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
 	case '8': case '9':
 		/* \1-\9 is always a backreference: it matches text the
@@ -691,6 +763,8 @@ parse_group(struct reader *r)
 static struct info
 quantify(struct reader *r, struct info in, long min, long max)
 {
+	size_t maxw = w_times(in.maxw, max);
+
 	if (min == 0) {
 		if (max == 1 && in.kind == I_EXACT && in.s.n < EXACT_MAX) {
 			if (sset_add(&in.s, "", 0) < 0) {
@@ -700,11 +774,15 @@ quantify(struct reader *r, struct info in, long min, long max)
 			return in;
 		}
 		info_free(&in);
+		in.maxw = maxw;
 		return in;
 	}
 	if (min == 1 && max == 1)
 		return in;
-	return as_req(in);
+	/* the first repetition has an occurrence within reach */
+	in = as_req(in);
+	in.maxw = maxw;
+	return in;
 }
 
 /* One atom and its quantifier. */
@@ -725,11 +803,11 @@ parse_item(struct reader *r)
 	case '[':
 		r->p++;
 		skip_class(r);
-		in = info_none();
+		in = info_width(W_CHAR);
 		break;
 	case '.':
 		r->p++;
-		in = info_none();
+		in = info_width(W_CHAR);
 		break;
 	case '^':
 	case '$':
@@ -761,7 +839,7 @@ parse_item(struct reader *r)
 		}
 		r->p++;
 		if (c == '\0' || c == MARK)
-			in = info_none();       /* MARK is ours */
+			in = info_width(1);     /* MARK is ours */
 		else {
 			lit = (char)fold(c);
 			in = info_exact1(r, &lit, 1);
@@ -828,11 +906,25 @@ nonword_run(const unsigned char *p, const unsigned char *end)
  * found in another item of the sequence, so that a match needs a literal
  * of each.
  */
+/*
+ * REQ x (or NONE) found in a sequence `offset` bytes at most after its
+ * start: its reach from the sequence's start.
+ */
+static struct info
+shifted(struct info x, size_t offset)
+{
+	if (x.kind != I_NONE)
+		x.reach = w_add(offset, x.reach);
+	return x;
+}
+
 static struct info
 parse_concat_top(struct reader *r, struct info *second)
 {
 	struct info run, best = info_none(), item, joined;
 	int all_exact = 1, rc;
+	size_t width = 0;       /* of the items read so far */
+	size_t run_start = 0;   /* the width before the run */
 
 	if (second != NULL)
 		*second = info_none();
@@ -840,6 +932,7 @@ parse_concat_top(struct reader *r, struct info *second)
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
 	    *r->p != ')') {
 		const unsigned char *item_start = r->p;
+		size_t item_start_w = width;
 		int nonword;
 
 		item = parse_item(r);
@@ -847,6 +940,7 @@ parse_concat_top(struct reader *r, struct info *second)
 			info_free(&item);
 			break;
 		}
+		width = w_add(width, item.maxw);
 		if (item.kind == I_EXACT) {
 			rc = cross(&run, &item, &joined);
 			if (rc < 0) {
@@ -860,8 +954,10 @@ parse_concat_top(struct reader *r, struct info *second)
 				run = joined;
 			} else {
 				all_exact = 0;
-				keep_two(&best, second, as_req(run));
+				keep_two(&best, second,
+				    shifted(as_req(run), run_start));
 				run = item;
+				run_start = item_start_w;
 			}
 			continue;
 		}
@@ -878,10 +974,11 @@ parse_concat_top(struct reader *r, struct info *second)
 			}
 			info_free(&mark);
 		}
-		keep_two(&best, second, as_req(run));
-		keep_two(&best, second, item);
+		keep_two(&best, second, shifted(as_req(run), run_start));
+		keep_two(&best, second, shifted(item, item_start_w));
 		/* and the next one starts after one */
 		run = info_exact1(r, nonword ? "\x01" : "", nonword ? 1 : 0);
+		run_start = width;
 	}
 	if (r->bail || r->nomem) {
 		info_free(&run);
@@ -890,9 +987,13 @@ parse_concat_top(struct reader *r, struct info *second)
 			info_free(second);
 		return info_none();
 	}
-	if (all_exact)
+	if (all_exact) {
+		/* one run from the start: reach = maxw = width */
+		run.maxw = run.reach = width;
 		return second != NULL ? as_req(run) : run;
-	keep_two(&best, second, as_req(run));
+	}
+	keep_two(&best, second, shifted(as_req(run), run_start));
+	best.maxw = width;
 	return best;
 }
 
@@ -907,9 +1008,10 @@ static struct info
 parse_alt(struct reader *r)
 {
 	struct info acc, branch;
-	size_t i;
+	size_t i, maxw;
 
 	acc = parse_concat(r);
+	maxw = acc.maxw;
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p == '|') {
 		r->p++;
 		branch = parse_concat(r);
@@ -917,6 +1019,7 @@ parse_alt(struct reader *r)
 			info_free(&branch);
 			break;
 		}
+		maxw = w_max(maxw, branch.maxw);
 		if (acc.kind == I_EXACT && branch.kind == I_EXACT &&
 		    acc.s.n + branch.s.n <= EXACT_MAX) {
 			/* stays exact */
@@ -939,12 +1042,16 @@ parse_alt(struct reader *r)
 				r->nomem = 1;
 				break;
 			}
+		acc.reach = w_max(acc.reach, branch.reach);
 		info_free(&branch);
 	}
 	if (r->bail || r->nomem) {
 		info_free(&acc);
 		return info_none();
 	}
+	acc.maxw = maxw;
+	if (acc.kind == I_EXACT)
+		acc.reach = maxw;
 	return acc;
 }
 
@@ -1009,6 +1116,12 @@ strip_marks(struct sset *s, unsigned char **flagsp)
 	return 0;
 }
 
+static size_t
+reach_of(const struct info *in)
+{
+	return in->reach >= W_CAP ? PF_NO_REACH : in->reach;
+}
+
 int
 pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 {
@@ -1018,6 +1131,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	out->v = NULL;
 	out->flags = NULL;
 	out->n = 0;
+	out->reach = PF_NO_REACH;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
 	r.end = r.p + len;
@@ -1043,6 +1157,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	}
 	out->v = in.s.v;
 	out->n = in.s.n;
+	out->reach = r.at_start_offset ? PF_NO_REACH : reach_of(&in);
 	return 1;
 }
 
@@ -1053,10 +1168,12 @@ take_literals(struct info *in, struct pf_literals *out)
 	out->v = NULL;
 	out->flags = NULL;
 	out->n = 0;
+	out->reach = PF_NO_REACH;
 	if (strip_marks(&in->s, &out->flags) < 0)
 		return -1;
 	out->v = in->s.v;
 	out->n = in->s.n;
+	out->reach = reach_of(in);
 	in->s.v = NULL;
 	in->s.n = in->s.cap = 0;
 	in->kind = I_NONE;
@@ -1157,6 +1274,13 @@ extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 	}
 	if (r.p != r.end)
 		goto fail0;     /* cannot happen: pf_extract() read it */
+	if (r.at_start_offset) {
+		size_t i, k;
+
+		for (i = 0; i < out->n; i++)
+			for (k = 0; k < out->v[i].nf; k++)
+				out->v[i].f[k].reach = PF_NO_REACH;
+	}
 	out->prefix_len = (size_t)(r.lead_opts - r.start);
 	out->splittable = !r.other_opts;
 	return 1;
@@ -1589,8 +1713,8 @@ ascii_word(unsigned c)
  */
 static void
 report(const struct pf_automaton *a, size_t state, uint64_t *hits,
-    size_t *last, const unsigned char *s, size_t n, size_t end,
-    size_t ascii_from)
+    size_t *first, size_t *last, const unsigned char *s, size_t n,
+    size_t end, size_t ascii_from)
 {
 	const struct out_entry *o = a->out + a->out_span[state].off;
 	uint32_t j, n_out = a->out_span[state].n;
@@ -1611,6 +1735,8 @@ report(const struct pf_automaton *a, size_t state, uint64_t *hits,
 			    ascii_word(s[start - 1]))
 				continue;
 		}
+		if (first != NULL && !(hits[id >> 6] & bit))
+			first[id] = end;
 		hits[id >> 6] |= bit;
 		if (last != NULL)
 			last[id] = end;
@@ -1638,12 +1764,19 @@ void
 pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
-	pf_scan_last(a, s, n, hits, NULL);
+	pf_scan_bounds(a, s, n, hits, NULL, NULL);
 }
 
 void
 pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, last);
+}
+
+void
+pf_scan_bounds(const struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
@@ -1673,7 +1806,8 @@ pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, hits, last, s, n, i, ascii_from);
+			report(a, st, hits, first, last, s, n, i,
+			    ascii_from);
 	}
 }
 

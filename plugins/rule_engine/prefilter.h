@@ -30,12 +30,22 @@ struct pf_literals {
 	char **v;
 	unsigned char *flags;
 	size_t n;
+	size_t reach;
 };
 
 #define PF_LB 1
 #define PF_RB 2
 
 #define PF_MAX_LITERAL 32
+
+/*
+ * reach: every match has an occurrence of one of the literals that ends
+ * at most this many bytes after the match's start, or PF_NO_REACH when
+ * nothing is known.  A match therefore starts no earlier than
+ * (end of the first counted occurrence) - reach.  It is only given for
+ * patterns whose matches do not depend on where a search starts (no \G).
+ */
+#define PF_NO_REACH ((size_t)-1)
 
 /* 1: *out filled; 0: no usable literal set; -1: out of memory. */
 int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
@@ -105,5 +115,14 @@ void pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
  */
 void pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last);
+/*
+ * pf_scan_last(), and for every set whose bit it sets (that was clear),
+ * first[id] = the end of the first occurrence it counted: every match
+ * that contains a counted occurrence of the set's literals ending at
+ * most reach bytes after its start starts at or after first[id] - reach.
+ * first is sized as last; either may be NULL.
+ */
+void pf_scan_bounds(const struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last);
 
 #endif
