@@ -1324,6 +1324,13 @@ pf_literals_free(struct pf_literals *lits)
  *
  * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
  * prefix of a required literal is required too.
+ *
+ * A state's reports come in groups, one per condition (none, or the
+ * PF_LB/PF_RB flags and, for PF_LB, the literal's length): a report
+ * checks each group's condition once and notes the group's first and
+ * last counted occurrence; the group's sets get their bits, first and
+ * last once, at the end of the scan.  A state reports for several sets
+ * on average, often the same ones over and over in a long subject.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
@@ -1340,10 +1347,15 @@ struct pf_automaton {
 	uint32_t *child_off;    /* per sparse state (and one more): edges */
 	uint8_t *child_cls;
 	uint32_t *child_to;     /* transitions along trie edges */
-	/* per state: its entries in out (one cache line for a report,
-	 * not five arrays) */
-	struct pf_out_span *out_span;
-	struct out_entry *out;
+	struct pf_out_span *out_span;   /* per state: its groups */
+	struct out_group *groups;
+	uint32_t *group_sets;           /* the groups' set ids */
+	size_t ngroups;
+	/* scan scratch, per group: the ends of the first and the last
+	 * occurrence counted (first NO_END: none yet), and the groups
+	 * with one, in order */
+	struct group_seen *seen;
+	uint32_t *touched;
 	size_t nsets;
 };
 
@@ -1353,9 +1365,22 @@ struct out_entry {
 				   the trie */
 };
 
+struct out_group {
+	uint32_t sets_off, sets_n;      /* in group_sets */
+	uint8_t flags, len;     /* the condition; len only with PF_LB */
+};
+
+struct group_seen {
+	size_t first, last;
+};
+
+#define NO_END ((size_t)-1)
+
 struct pf_out_span {
 	uint32_t off, n;
 };
+
+static int ascii_word(unsigned c);
 
 struct builder {
 	size_t nclasses;
@@ -1363,6 +1388,9 @@ struct builder {
 	size_t nstates, cap;
 	struct out_entry **out; /* per state: set ids, merged along fail */
 	size_t *out_n, *out_cap;
+	/* per state: the folded text that leads to it */
+	unsigned char *label;   /* PF_SCAN_PREFIX bytes per state */
+	uint8_t *depth;
 };
 
 static int
@@ -1375,9 +1403,19 @@ builder_state(struct builder *b)
 		int32_t *go;
 		struct out_entry **out;
 		size_t *on, *oc;
+		unsigned char *label;
+		uint8_t *depth;
 
 		if (cap * b->nclasses >= PF_OUT_FLAG)
 			return -1;
+		label = realloc(b->label, cap * PF_SCAN_PREFIX);
+		if (label == NULL)
+			return -1;
+		b->label = label;
+		depth = realloc(b->depth, cap);
+		if (depth == NULL)
+			return -1;
+		b->depth = depth;
 		go = realloc(b->go, cap * b->nclasses * sizeof *go);
 		if (go == NULL)
 			return -1;
@@ -1401,6 +1439,7 @@ builder_state(struct builder *b)
 	b->out[b->nstates] = NULL;
 	b->out_n[b->nstates] = 0;
 	b->out_cap[b->nstates] = 0;
+	b->depth[b->nstates] = 0;
 	return (int)b->nstates++;
 }
 
@@ -1429,6 +1468,88 @@ builder_add_out(struct builder *b, size_t state, struct out_entry e)
 	return 0;
 }
 
+/* The condition of an entry: its flags, and its length for PF_LB. */
+static int
+same_condition(const struct out_entry *x, const struct out_entry *y)
+{
+	return x->flags == y->flags &&
+	    (!(x->flags & PF_LB) || x->len == y->len);
+}
+
+/* Does a state's entry for set id count with no condition? */
+static int
+unconditional(const struct out_entry *e, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].id == id && e[i].flags == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Append a state's groups: one per condition of its entries, with the set
+ * ids that have it (an id that also counts unconditionally only there).
+ * *nsets_used counts the group_sets taken.
+ */
+static void
+add_groups(struct pf_automaton *a, const struct out_entry *e, size_t n,
+    size_t *nsets_used)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		struct out_group *g;
+
+		if (e[i].flags != 0 && unconditional(e, n, e[i].id))
+			continue;
+		for (j = 0; j < i; j++)
+			if (same_condition(&e[j], &e[i]) && !(e[j].flags != 0 &&
+			    unconditional(e, n, e[j].id)))
+				break;
+		if (j < i)
+			continue;       /* the group of an earlier entry */
+		g = &a->groups[a->ngroups++];
+		g->flags = e[i].flags;
+		g->len = e[i].flags & PF_LB ? e[i].len : 0;
+		g->sets_off = (uint32_t)*nsets_used;
+		g->sets_n = 0;
+		for (j = i; j < n; j++) {
+			if (!same_condition(&e[j], &e[i]) || (e[j].flags != 0 &&
+			    unconditional(e, n, e[j].id)))
+				continue;
+			for (k = 0; k < g->sets_n; k++)
+				if (a->group_sets[g->sets_off + k] == e[j].id)
+					break;
+			if (k == g->sets_n) {
+				a->group_sets[g->sets_off + g->sets_n++] =
+				    e[j].id;
+				(*nsets_used)++;
+			}
+		}
+	}
+}
+
+/*
+ * Can a state's entry for a shorter literal (a suffix of the state's
+ * text) never count?  With PF_LB, when the character before it in that
+ * text is an ASCII word character: the subject has it or its other case
+ * there.  Not for s, k and i, which the subject may have as U+017F,
+ * U+212A, U+0130 or U+0131, not ASCII word characters.
+ */
+static int
+never_counts(const struct builder *b, size_t state,
+    const struct out_entry *e)
+{
+	unsigned c;
+
+	if (!(e->flags & PF_LB) || e->len >= b->depth[state])
+		return 0;
+	c = b->label[state * PF_SCAN_PREFIX + b->depth[state] - e->len - 1];
+	return ascii_word(c) && c != 's' && c != 'k' && c != 'i';
+}
+
 static void
 builder_free(struct builder *b)
 {
@@ -1440,6 +1561,8 @@ builder_free(struct builder *b)
 	free(b->out);
 	free(b->out_n);
 	free(b->out_cap);
+	free(b->label);
+	free(b->depth);
 }
 
 void
@@ -1453,7 +1576,10 @@ pf_free(struct pf_automaton *a)
 	free(a->child_cls);
 	free(a->child_to);
 	free(a->out_span);
-	free(a->out);
+	free(a->groups);
+	free(a->group_sets);
+	free(a->seen);
+	free(a->touched);
 	free(a);
 }
 
@@ -1514,6 +1640,11 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 					if ((ns = builder_state(&b)) < 0)
 						goto fail;
 					b.go[edge] = ns;  /* go may have moved */
+					memcpy(&b.label[ns * PF_SCAN_PREFIX],
+					    &b.label[st * PF_SCAN_PREFIX], k);
+					b.label[ns * PF_SCAN_PREFIX + k] =
+					    (unsigned char)fold(s[k] & 0x7f);
+					b.depth[ns] = (uint8_t)(k + 1);
 				}
 				st = (size_t)b.go[edge];
 			}
@@ -1561,7 +1692,8 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 		size_t s = order[head++];
 
 		for (k = 0; k < b.out_n[fail[s]]; k++)
-			if (builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
+			if (!never_counts(&b, s, &b.out[fail[s]][k]) &&
+			    builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
 				goto fail;
 		ch_first[s] = (uint32_t)nch;
 		for (i = 0; i < nc; i++) {
@@ -1597,19 +1729,27 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	a->out_span = malloc(b.nstates * sizeof *a->out_span);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
-	a->out = malloc((total ? total : 1) * sizeof *a->out);
+	/* at most one group, and one set id, per entry */
+	a->groups = malloc((total ? total : 1) * sizeof *a->groups);
+	a->group_sets = malloc((total ? total : 1) * sizeof *a->group_sets);
+	a->seen = malloc((total ? total : 1) * sizeof *a->seen);
+	a->touched = malloc((total ? total : 1) * sizeof *a->touched);
 	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
-	    a->out_span == NULL || a->out == NULL || total > UINT32_MAX)
+	    a->out_span == NULL || a->groups == NULL ||
+	    a->group_sets == NULL || a->seen == NULL || a->touched == NULL ||
+	    total > UINT32_MAX)
 		goto fail;
+	for (k = 0; k < total; k++)
+		a->seen[k].first = NO_END;
 	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
-		a->out_span[i].off = (uint32_t)total;
-		a->out_span[i].n = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++)
-			a->out[total++] = b.out[old][k];
+		a->out_span[i].off = (uint32_t)a->ngroups;
+		add_groups(a, b.out[old], b.out_n[old], &total);
+		a->out_span[i].n = (uint32_t)(a->ngroups -
+		    a->out_span[i].off);
 		a->fail[i] = rank[fail[old]];
 		if (i < a->ndense) {
 			for (k = 0; k < nc; k++) {
@@ -1704,42 +1844,72 @@ ascii_word(unsigned c)
 }
 
 /*
- * Set the bits of the sets reported by `state`,
- * whose literals end just before s[end].  A PF_LB/PF_RB literal counts
- * only without an ASCII word character on that side.  Bytes before
- * ascii_from may hold non-ASCII characters (a folded one spans several
- * bytes), so a literal starting before it has no known start, and its
- * PF_LB is not checked.
+ * Note the occurrences that count of the literals reported by `state`,
+ * which end just before s[end], in the state's groups.  A PF_LB/PF_RB
+ * literal counts only without an ASCII word character on that side.
+ * Bytes before ascii_from may hold non-ASCII characters (a folded one
+ * spans several bytes), so a literal starting before it has no known
+ * start, and its PF_LB is not checked.
  */
 static void
-report(const struct pf_automaton *a, size_t state, uint64_t *hits,
-    size_t *first, size_t *last, const unsigned char *s, size_t n,
-    size_t end, size_t ascii_from)
+report(struct pf_automaton *a, size_t state, const unsigned char *s,
+    size_t n, size_t end, size_t ascii_from, size_t *ntouched)
 {
-	const struct out_entry *o = a->out + a->out_span[state].off;
-	uint32_t j, n_out = a->out_span[state].n;
+	uint32_t g = a->out_span[state].off;
+	uint32_t g_end = g + a->out_span[state].n;
 
-	for (j = 0; j < n_out; j++) {
-		uint32_t id = o[j].id;
-		uint64_t bit = UINT64_C(1) << (id & 63);
-		unsigned flags = o[j].flags;
+	for (; g < g_end; g++) {
+		const struct out_group *grp = &a->groups[g];
+		unsigned flags = grp->flags;
 
-		if (last == NULL && hits[id >> 6] & bit)
-			continue;
 		if (flags & PF_RB && end < n && ascii_word(s[end]))
 			continue;
 		if (flags & PF_LB) {
-			size_t start = end - o[j].len;
+			size_t start = end - grp->len;
 
 			if (start >= ascii_from && start > 0 &&
 			    ascii_word(s[start - 1]))
 				continue;
 		}
-		if (first != NULL && !(hits[id >> 6] & bit))
-			first[id] = end;
-		hits[id >> 6] |= bit;
-		if (last != NULL)
-			last[id] = end;
+		if (a->seen[g].first == NO_END) {
+			a->seen[g].first = end;
+			a->touched[(*ntouched)++] = g;
+		}
+		a->seen[g].last = end;
+	}
+}
+
+/* Hand the groups' occurrences to their sets, and clear the scratch. */
+static void
+collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
+    size_t *first, size_t *last)
+{
+	size_t t;
+
+	for (t = 0; t < ntouched; t++) {
+		uint32_t g = a->touched[t];
+		struct group_seen *seen = &a->seen[g];
+		const uint32_t *ids = a->group_sets + a->groups[g].sets_off;
+		uint32_t k, n = a->groups[g].sets_n;
+
+		for (k = 0; k < n; k++) {
+			uint32_t id = ids[k];
+			uint64_t bit = UINT64_C(1) << (id & 63);
+
+			if (!(hits[id >> 6] & bit)) {
+				hits[id >> 6] |= bit;
+				if (first != NULL)
+					first[id] = seen->first;
+				if (last != NULL)
+					last[id] = seen->last;
+				continue;
+			}
+			if (first != NULL && seen->first < first[id])
+				first[id] = seen->first;
+			if (last != NULL && seen->last > last[id])
+				last[id] = seen->last;
+		}
+		seen->first = NO_END;
 	}
 }
 
@@ -1761,27 +1931,28 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 }
 
 void
-pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
 	pf_scan_bounds(a, s, n, hits, NULL, NULL);
 }
 
 void
-pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+pf_scan_last(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last)
 {
 	pf_scan_bounds(a, s, n, hits, NULL, last);
 }
 
 void
-pf_scan_bounds(const struct pf_automaton *a, const unsigned char *s,
+pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *first, size_t *last)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
 	size_t i = 0;
 	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
+	size_t ntouched = 0;
 
 	while (i < n) {
 		unsigned c = s[i], k;
@@ -1806,8 +1977,8 @@ pf_scan_bounds(const struct pf_automaton *a, const unsigned char *s,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, hits, first, last, s, n, i,
-			    ascii_from);
+			report(a, st, s, n, i, ascii_from, &ntouched);
 	}
+	collect(a, ntouched, hits, first, last);
 }
 

@@ -102,27 +102,29 @@ void pf_free(struct pf_automaton *a);
 size_t pf_hit_words(const struct pf_automaton *a);
 /*
  * OR into hits the bit of every set with a literal in s[0..n).  s must be
- * valid UTF-8.
+ * valid UTF-8.  A scan uses scratch space in the automaton: one scan at a
+ * time per automaton.
  */
-void pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+void pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits);
 /*
- * pf_scan(), and for every set whose bit it sets, last[id] = the end
+ * pf_scan(), and for every set with a literal in s, last[id] = the end
  * (offset just past) of the last occurrence it counted: every match that
  * contains a counted occurrence of one of the set's literals starts
  * before that offset.  last has one entry per set (pf_hit_words() * 64
- * is enough); entries of sets without their bit are left alone.
+ * is enough); entries of sets without their bit are left alone, and
+ * those of sets whose bit was already set only move later.
  */
-void pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+void pf_scan_last(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last);
 /*
- * pf_scan_last(), and for every set whose bit it sets (that was clear),
- * first[id] = the end of the first occurrence it counted: every match
- * that contains a counted occurrence of the set's literals ending at
- * most reach bytes after its start starts at or after first[id] - reach.
- * first is sized as last; either may be NULL.
+ * pf_scan_last(), and likewise first[id] = the end of the first
+ * occurrence it counted (only moved earlier for a set whose bit was
+ * set): every match that contains a counted occurrence of the set's
+ * literals ending at most reach bytes after its start starts at or after
+ * first[id] - reach.  first is sized as last; either may be NULL.
  */
-void pf_scan_bounds(const struct pf_automaton *a, const unsigned char *s,
+void pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *first, size_t *last);
 
 #endif

@@ -1119,7 +1119,7 @@ END_TEST
  * pattern's literal bit is set.  Checked for a pattern on a subject.
  */
 static void
-assert_superset(const char *pattern, const struct pf_automaton *a,
+assert_superset(const char *pattern, struct pf_automaton *a,
     pcre2_code *code, pcre2_match_data *md, const char *s, size_t n)
 {
 	uint64_t hits[1] = { 0 };
@@ -1643,6 +1643,63 @@ START_TEST(test_pf_last_random)
 END_TEST
 
 /*
+ * A literal that ends a longer one it is a suffix of ("sh" in "bash"):
+ * with PF_LB it counts only when the character before it is not an ASCII
+ * word character, which for s, k and i may be a non-ASCII one that folds
+ * to them.  First and last occurrences per set, over a state's groups.
+ */
+START_TEST(test_pf_scan_suffixes)
+{
+	static const struct {
+		const char *subject;
+		int sh, bash;
+		size_t first, last;     /* of \bsh\b, when it hits */
+	} cases[] = {
+		{ "bash x", 0, 1, 0, 0 },
+		{ "ssh x", 0, 0, 0, 0 },
+		{ "\xc5\xbfsh x", 1, 0, 4, 4 },       /* U+017F s h */
+		{ "x sh", 1, 0, 4, 4 },
+		{ "sh; bash; ba sh; zsh", 1, 1, 2, 15 },
+		{ "BASH; Sh", 1, 1, 8, 8 },
+	};
+	const char *patterns[] = { "\\bsh\\b", "bash", "ssh" };
+	struct pf_literals lits[3];
+	const struct pf_literals *sets[3];
+	size_t i, d;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pf_extract(patterns[i], strlen(patterns[i]),
+		    &lits[i]), 1);
+		sets[i] = &lits[i];
+	}
+	for (d = 0; d < 2; d++) {
+		struct pf_automaton *a = d ? pf_build(sets, 3) :
+		    pf_build_dense(sets, 3, 1);
+
+		ck_assert(a != NULL);
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			uint64_t hits[1] = { 0 };
+			size_t first[64], last[64];
+
+			pf_scan_bounds(a, (const unsigned char *)
+			    cases[i].subject, strlen(cases[i].subject), hits,
+			    first, last);
+			ck_assert_msg((int)(hits[0] & 1) == cases[i].sh &&
+			    (int)(hits[0] >> 1 & 1) == cases[i].bash,
+			    "'%s': hits %d", cases[i].subject, (int)hits[0]);
+			if (!cases[i].sh)
+				continue;
+			ck_assert_uint_eq(first[0], cases[i].first);
+			ck_assert_uint_eq(last[0], cases[i].last);
+		}
+		pf_free(a);
+	}
+	for (i = 0; i < 3; i++)
+		pf_literals_free(&lits[i]);
+}
+END_TEST
+
+/*
  * The earliest start of a match that pf_scan_bounds() and the sets' reach
  * allow: for the one set, and the least over the clauses that hold of
  * the latest their sets allow (as the engine computes it).
@@ -1972,6 +2029,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
 	tcase_add_test(pf, test_pf_scan_boundaries);
+	tcase_add_test(pf, test_pf_scan_suffixes);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
 	tcase_add_test(pf, test_pf_split_random);
