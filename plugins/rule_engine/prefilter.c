@@ -1328,9 +1328,10 @@ pf_literals_free(struct pf_literals *lits)
  * A state's reports come in groups, one per condition (none, or the
  * PF_LB/PF_RB flags and, for PF_LB, the literal's length): a report
  * checks each group's condition once and notes the group's first and
- * last counted occurrence; the group's sets get their bits, first and
- * last once, at the end of the scan.  A state reports for several sets
- * on average, often the same ones over and over in a long subject.
+ * last counted occurrence; the sets of a group of several get their
+ * bits, first and last once, at the end of the scan.  A state reports
+ * for several sets on average, often the same ones over and over in a
+ * long subject.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
@@ -1853,7 +1854,8 @@ ascii_word(unsigned c)
  */
 static void
 report(struct pf_automaton *a, size_t state, const unsigned char *s,
-    size_t n, size_t end, size_t ascii_from, size_t *ntouched)
+    size_t n, size_t end, size_t ascii_from, size_t *ntouched,
+    uint64_t *hits, size_t *first, size_t *last)
 {
 	uint32_t g = a->out_span[state].off;
 	uint32_t g_end = g + a->out_span[state].n;
@@ -1870,6 +1872,20 @@ report(struct pf_automaton *a, size_t state, const unsigned char *s,
 			if (start >= ascii_from && start > 0 &&
 			    ascii_word(s[start - 1]))
 				continue;
+		}
+		if (grp->sets_n == 1) {
+			/* nothing to share: straight to the set */
+			uint32_t id = a->group_sets[grp->sets_off];
+			uint64_t bit = UINT64_C(1) << (id & 63);
+
+			if (!(hits[id >> 6] & bit)) {
+				hits[id >> 6] |= bit;
+				if (first != NULL)
+					first[id] = end;
+			}
+			if (last != NULL)
+				last[id] = end;
+			continue;
 		}
 		if (a->seen[g].first == NO_END) {
 			a->seen[g].first = end;
@@ -1977,7 +1993,8 @@ pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, s, n, i, ascii_from, &ntouched);
+			report(a, st, s, n, i, ascii_from, &ntouched, hits,
+			    first, last);
 	}
 	collect(a, ntouched, hits, first, last);
 }

@@ -112,17 +112,17 @@ void pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
  * (offset just past) of the last occurrence it counted: every match that
  * contains a counted occurrence of one of the set's literals starts
  * before that offset.  last has one entry per set (pf_hit_words() * 64
- * is enough); entries of sets without their bit are left alone, and
- * those of sets whose bit was already set only move later.
+ * is enough); entries of sets without their bit are left alone.  hits
+ * must be clear for last to describe s alone.
  */
 void pf_scan_last(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last);
 /*
  * pf_scan_last(), and likewise first[id] = the end of the first
- * occurrence it counted (only moved earlier for a set whose bit was
- * set): every match that contains a counted occurrence of the set's
- * literals ending at most reach bytes after its start starts at or after
- * first[id] - reach.  first is sized as last; either may be NULL.
+ * occurrence it counted: every match that contains a counted occurrence
+ * of the set's literals ending at most reach bytes after its start
+ * starts at or after first[id] - reach.  first is sized as last; either
+ * may be NULL.
  */
 void pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *first, size_t *last);
