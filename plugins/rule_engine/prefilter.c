@@ -1336,7 +1336,7 @@ pf_literals_free(struct pf_literals *lits)
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
 #define PF_SCAN_PREFIX 8
-#define PF_DENSE_BYTES (64 * 1024)
+#define PF_DENSE_BYTES (256 * 1024)
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */

@@ -93,7 +93,7 @@ struct pf_automaton;
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
 struct pf_automaton *pf_build(const struct pf_literals *const *sets,
     size_t nsets);
-/* The same with a budget for the full-row states (pf_build() uses 64 KiB);
+/* The same with a budget for the full-row states (pf_build() uses 256 KiB);
  * a tiny one makes every state but the root sparse, for tests. */
 struct pf_automaton *pf_build_dense(const struct pf_literals *const *sets,
     size_t nsets, size_t dense_bytes);
