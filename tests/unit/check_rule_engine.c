@@ -1898,7 +1898,7 @@ START_TEST(test_pf_clauses)
 {
 	struct pf_clauses cl;
 
-	ck_assert_int_eq(pf_extract_clauses("curl[^|]*\\|\\s*bash", 22, &cl),
+	ck_assert_int_eq(pf_extract_clauses("curl[^|]*\\|\\s*bash", 18, &cl),
 	    1);
 	ck_assert_uint_eq(cl.n, 1);
 	ck_assert_uint_eq(cl.v[0].nf, 2);
