@@ -47,10 +47,47 @@ struct sset {
 	size_t n, cap;
 };
 
+/*
+ * Besides the set, every sub-expression gets maxw, the most bytes a match
+ * of it can span (W_INF: no bound known), and an EXACT or REQ one reach:
+ * every match has an occurrence of a string of the set ending at most
+ * reach bytes after the match's start (for EXACT, reach = maxw).  A
+ * character can take up to 4 bytes (UTF-8; UCP \s \w . and classes
+ * match non-ASCII ones), and a letter s, k or i up to 3 (U+017F, U+212A,
+ * U+0130, U+0131 under caseless matching).
+ */
 struct info {
 	enum info_kind kind;
 	struct sset s;
+	size_t maxw, reach;
 };
+
+#define W_INF ((size_t)-1)
+#define W_CHAR 4                /* bytes of any one character */
+#define W_CAP ((size_t)1 << 24) /* anything above counts as W_INF */
+
+static size_t
+w_add(size_t a, size_t b)
+{
+	return a >= W_CAP || b >= W_CAP || a + b >= W_CAP ? W_INF : a + b;
+}
+
+/* n repetitions, n < 0 for unbounded */
+static size_t
+w_times(size_t w, long n)
+{
+	if (w == 0 || n == 0)
+		return 0;
+	if (n < 0 || w >= W_CAP || (size_t)n >= W_CAP / w)
+		return W_INF;
+	return w * (size_t)n;
+}
+
+static size_t
+w_max(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
 
 struct reader {
 	const unsigned char *p, *end;
@@ -62,6 +99,8 @@ struct reader {
 	const unsigned char *start;
 	const unsigned char *lead_opts;
 	int other_opts;
+	int at_start_offset;    /* \G: matches depend on where a search
+				   starts, so no reach is given */
 };
 
 /* ---- string sets ---- */
@@ -161,18 +200,43 @@ info_free(struct info *in)
 static struct info
 info_none(void)
 {
-	struct info in = { I_NONE, { NULL, 0, 0 } };
+	struct info in = { I_NONE, { NULL, 0, 0 }, W_INF, W_INF };
 
 	return in;
 }
 
 /* EXACT {str}; on failure r->nomem is set and NONE returned. */
+/* Bytes a match of an extracted string can span. */
+static size_t
+text_width(const char *str, size_t len)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < len; i++)
+		if (str[i] == 's' || str[i] == 'k' || str[i] == 'i')
+			w += 3;
+		else if (str[i] != MARK)
+			w++;
+	return w;
+}
+
+/* NONE for something of width maxw. */
+static struct info
+info_width(size_t maxw)
+{
+	struct info in = info_none();
+
+	in.maxw = maxw;
+	return in;
+}
+
 static struct info
 info_exact1(struct reader *r, const char *str, size_t len)
 {
 	struct info in = info_none();
 
 	in.kind = I_EXACT;
+	in.maxw = in.reach = text_width(str, len);
 	if (sset_add(&in.s, str, len) < 0) {
 		r->nomem = 1;
 		info_free(&in);
@@ -246,6 +310,7 @@ cross(const struct info *run, const struct info *item, struct info *out)
 			    PF_MAX_LITERAL)
 				return 0;
 	res.kind = I_EXACT;
+	res.maxw = res.reach = w_add(run->maxw, item->maxw);
 	for (i = 0; i < run->s.n; i++)
 		for (j = 0; j < item->s.n; j++) {
 			size_t a = strlen(run->s.v[i]);
@@ -436,17 +501,24 @@ parse_escape(struct reader *r)
 
 		return info_exact1(r, &mark, 1);
 	}
-	case 'B': case 'G': case 'K':
+	case 'G':
+		r->at_start_offset = 1;
 		return info_exact1(r, "", 0);           /* zero width */
+	case 'B': case 'K':
+		return info_exact1(r, "", 0);           /* zero width */
+	case 't': case 'n': case 'r': case 'f': case 'e': case 'a':
+		return info_width(1);                   /* one ASCII char */
 	case 'd': case 'D': case 's': case 'S': case 'w': case 'W':
-	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
-	case 'C': case 't': case 'n': case 'r': case 'f': case 'e':
-	case 'a':
-		return info_none();                     /* one char or more */
+	case 'h': case 'H': case 'v': case 'V': case 'C':
+		return info_width(W_CHAR);              /* one char */
+	case 'R':
+		return info_width(W_CHAR);              /* \r\n or one char */
+	case 'X':
+		return info_none();                     /* a grapheme cluster */
 	case 'N':
 		if (r->p < r->end && *r->p == '{')
 			r->bail = 1;                    /* \N{U+...} */
-		return info_none();
+		return info_width(W_CHAR);
 	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
 	case '8': case '9':
 		/* \1-\9 is always a backreference: it matches text the
@@ -691,6 +763,8 @@ parse_group(struct reader *r)
 static struct info
 quantify(struct reader *r, struct info in, long min, long max)
 {
+	size_t maxw = w_times(in.maxw, max);
+
 	if (min == 0) {
 		if (max == 1 && in.kind == I_EXACT && in.s.n < EXACT_MAX) {
 			if (sset_add(&in.s, "", 0) < 0) {
@@ -700,11 +774,15 @@ quantify(struct reader *r, struct info in, long min, long max)
 			return in;
 		}
 		info_free(&in);
+		in.maxw = maxw;
 		return in;
 	}
 	if (min == 1 && max == 1)
 		return in;
-	return as_req(in);
+	/* the first repetition has an occurrence within reach */
+	in = as_req(in);
+	in.maxw = maxw;
+	return in;
 }
 
 /* One atom and its quantifier. */
@@ -725,11 +803,11 @@ parse_item(struct reader *r)
 	case '[':
 		r->p++;
 		skip_class(r);
-		in = info_none();
+		in = info_width(W_CHAR);
 		break;
 	case '.':
 		r->p++;
-		in = info_none();
+		in = info_width(W_CHAR);
 		break;
 	case '^':
 	case '$':
@@ -761,7 +839,7 @@ parse_item(struct reader *r)
 		}
 		r->p++;
 		if (c == '\0' || c == MARK)
-			in = info_none();       /* MARK is ours */
+			in = info_width(1);     /* MARK is ours */
 		else {
 			lit = (char)fold(c);
 			in = info_exact1(r, &lit, 1);
@@ -828,11 +906,25 @@ nonword_run(const unsigned char *p, const unsigned char *end)
  * found in another item of the sequence, so that a match needs a literal
  * of each.
  */
+/*
+ * REQ x (or NONE) found in a sequence `offset` bytes at most after its
+ * start: its reach from the sequence's start.
+ */
+static struct info
+shifted(struct info x, size_t offset)
+{
+	if (x.kind != I_NONE)
+		x.reach = w_add(offset, x.reach);
+	return x;
+}
+
 static struct info
 parse_concat_top(struct reader *r, struct info *second)
 {
 	struct info run, best = info_none(), item, joined;
 	int all_exact = 1, rc;
+	size_t width = 0;       /* of the items read so far */
+	size_t run_start = 0;   /* the width before the run */
 
 	if (second != NULL)
 		*second = info_none();
@@ -840,6 +932,7 @@ parse_concat_top(struct reader *r, struct info *second)
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p != '|' &&
 	    *r->p != ')') {
 		const unsigned char *item_start = r->p;
+		size_t item_start_w = width;
 		int nonword;
 
 		item = parse_item(r);
@@ -847,6 +940,7 @@ parse_concat_top(struct reader *r, struct info *second)
 			info_free(&item);
 			break;
 		}
+		width = w_add(width, item.maxw);
 		if (item.kind == I_EXACT) {
 			rc = cross(&run, &item, &joined);
 			if (rc < 0) {
@@ -860,8 +954,10 @@ parse_concat_top(struct reader *r, struct info *second)
 				run = joined;
 			} else {
 				all_exact = 0;
-				keep_two(&best, second, as_req(run));
+				keep_two(&best, second,
+				    shifted(as_req(run), run_start));
 				run = item;
+				run_start = item_start_w;
 			}
 			continue;
 		}
@@ -878,10 +974,11 @@ parse_concat_top(struct reader *r, struct info *second)
 			}
 			info_free(&mark);
 		}
-		keep_two(&best, second, as_req(run));
-		keep_two(&best, second, item);
+		keep_two(&best, second, shifted(as_req(run), run_start));
+		keep_two(&best, second, shifted(item, item_start_w));
 		/* and the next one starts after one */
 		run = info_exact1(r, nonword ? "\x01" : "", nonword ? 1 : 0);
+		run_start = width;
 	}
 	if (r->bail || r->nomem) {
 		info_free(&run);
@@ -890,9 +987,13 @@ parse_concat_top(struct reader *r, struct info *second)
 			info_free(second);
 		return info_none();
 	}
-	if (all_exact)
+	if (all_exact) {
+		/* one run from the start: reach = maxw = width */
+		run.maxw = run.reach = width;
 		return second != NULL ? as_req(run) : run;
-	keep_two(&best, second, as_req(run));
+	}
+	keep_two(&best, second, shifted(as_req(run), run_start));
+	best.maxw = width;
 	return best;
 }
 
@@ -907,9 +1008,10 @@ static struct info
 parse_alt(struct reader *r)
 {
 	struct info acc, branch;
-	size_t i;
+	size_t i, maxw;
 
 	acc = parse_concat(r);
+	maxw = acc.maxw;
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p == '|') {
 		r->p++;
 		branch = parse_concat(r);
@@ -917,6 +1019,7 @@ parse_alt(struct reader *r)
 			info_free(&branch);
 			break;
 		}
+		maxw = w_max(maxw, branch.maxw);
 		if (acc.kind == I_EXACT && branch.kind == I_EXACT &&
 		    acc.s.n + branch.s.n <= EXACT_MAX) {
 			/* stays exact */
@@ -939,12 +1042,16 @@ parse_alt(struct reader *r)
 				r->nomem = 1;
 				break;
 			}
+		acc.reach = w_max(acc.reach, branch.reach);
 		info_free(&branch);
 	}
 	if (r->bail || r->nomem) {
 		info_free(&acc);
 		return info_none();
 	}
+	acc.maxw = maxw;
+	if (acc.kind == I_EXACT)
+		acc.reach = maxw;
 	return acc;
 }
 
@@ -1009,6 +1116,12 @@ strip_marks(struct sset *s, unsigned char **flagsp)
 	return 0;
 }
 
+static size_t
+reach_of(const struct info *in)
+{
+	return in->reach >= W_CAP ? PF_NO_REACH : in->reach;
+}
+
 int
 pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 {
@@ -1018,6 +1131,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	out->v = NULL;
 	out->flags = NULL;
 	out->n = 0;
+	out->reach = PF_NO_REACH;
 	memset(&r, 0, sizeof r);
 	r.p = (const unsigned char *)pattern;
 	r.end = r.p + len;
@@ -1043,6 +1157,7 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 	}
 	out->v = in.s.v;
 	out->n = in.s.n;
+	out->reach = r.at_start_offset ? PF_NO_REACH : reach_of(&in);
 	return 1;
 }
 
@@ -1053,10 +1168,12 @@ take_literals(struct info *in, struct pf_literals *out)
 	out->v = NULL;
 	out->flags = NULL;
 	out->n = 0;
+	out->reach = PF_NO_REACH;
 	if (strip_marks(&in->s, &out->flags) < 0)
 		return -1;
 	out->v = in->s.v;
 	out->n = in->s.n;
+	out->reach = reach_of(in);
 	in->s.v = NULL;
 	in->s.n = in->s.cap = 0;
 	in->kind = I_NONE;
@@ -1157,6 +1274,13 @@ extract_clauses(const char *pattern, size_t len, struct pf_clauses *out)
 	}
 	if (r.p != r.end)
 		goto fail0;     /* cannot happen: pf_extract() read it */
+	if (r.at_start_offset) {
+		size_t i, k;
+
+		for (i = 0; i < out->n; i++)
+			for (k = 0; k < out->v[i].nf; k++)
+				out->v[i].f[k].reach = PF_NO_REACH;
+	}
 	out->prefix_len = (size_t)(r.lead_opts - r.start);
 	out->splittable = !r.other_opts;
 	return 1;
@@ -1200,11 +1324,19 @@ pf_literals_free(struct pf_literals *lits)
  *
  * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
  * prefix of a required literal is required too.
+ *
+ * A state's reports come in groups, one per condition (none, or the
+ * PF_LB/PF_RB flags and, for PF_LB, the literal's length): a report
+ * checks each group's condition once and notes the group's first and
+ * last counted occurrence; the sets of a group of several get their
+ * bits, first and last once, at the end of the scan.  A state reports
+ * for several sets on average, often the same ones over and over in a
+ * long subject.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
 #define PF_SCAN_PREFIX 8
-#define PF_DENSE_BYTES (64 * 1024)
+#define PF_DENSE_BYTES (256 * 1024)
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
@@ -1216,10 +1348,15 @@ struct pf_automaton {
 	uint32_t *child_off;    /* per sparse state (and one more): edges */
 	uint8_t *child_cls;
 	uint32_t *child_to;     /* transitions along trie edges */
-	/* per state: its entries in out (one cache line for a report,
-	 * not five arrays) */
-	struct pf_out_span *out_span;
-	struct out_entry *out;
+	struct pf_out_span *out_span;   /* per state: its groups */
+	struct out_group *groups;
+	uint32_t *group_sets;           /* the groups' set ids */
+	size_t ngroups;
+	/* scan scratch, per group: the ends of the first and the last
+	 * occurrence counted (first NO_END: none yet), and the groups
+	 * with one, in order */
+	struct group_seen *seen;
+	uint32_t *touched;
 	size_t nsets;
 };
 
@@ -1229,9 +1366,22 @@ struct out_entry {
 				   the trie */
 };
 
+struct out_group {
+	uint32_t sets_off, sets_n;      /* in group_sets */
+	uint8_t flags, len;     /* the condition; len only with PF_LB */
+};
+
+struct group_seen {
+	size_t first, last;
+};
+
+#define NO_END ((size_t)-1)
+
 struct pf_out_span {
 	uint32_t off, n;
 };
+
+static int ascii_word(unsigned c);
 
 struct builder {
 	size_t nclasses;
@@ -1239,6 +1389,9 @@ struct builder {
 	size_t nstates, cap;
 	struct out_entry **out; /* per state: set ids, merged along fail */
 	size_t *out_n, *out_cap;
+	/* per state: the folded text that leads to it */
+	unsigned char *label;   /* PF_SCAN_PREFIX bytes per state */
+	uint8_t *depth;
 };
 
 static int
@@ -1251,9 +1404,19 @@ builder_state(struct builder *b)
 		int32_t *go;
 		struct out_entry **out;
 		size_t *on, *oc;
+		unsigned char *label;
+		uint8_t *depth;
 
 		if (cap * b->nclasses >= PF_OUT_FLAG)
 			return -1;
+		label = realloc(b->label, cap * PF_SCAN_PREFIX);
+		if (label == NULL)
+			return -1;
+		b->label = label;
+		depth = realloc(b->depth, cap);
+		if (depth == NULL)
+			return -1;
+		b->depth = depth;
 		go = realloc(b->go, cap * b->nclasses * sizeof *go);
 		if (go == NULL)
 			return -1;
@@ -1277,6 +1440,7 @@ builder_state(struct builder *b)
 	b->out[b->nstates] = NULL;
 	b->out_n[b->nstates] = 0;
 	b->out_cap[b->nstates] = 0;
+	b->depth[b->nstates] = 0;
 	return (int)b->nstates++;
 }
 
@@ -1305,6 +1469,88 @@ builder_add_out(struct builder *b, size_t state, struct out_entry e)
 	return 0;
 }
 
+/* The condition of an entry: its flags, and its length for PF_LB. */
+static int
+same_condition(const struct out_entry *x, const struct out_entry *y)
+{
+	return x->flags == y->flags &&
+	    (!(x->flags & PF_LB) || x->len == y->len);
+}
+
+/* Does a state's entry for set id count with no condition? */
+static int
+unconditional(const struct out_entry *e, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].id == id && e[i].flags == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Append a state's groups: one per condition of its entries, with the set
+ * ids that have it (an id that also counts unconditionally only there).
+ * *nsets_used counts the group_sets taken.
+ */
+static void
+add_groups(struct pf_automaton *a, const struct out_entry *e, size_t n,
+    size_t *nsets_used)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		struct out_group *g;
+
+		if (e[i].flags != 0 && unconditional(e, n, e[i].id))
+			continue;
+		for (j = 0; j < i; j++)
+			if (same_condition(&e[j], &e[i]) && !(e[j].flags != 0 &&
+			    unconditional(e, n, e[j].id)))
+				break;
+		if (j < i)
+			continue;       /* the group of an earlier entry */
+		g = &a->groups[a->ngroups++];
+		g->flags = e[i].flags;
+		g->len = e[i].flags & PF_LB ? e[i].len : 0;
+		g->sets_off = (uint32_t)*nsets_used;
+		g->sets_n = 0;
+		for (j = i; j < n; j++) {
+			if (!same_condition(&e[j], &e[i]) || (e[j].flags != 0 &&
+			    unconditional(e, n, e[j].id)))
+				continue;
+			for (k = 0; k < g->sets_n; k++)
+				if (a->group_sets[g->sets_off + k] == e[j].id)
+					break;
+			if (k == g->sets_n) {
+				a->group_sets[g->sets_off + g->sets_n++] =
+				    e[j].id;
+				(*nsets_used)++;
+			}
+		}
+	}
+}
+
+/*
+ * Can a state's entry for a shorter literal (a suffix of the state's
+ * text) never count?  With PF_LB, when the character before it in that
+ * text is an ASCII word character: the subject has it or its other case
+ * there.  Not for s, k and i, which the subject may have as U+017F,
+ * U+212A, U+0130 or U+0131, not ASCII word characters.
+ */
+static int
+never_counts(const struct builder *b, size_t state,
+    const struct out_entry *e)
+{
+	unsigned c;
+
+	if (!(e->flags & PF_LB) || e->len >= b->depth[state])
+		return 0;
+	c = b->label[state * PF_SCAN_PREFIX + b->depth[state] - e->len - 1];
+	return ascii_word(c) && c != 's' && c != 'k' && c != 'i';
+}
+
 static void
 builder_free(struct builder *b)
 {
@@ -1316,6 +1562,8 @@ builder_free(struct builder *b)
 	free(b->out);
 	free(b->out_n);
 	free(b->out_cap);
+	free(b->label);
+	free(b->depth);
 }
 
 void
@@ -1329,7 +1577,10 @@ pf_free(struct pf_automaton *a)
 	free(a->child_cls);
 	free(a->child_to);
 	free(a->out_span);
-	free(a->out);
+	free(a->groups);
+	free(a->group_sets);
+	free(a->seen);
+	free(a->touched);
 	free(a);
 }
 
@@ -1390,6 +1641,11 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 					if ((ns = builder_state(&b)) < 0)
 						goto fail;
 					b.go[edge] = ns;  /* go may have moved */
+					memcpy(&b.label[ns * PF_SCAN_PREFIX],
+					    &b.label[st * PF_SCAN_PREFIX], k);
+					b.label[ns * PF_SCAN_PREFIX + k] =
+					    (unsigned char)fold(s[k] & 0x7f);
+					b.depth[ns] = (uint8_t)(k + 1);
 				}
 				st = (size_t)b.go[edge];
 			}
@@ -1437,7 +1693,8 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 		size_t s = order[head++];
 
 		for (k = 0; k < b.out_n[fail[s]]; k++)
-			if (builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
+			if (!never_counts(&b, s, &b.out[fail[s]][k]) &&
+			    builder_add_out(&b, s, b.out[fail[s]][k]) < 0)
 				goto fail;
 		ch_first[s] = (uint32_t)nch;
 		for (i = 0; i < nc; i++) {
@@ -1473,19 +1730,27 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	a->out_span = malloc(b.nstates * sizeof *a->out_span);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
-	a->out = malloc((total ? total : 1) * sizeof *a->out);
+	/* at most one group, and one set id, per entry */
+	a->groups = malloc((total ? total : 1) * sizeof *a->groups);
+	a->group_sets = malloc((total ? total : 1) * sizeof *a->group_sets);
+	a->seen = malloc((total ? total : 1) * sizeof *a->seen);
+	a->touched = malloc((total ? total : 1) * sizeof *a->touched);
 	if (a->dense == NULL || a->fail == NULL || a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
-	    a->out_span == NULL || a->out == NULL || total > UINT32_MAX)
+	    a->out_span == NULL || a->groups == NULL ||
+	    a->group_sets == NULL || a->seen == NULL || a->touched == NULL ||
+	    total > UINT32_MAX)
 		goto fail;
+	for (k = 0; k < total; k++)
+		a->seen[k].first = NO_END;
 	nsparse_edges = 0;
 	for (total = 0, i = 0; i < b.nstates; i++) {
 		size_t old = order[i];
 
-		a->out_span[i].off = (uint32_t)total;
-		a->out_span[i].n = (uint32_t)b.out_n[old];
-		for (k = 0; k < b.out_n[old]; k++)
-			a->out[total++] = b.out[old][k];
+		a->out_span[i].off = (uint32_t)a->ngroups;
+		add_groups(a, b.out[old], b.out_n[old], &total);
+		a->out_span[i].n = (uint32_t)(a->ngroups -
+		    a->out_span[i].off);
 		a->fail[i] = rank[fail[old]];
 		if (i < a->ndense) {
 			for (k = 0; k < nc; k++) {
@@ -1580,40 +1845,87 @@ ascii_word(unsigned c)
 }
 
 /*
- * Set the bits of the sets reported by `state`,
- * whose literals end just before s[end].  A PF_LB/PF_RB literal counts
- * only without an ASCII word character on that side.  Bytes before
- * ascii_from may hold non-ASCII characters (a folded one spans several
- * bytes), so a literal starting before it has no known start, and its
- * PF_LB is not checked.
+ * Note the occurrences that count of the literals reported by `state`,
+ * which end just before s[end], in the state's groups.  A PF_LB/PF_RB
+ * literal counts only without an ASCII word character on that side.
+ * Bytes before ascii_from may hold non-ASCII characters (a folded one
+ * spans several bytes), so a literal starting before it has no known
+ * start, and its PF_LB is not checked.
  */
 static void
-report(const struct pf_automaton *a, size_t state, uint64_t *hits,
-    size_t *last, const unsigned char *s, size_t n, size_t end,
-    size_t ascii_from)
+report(struct pf_automaton *a, size_t state, const unsigned char *s,
+    size_t n, size_t end, size_t ascii_from, size_t *ntouched,
+    uint64_t *hits, size_t *first, size_t *last)
 {
-	const struct out_entry *o = a->out + a->out_span[state].off;
-	uint32_t j, n_out = a->out_span[state].n;
+	uint32_t g = a->out_span[state].off;
+	uint32_t g_end = g + a->out_span[state].n;
 
-	for (j = 0; j < n_out; j++) {
-		uint32_t id = o[j].id;
-		uint64_t bit = UINT64_C(1) << (id & 63);
-		unsigned flags = o[j].flags;
+	for (; g < g_end; g++) {
+		const struct out_group *grp = &a->groups[g];
+		unsigned flags = grp->flags;
 
-		if (last == NULL && hits[id >> 6] & bit)
-			continue;
 		if (flags & PF_RB && end < n && ascii_word(s[end]))
 			continue;
 		if (flags & PF_LB) {
-			size_t start = end - o[j].len;
+			size_t start = end - grp->len;
 
 			if (start >= ascii_from && start > 0 &&
 			    ascii_word(s[start - 1]))
 				continue;
 		}
-		hits[id >> 6] |= bit;
-		if (last != NULL)
-			last[id] = end;
+		if (grp->sets_n == 1) {
+			/* nothing to share: straight to the set */
+			uint32_t id = a->group_sets[grp->sets_off];
+			uint64_t bit = UINT64_C(1) << (id & 63);
+
+			if (!(hits[id >> 6] & bit)) {
+				hits[id >> 6] |= bit;
+				if (first != NULL)
+					first[id] = end;
+			}
+			if (last != NULL)
+				last[id] = end;
+			continue;
+		}
+		if (a->seen[g].first == NO_END) {
+			a->seen[g].first = end;
+			a->touched[(*ntouched)++] = g;
+		}
+		a->seen[g].last = end;
+	}
+}
+
+/* Hand the groups' occurrences to their sets, and clear the scratch. */
+static void
+collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
+    size_t *first, size_t *last)
+{
+	size_t t;
+
+	for (t = 0; t < ntouched; t++) {
+		uint32_t g = a->touched[t];
+		struct group_seen *seen = &a->seen[g];
+		const uint32_t *ids = a->group_sets + a->groups[g].sets_off;
+		uint32_t k, n = a->groups[g].sets_n;
+
+		for (k = 0; k < n; k++) {
+			uint32_t id = ids[k];
+			uint64_t bit = UINT64_C(1) << (id & 63);
+
+			if (!(hits[id >> 6] & bit)) {
+				hits[id >> 6] |= bit;
+				if (first != NULL)
+					first[id] = seen->first;
+				if (last != NULL)
+					last[id] = seen->last;
+				continue;
+			}
+			if (first != NULL && seen->first < first[id])
+				first[id] = seen->first;
+			if (last != NULL && seen->last > last[id])
+				last[id] = seen->last;
+		}
+		seen->first = NO_END;
 	}
 }
 
@@ -1635,20 +1947,28 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 }
 
 void
-pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits)
 {
-	pf_scan_last(a, s, n, hits, NULL);
+	pf_scan_bounds(a, s, n, hits, NULL, NULL);
 }
 
 void
-pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+pf_scan_last(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, last);
+}
+
+void
+pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
 	size_t i = 0;
 	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
+	size_t ntouched = 0;
 
 	while (i < n) {
 		unsigned c = s[i], k;
@@ -1673,7 +1993,9 @@ pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
 		    step(a, st, k);
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
-			report(a, st, hits, last, s, n, i, ascii_from);
+			report(a, st, s, n, i, ascii_from, &ntouched, hits,
+			    first, last);
 	}
+	collect(a, ntouched, hits, first, last);
 }
 

@@ -30,12 +30,22 @@ struct pf_literals {
 	char **v;
 	unsigned char *flags;
 	size_t n;
+	size_t reach;
 };
 
 #define PF_LB 1
 #define PF_RB 2
 
 #define PF_MAX_LITERAL 32
+
+/*
+ * reach: every match has an occurrence of one of the literals that ends
+ * at most this many bytes after the match's start, or PF_NO_REACH when
+ * nothing is known.  A match therefore starts no earlier than
+ * (end of the first counted occurrence) - reach.  It is only given for
+ * patterns whose matches do not depend on where a search starts (no \G).
+ */
+#define PF_NO_REACH ((size_t)-1)
 
 /* 1: *out filled; 0: no usable literal set; -1: out of memory. */
 int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
@@ -83,7 +93,7 @@ struct pf_automaton;
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
 struct pf_automaton *pf_build(const struct pf_literals *const *sets,
     size_t nsets);
-/* The same with a budget for the full-row states (pf_build() uses 64 KiB);
+/* The same with a budget for the full-row states (pf_build() uses 256 KiB);
  * a tiny one makes every state but the root sparse, for tests. */
 struct pf_automaton *pf_build_dense(const struct pf_literals *const *sets,
     size_t nsets, size_t dense_bytes);
@@ -92,18 +102,29 @@ void pf_free(struct pf_automaton *a);
 size_t pf_hit_words(const struct pf_automaton *a);
 /*
  * OR into hits the bit of every set with a literal in s[0..n).  s must be
- * valid UTF-8.
+ * valid UTF-8.  A scan uses scratch space in the automaton: one scan at a
+ * time per automaton.
  */
-void pf_scan(const struct pf_automaton *a, const unsigned char *s, size_t n,
+void pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits);
 /*
- * pf_scan(), and for every set whose bit it sets, last[id] = the end
+ * pf_scan(), and for every set with a literal in s, last[id] = the end
  * (offset just past) of the last occurrence it counted: every match that
  * contains a counted occurrence of one of the set's literals starts
  * before that offset.  last has one entry per set (pf_hit_words() * 64
- * is enough); entries of sets without their bit are left alone.
+ * is enough); entries of sets without their bit are left alone.  hits
+ * must be clear for last to describe s alone.
  */
-void pf_scan_last(const struct pf_automaton *a, const unsigned char *s,
+void pf_scan_last(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *last);
+/*
+ * pf_scan_last(), and likewise first[id] = the end of the first
+ * occurrence it counted: every match that contains a counted occurrence
+ * of the set's literals ending at most reach bytes after its start
+ * starts at or after first[id] - reach.  first is sized as last; either
+ * may be NULL.
+ */
+void pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last);
 
 #endif

@@ -35,10 +35,13 @@
  * are present, that one alone is searched.  A pattern or alternative that
  * begins with a group of alternatives, such as the command-start
  * (?:^|[;&|]), is searched part by part (^R, [;&|]R), each with a first
- * character PCRE2 can skip to.  The scan also notes where the last
- * occurrence of each literal set ends: every match contains one, so no
- * match starts after it, and PCRE2 is told so (its offset limit) instead
- * of trying every later start.  The prefilter never changes a result:
+ * character PCRE2 can skip to.  The scan also notes where the first and
+ * the last occurrence of each literal set end: every match contains one,
+ * so no match starts after the last (PCRE2's offset limit), and when the
+ * part of a pattern before its literal can only span a bounded number of
+ * bytes (the set's reach, as in \bcurl\b...), none starts earlier than
+ * the first allows (the search's start offset): PCRE2 then does not try
+ * every start from 0.  The prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -119,6 +122,7 @@ struct field_slot {
 	int scanned;           /* the prefilter ran over it (hits are valid) */
 	size_t *last;          /* by filter id, when its hit bit is set: end
 				  of the last occurrence the scan counted */
+	size_t *first;         /* and of the first one */
 	const char *subject;
 	size_t length;
 };
@@ -395,6 +399,7 @@ engine_free(struct engine *e)
 	for (i = 0; i < e->nslots; i++) {
 		free(e->slots[i].name);
 		free(e->slots[i].last);
+		free(e->slots[i].first);
 	}
 	free(e->slots);
 	free(e);
@@ -675,12 +680,12 @@ fail:
 /* re.search() over the parts: lazily JIT-compiled. */
 static int search_code(struct engine *, const ttpd_rule *,
     struct prepared_rule *, pcre2_code *, int, const struct field_slot *,
-    PCRE2_SIZE);
+    PCRE2_SIZE, PCRE2_SIZE);
 
 static int
 search_parts(struct engine *e, const ttpd_rule *rule,
     struct prepared_rule *pr, struct parts *pt, const struct field_slot *f,
-    PCRE2_SIZE limit)
+    PCRE2_SIZE start, PCRE2_SIZE limit)
 {
 	size_t i;
 
@@ -689,7 +694,7 @@ search_parts(struct engine *e, const ttpd_rule *rule,
 			pt->jit[i] = pcre2_jit_compile(pt->code[i],
 			    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
 		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f,
-		    limit))
+		    start, limit))
 			return 1;
 	}
 	return 0;
@@ -896,11 +901,15 @@ rebuild_prefilter(struct engine *e)
 		size_t *v = realloc(e->slots[i].last,
 		    e->hit_words * 64 * sizeof *v);
 
+		if (v != NULL)
+			e->slots[i].last = v;
+		if (v != NULL && (v = realloc(e->slots[i].first,
+		    e->hit_words * 64 * sizeof *v)) != NULL)
+			e->slots[i].first = v;
 		if (v == NULL) {
 			free(e->hits);
 			e->hits = NULL;
-		} else
-			e->slots[i].last = v;
+		}
 	}
 	if (e->hits == NULL) {
 		pf_free(e->pf);
@@ -1082,8 +1091,8 @@ field_for_event(struct engine *e, size_t slot_index,
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
 
 		memset(hits, 0, e->hit_words * sizeof *hits);
-		pf_scan_last(e->pf, (const unsigned char *)slot->subject,
-		    slot->length, hits, slot->last);
+		pf_scan_bounds(e->pf, (const unsigned char *)slot->subject,
+		    slot->length, hits, slot->first, slot->last);
 		slot->scanned = 1;
 	}
 	return slot;
@@ -1116,26 +1125,34 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 
 /*
  * re.search(); 1 on a match, 0 otherwise (failures are counted).  No
- * match starts after limit (PCRE2_UNSET: anywhere), so attempts there
- * are not made: the answer is the same.
+ * match starts before start or after limit (PCRE2_UNSET: anywhere), so
+ * attempts there are not made: the answer is the same.  Starting at an
+ * offset, PCRE2 still lets \b and lookbehinds see the text before it, and
+ * ^ and \A cannot match, which is right since no match starts at 0.
  */
 static int
 search_code(struct engine *e, const ttpd_rule *rule,
     struct prepared_rule *pr, pcre2_code *code, int jit,
-    const struct field_slot *f, PCRE2_SIZE limit)
+    const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
+	const unsigned char *s = (const unsigned char *)f->subject;
 	int rc;
 
+	if (start > limit)
+		return 0;
+	/* PCRE2_NO_UTF_CHECK: start on a character's first byte */
+	while (start > 0 && start < f->length && (s[start] & 0xc0) == 0x80)
+		start--;
 	pcre2_set_offset_limit(e->match_ctx, limit);
 	if (jit) {
 		rc = pcre2_jit_match(code, (PCRE2_SPTR)f->subject,
-		    f->length, 0, 0, e->match_data, e->match_ctx);
+		    f->length, start, 0, e->match_data, e->match_ctx);
 		if (rc != PCRE2_ERROR_JIT_STACKLIMIT)
 			goto done;
 		/* deep backtracking: the interpreter keeps its frames on the
 		 * heap, bounded by heap_limit_kib */
 	}
-	rc = pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, 0,
+	rc = pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, start,
 	    PCRE2_NO_UTF_CHECK | (jit ? PCRE2_NO_JIT : 0),
 	    e->match_data, e->match_ctx);
 done:
@@ -1157,11 +1174,12 @@ done:
 
 static int
 search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
-    const struct field_slot *f, PCRE2_SIZE limit)
+    const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
 	if (pr->whole_parts.n > 0)
-		return search_parts(e, rule, pr, &pr->whole_parts, f, limit);
-	return search_code(e, rule, pr, pr->code, pr->jit, f, limit);
+		return search_parts(e, rule, pr, &pr->whole_parts, f, start,
+		    limit);
+	return search_code(e, rule, pr, pr->code, pr->jit, f, start, limit);
 }
 
 /* Do two rules list the same evidence fields, in the same order? */
@@ -1232,72 +1250,105 @@ clause_holds(const struct engine *e, const struct prepared_rule *pr,
 }
 
 /*
- * The latest offset a match of clause i's alternative can start at: every
- * such match has a counted occurrence of a literal of each of the
- * clause's sets, so it starts before the last one of each.
+ * The earliest offset a match can start at when every match has an
+ * occurrence of lits (filter id `id`, whose hit bit is set) ending at
+ * most lits->reach bytes after its start: the first occurrence's end
+ * minus the reach.
  */
 static PCRE2_SIZE
-clause_limit(const struct prepared_rule *pr, const struct field_slot *f,
-    size_t i, size_t j)
+set_start(const struct pf_literals *lits, const struct field_slot *f,
+    size_t id)
 {
-	PCRE2_SIZE limit = PCRE2_UNSET;
-	size_t k;
-
-	for (k = 0; k < pr->clauses.v[i].nf; k++, j++)
-		if (f->last[pr->clause_ids[j]] < limit)
-			limit = f->last[pr->clause_ids[j]];
-	return limit;
-}
-
-/* Has some clause of the rule all it needs? */
-static int
-clauses_hold(const struct engine *e, const struct prepared_rule *pr,
-    size_t slot)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
-		if (clause_holds(e, pr, slot, i, j))
-			return 1;
-	return 0;
+	if (lits->reach == PF_NO_REACH || f->first[id] <= lits->reach)
+		return 0;
+	return f->first[id] - lits->reach;
 }
 
 /*
- * re.search() of a split rule.  When one clause holds, its alternative
- * alone does a subset of the whole pattern's work; when several do, the
- * whole pattern stops at the leftmost match of any of them, where one
- * alternative after the other could scan the subject several times.
+ * Where a match of clause i's alternative can start: every such match
+ * has a counted occurrence of a literal of each of the clause's sets, so
+ * it starts before the last one of each (*limit) and, for a set with a
+ * reach, no earlier than its first one allows (*start).
  */
-static int
-search_alternatives(struct engine *e, const ttpd_rule *rule,
-    struct prepared_rule *pr, size_t slot, const struct field_slot *f,
-    PCRE2_SIZE limit)
+static void
+clause_bounds(const struct prepared_rule *pr, const struct field_slot *f,
+    size_t i, size_t j, PCRE2_SIZE *start, PCRE2_SIZE *limit)
 {
-	size_t i, j = 0, one = 0, holding = 0;
-	PCRE2_SIZE reach = 0, l;
+	size_t k;
 
+	*start = 0;
+	*limit = PCRE2_UNSET;
+	for (k = 0; k < pr->clauses.v[i].nf; k++, j++) {
+		size_t id = pr->clause_ids[j];
+		PCRE2_SIZE s = set_start(&pr->clauses.v[i].f[k], f, id);
+
+		if (f->last[id] < *limit)
+			*limit = f->last[id];
+		if (s > *start)
+			*start = s;
+	}
+}
+
+/*
+ * The clauses that hold: how many, the last of them (*one), and the
+ * bounds of where a match of any of their alternatives can start
+ * (alternatives whose clause fails cannot match).
+ */
+static size_t
+holding_clauses(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot, const struct field_slot *f, size_t *one,
+    PCRE2_SIZE *start, PCRE2_SIZE *limit)
+{
+	size_t i, j = 0, holding = 0;
+	PCRE2_SIZE s, l;
+
+	*start = PCRE2_UNSET;
+	*limit = 0;
 	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
 		if (clause_holds(e, pr, slot, i, j)) {
-			one = i;
+			*one = i;
 			holding++;
-			/* alternatives whose clause fails cannot match */
-			if ((l = clause_limit(pr, f, i, j)) > reach)
-				reach = l;
+			clause_bounds(pr, f, i, j, &s, &l);
+			if (s < *start)
+				*start = s;
+			if (l > *limit)
+				*limit = l;
 		}
+	return holding;
+}
+
+/*
+ * re.search() of a rule with clauses, between start and limit.  When one
+ * clause holds and the rule is split, its alternative alone does a
+ * subset of the whole pattern's work; when several do, the whole pattern
+ * stops at the leftmost match of any of them, where one alternative
+ * after the other could scan the subject several times.
+ */
+static int
+search_clauses(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, size_t slot, const struct field_slot *f,
+    PCRE2_SIZE start, PCRE2_SIZE limit)
+{
+	size_t one = 0, holding;
+	PCRE2_SIZE s, l;
+
+	holding = holding_clauses(e, pr, slot, f, &one, &s, &l);
 	if (holding == 0)
 		return 0;
-	if (reach < limit)
-		limit = reach;
-	if (holding > 1)
-		return search(e, rule, pr, f, limit);
+	if (l < limit)
+		limit = l;
+	if (s > start)
+		start = s;
+	if (holding > 1 || pr->alt_code == NULL)
+		return search(e, rule, pr, f, start, limit);
 	if (pr->alt_parts[one].n > 0)
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
-		    limit);
+		    start, limit);
 	if (pr->alt_jit[one] == 0)
 		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
 		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
 	return search_code(e, rule, pr, pr->alt_code[one],
-	    pr->alt_jit[one] > 0, f, limit);
+	    pr->alt_jit[one] > 0, f, start, limit);
 }
 
 /*
@@ -1467,23 +1518,20 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 {
 	const ttpd_host *h = e->host;
 	ttpd_value *evidence;
-	PCRE2_SIZE limit = PCRE2_UNSET;
+	PCRE2_SIZE start = 0, limit = PCRE2_UNSET;
 	int rc;
 
 	/* the rule's literals occur (the caller checked): no match starts
-	 * after the last of them */
-	if (filtered && f->scanned)
+	 * after the last of them, nor before the first allows */
+	if (filtered && f->scanned) {
 		limit = f->last[pr->filter_id];
-	if (filtered && f->scanned && pr->alt_code != NULL) {
-		if (!search_alternatives(e, rule, pr, slot, f, limit))
-			return TTPD_OK;
-	} else {
-		if (filtered && f->scanned && pr->clause_ids != NULL &&
-		    !clauses_hold(e, pr, slot))
-			return TTPD_OK; /* no alternative has all it needs */
-		if (!search(e, rule, pr, f, limit))
-			return TTPD_OK;
+		start = set_start(&pr->lits, f, pr->filter_id);
 	}
+	if (filtered && f->scanned && pr->clause_ids != NULL) {
+		if (!search_clauses(e, rule, pr, slot, f, start, limit))
+			return TTPD_OK;
+	} else if (!search(e, rule, pr, f, start, limit))
+		return TTPD_OK;
 	if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
 		snprintf(err->msg, sizeof err->msg, "rule %s: cannot build the "
 		    "evidence (out of memory)", rule->rule_id);

@@ -558,6 +558,60 @@ START_TEST(test_leading_group_parts)
 }
 END_TEST
 
+/*
+ * Searches that start past the beginning (the literals' first occurrence
+ * minus their reach): \b and lookbehinds still see the text before, ^
+ * only matches at 0, and a start inside a multi-byte character steps back.
+ */
+START_TEST(test_search_start_bound)
+{
+	static const struct {
+		const char *pattern, *text;
+		int fires;
+	} cases[] = {
+		{ "\\bcurl\\b[^;]*http", "echo x; curl -s http", 1 },
+		{ "\\bcurl\\b[^;]*http", "echo x; xcurl -s http", 0 },
+		{ "\\bcurl\\b[^;]*http", "echo x; curl -s; http", 0 },
+		{ "(?<=a)curl", "zzzzzzzzacurl", 1 },
+		{ "(?<=a)curl", "zzzzzzzz curl", 0 },
+		{ "(?<!a)curl", "zzzzzzzzacurl", 0 },
+		{ "^curl", "curl x", 1 },
+		{ "^curl", "echo curl", 0 },
+		{ "(?m)^curl", "echo x\\ncurl", 1 },
+		{ "$|x.curl", "echo xxcurl", 1 },
+		{ ".curl", "\xf0\x9f\x98\x80\xc3\xa9" "curl", 1 },
+		{ ".{2}curl", "a\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "curl", 1 },
+		{ "a.{2}curl", "a\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "curl", 1 },
+		{ "a.{2}curl", "ab\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "curl", 0 },
+		{ "(?i)kcurl", "xxxx\xe2\x84\xaa" "curl", 1 },
+		/* a clause with a bounded set, and one without */
+		{ "\\bwget\\b.*ftp|\\bnc\\s+-e", "a b c d e f; nc -e x", 1 },
+		{ "\\bwget\\b.*ftp|\\bnc\\s+-e", "a b; wget; nc x ftp", 1 },
+		{ "\\bwget\\b.*ftp|\\bnc\\s+-e", "a b; wgetnc -e ftp", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fx fx;
+		struct tag_list tags;
+		char payload[256];
+
+		fx_open(&fx, engine_configs[_i]);
+		fx_add_rule(&fx, "P", "command", "command_text",
+		    cases[i].pattern, NULL);
+		ck_assert_int_eq(fx_assign(&fx), 0);
+		snprintf(payload, sizeof payload,
+		    "{\"command_text\": \"%s\"}", cases[i].text);
+		tag_list_init(&tags);
+		fx_run_json(&fx, "command", payload, &tags);
+		ck_assert_msg((int)tags.n == cases[i].fires, "/%s/ on '%s': "
+		    "%zu tags", cases[i].pattern, cases[i].text, tags.n);
+		tag_list_free(&tags);
+		fx_close(&fx);
+	}
+}
+END_TEST
+
 /* ---- evidence ---- */
 
 struct keys {
@@ -1136,7 +1190,7 @@ END_TEST
  * pattern's literal bit is set.  Checked for a pattern on a subject.
  */
 static void
-assert_superset(const char *pattern, const struct pf_automaton *a,
+assert_superset(const char *pattern, struct pf_automaton *a,
     pcre2_code *code, pcre2_match_data *md, const char *s, size_t n)
 {
 	uint64_t hits[1] = { 0 };
@@ -1659,13 +1713,263 @@ START_TEST(test_pf_last_random)
 }
 END_TEST
 
+/*
+ * A literal that ends a longer one it is a suffix of ("sh" in "bash"):
+ * with PF_LB it counts only when the character before it is not an ASCII
+ * word character, which for s, k and i may be a non-ASCII one that folds
+ * to them.  First and last occurrences per set, over a state's groups.
+ */
+START_TEST(test_pf_scan_suffixes)
+{
+	static const struct {
+		const char *subject;
+		int sh, bash;
+		size_t first, last;     /* of \bsh\b, when it hits */
+	} cases[] = {
+		{ "bash x", 0, 1, 0, 0 },
+		{ "ssh x", 0, 0, 0, 0 },
+		{ "\xc5\xbfsh x", 1, 0, 4, 4 },       /* U+017F s h */
+		{ "x sh", 1, 0, 4, 4 },
+		{ "sh; bash; ba sh; zsh", 1, 1, 2, 15 },
+		{ "BASH; Sh", 1, 1, 8, 8 },
+	};
+	const char *patterns[] = { "\\bsh\\b", "bash", "ssh" };
+	struct pf_literals lits[3];
+	const struct pf_literals *sets[3];
+	size_t i, d;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pf_extract(patterns[i], strlen(patterns[i]),
+		    &lits[i]), 1);
+		sets[i] = &lits[i];
+	}
+	for (d = 0; d < 2; d++) {
+		struct pf_automaton *a = d ? pf_build(sets, 3) :
+		    pf_build_dense(sets, 3, 1);
+
+		ck_assert(a != NULL);
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			uint64_t hits[1] = { 0 };
+			size_t first[64], last[64];
+
+			pf_scan_bounds(a, (const unsigned char *)
+			    cases[i].subject, strlen(cases[i].subject), hits,
+			    first, last);
+			ck_assert_msg((int)(hits[0] & 1) == cases[i].sh &&
+			    (int)(hits[0] >> 1 & 1) == cases[i].bash,
+			    "'%s': hits %d", cases[i].subject, (int)hits[0]);
+			if (!cases[i].sh)
+				continue;
+			ck_assert_uint_eq(first[0], cases[i].first);
+			ck_assert_uint_eq(last[0], cases[i].last);
+		}
+		pf_free(a);
+	}
+	for (i = 0; i < 3; i++)
+		pf_literals_free(&lits[i]);
+}
+END_TEST
+
+/*
+ * The earliest start of a match that pf_scan_bounds() and the sets' reach
+ * allow: for the one set, and the least over the clauses that hold of
+ * the latest their sets allow (as the engine computes it).
+ */
+static size_t
+set_start_bound(const struct pf_literals *lits, size_t first)
+{
+	return lits->reach == PF_NO_REACH || first <= lits->reach ? 0 :
+	    first - lits->reach;
+}
+
+/*
+ * pf_scan_bounds() and reach: no match starts before the end of the first
+ * counted occurrence of a set minus the set's reach.  Every anchored
+ * match start of random patterns over random subjects with multi-byte
+ * characters (folded letters, a 3-byte \s, a 4-byte character), and a
+ * search from the bound (stepped back to a character) finds a match iff
+ * one from 0 does.
+ */
+START_TEST(test_pf_first_random)
+{
+	static const char *const alphabet[] = {
+		"a", "b", "c", "A", "B", "C", "k", "K", "s", "S", "-", ".",
+		" ", "\n", "1", "ab", "abab", "\xc5\xbf", "\xe2\x84\xaa",
+		"\xc3\xa9", "\xe3\x80\x80", "\xf0\x9f\x98\x80",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int p, s, tried = 0, starts = 0, bounded = 0, searched = 0;
+
+	ck_assert(md != NULL);
+	for (p = 0; p < 1500; p++) {
+		char pattern[512] = "";
+		struct pf_literals lits;
+		struct pf_clauses cl;
+		const struct pf_literals *sets[65];
+		size_t nsets = 1, i, k, j;
+		struct pf_automaton *a;
+		pcre2_code *code;
+		int rc;
+
+		gen_regex(pattern, sizeof pattern, 0);
+		if ((code = compile(pattern)) == NULL)
+			continue;
+		rc = pf_extract(pattern, strlen(pattern), &lits);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 0) {
+			pcre2_code_free(code);
+			continue;
+		}
+		ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern),
+		    &cl), 1);
+		tried++;
+		sets[0] = &lits;
+		nsets = append_clause_sets(&cl, sets, 1, 65);
+		ck_assert_uint_lt(nsets, 65);
+		a = p % 2 ? pf_build(sets, nsets) :
+		    pf_build_dense(sets, nsets, 1);
+		ck_assert(a != NULL);
+		for (s = 0; s < 100; s++) {
+			char subject[512];
+			uint64_t hits[2] = { 0, 0 };
+			size_t first[128], n, at, bound, from;
+			size_t clause_bound = (size_t)-1;
+			int from0, fromb;
+
+			random_subject(subject, alphabet, sizeof alphabet /
+			    sizeof alphabet[0], (int)rnd(s % 2 ? 60 : 12));
+			n = strlen(subject);
+			pf_scan_bounds(a, (const unsigned char *)subject, n,
+			    hits, first, NULL);
+			if (!(hits[0] & 1))
+				continue;
+			bound = set_start_bound(&lits, first[0]);
+			for (i = 0, j = 1; i < cl.n; i++) {
+				size_t b = 0;
+				int holds = 1;
+
+				for (k = 0; k < cl.v[i].nf; k++, j++) {
+					if (!(hits[j >> 6] &
+					    UINT64_C(1) << (j & 63)))
+						holds = 0;
+					else if (set_start_bound(&cl.v[i].f[k],
+					    first[j]) > b)
+						b = set_start_bound(
+						    &cl.v[i].f[k], first[j]);
+				}
+				if (holds && b < clause_bound)
+					clause_bound = b;
+			}
+			if (clause_bound != (size_t)-1 &&
+			    clause_bound > bound)
+				bound = clause_bound;
+			bounded += bound > 0;
+			for (at = 0; at <= n; at++) {
+				if (at < n && (subject[at] & 0xc0) == 0x80)
+					continue;       /* inside a character */
+				if (pcre2_match(code, (PCRE2_SPTR)subject, n,
+				    at, PCRE2_ANCHORED, md, NULL) < 0)
+					continue;
+				starts++;
+				ck_assert_msg(at >= bound, "/%s/ matches '%s' "
+				    "at %zu, before the bound %zu", pattern,
+				    subject, at, bound);
+			}
+			for (from = bound; from > 0 && from < n &&
+			    (subject[from] & 0xc0) == 0x80; from--)
+				;
+			from0 = pcre2_match(code, (PCRE2_SPTR)subject, n, 0,
+			    0, md, NULL) >= 0;
+			fromb = pcre2_match(code, (PCRE2_SPTR)subject, n,
+			    from, 0, md, NULL) >= 0;
+			ck_assert_msg(from0 == fromb, "/%s/ on '%s': %d from "
+			    "0, %d from %zu", pattern, subject, from0, fromb,
+			    from);
+			searched++;
+		}
+		pf_free(a);
+		pf_clauses_free(&cl);
+		pf_literals_free(&lits);
+		pcre2_code_free(code);
+	}
+	ck_assert_int_gt(tried, 200);
+	ck_assert_int_gt(starts, 10000);
+	ck_assert_int_gt(bounded, 1000);
+	ck_assert_int_gt(searched, 10000);
+	pcre2_match_data_free(md);
+}
+END_TEST
+
+/* The reach of the set pf_extract() finds, or of clause 0's set k. */
+static size_t
+reach_of(const char *pattern, int clause_set)
+{
+	struct pf_literals lits;
+	struct pf_clauses cl;
+	size_t reach;
+
+	if (clause_set < 0) {
+		ck_assert_int_eq(pf_extract(pattern, strlen(pattern), &lits),
+		    1);
+		reach = lits.reach;
+		pf_literals_free(&lits);
+		return reach;
+	}
+	ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern), &cl),
+	    1);
+	ck_assert_uint_gt(cl.v[0].nf, (size_t)clause_set);
+	reach = cl.v[0].f[clause_set].reach;
+	pf_clauses_free(&cl);
+	return reach;
+}
+
+/* Exact reaches: a character takes up to 4 bytes, s k i 3, an ASCII
+ * escape 1, assertions none; no bound past anything unbounded. */
+START_TEST(test_pf_reach)
+{
+	ck_assert_uint_eq(reach_of("\\bcurl\\b", -1), 4);
+	ck_assert_uint_eq(reach_of("curl", -1), 4);
+	ck_assert_uint_eq(reach_of("kiss", -1), 12);
+	ck_assert_uint_eq(reach_of("x.curl", -1), 9);
+	ck_assert_uint_eq(reach_of("[ab]\\dcurl", -1), 12);
+	ck_assert_uint_eq(reach_of("\\t\\.curl", -1), 6);
+	ck_assert_uint_eq(reach_of("(?:foo|barbaz)\\d", -1), 6);
+	ck_assert_uint_eq(reach_of("a{2,3}curl", -1), 7);
+	ck_assert_uint_eq(reach_of("(?:curl){2,}", -1), 4);
+	ck_assert_uint_eq(reach_of("(?:a|bc)?curl", -1), 6);
+	/* zero width: lookarounds, anchors, \b */
+	ck_assert_uint_eq(reach_of("(?<=x)curl", -1), 4);
+	ck_assert_uint_eq(reach_of("(?<![\\d>&])>(?!>)", -1), 1);
+	ck_assert_uint_eq(reach_of("^curl$", -1), 4);
+	ck_assert_uint_eq(reach_of("(?:^|;)curl", -1), 5);
+	/* the union of alternatives: the most of any */
+	ck_assert_uint_eq(reach_of("\\bcurl\\b|x{3}wget", -1), 7);
+	/* unbounded */
+	ck_assert_uint_eq(reach_of("\\s+curl", -1), PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("^\\s*curl", -1), PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("(a)\\1curl", -1), PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("\\Xcurl", -1), PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("curl|.*wget", -1), PF_NO_REACH);
+	/* \G: a search from an offset changes what matches */
+	ck_assert_uint_eq(reach_of("\\Gcurl", -1), PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("curl|\\Gwget", 0), PF_NO_REACH);
+	/* per clause set: the literal after an unbounded part has none,
+	 * the one before it has its own */
+	ck_assert_uint_eq(reach_of("\\bcurl\\b[^\\n]*https?://", 0),
+	    PF_NO_REACH);
+	ck_assert_uint_eq(reach_of("\\bcurl\\b[^\\n]*https?://", 1), 4);
+	ck_assert_uint_eq(reach_of(">>?\\s*[\"']?\\S*authorized_keys", 1),
+	    2);
+}
+END_TEST
+
 /* Clauses of a few patterns: one per top-level alternative, the best two
  * sets of each. */
 START_TEST(test_pf_clauses)
 {
 	struct pf_clauses cl;
 
-	ck_assert_int_eq(pf_extract_clauses("curl[^|]*\\|\\s*bash", 22, &cl),
+	ck_assert_int_eq(pf_extract_clauses("curl[^|]*\\|\\s*bash", 18, &cl),
 	    1);
 	ck_assert_uint_eq(cl.n, 1);
 	ck_assert_uint_eq(cl.v[0].nf, 2);
@@ -1785,6 +2089,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_rule_order_after_swap, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_search_start_bound, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
@@ -1796,11 +2101,14 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
 	tcase_add_test(pf, test_pf_scan_boundaries);
+	tcase_add_test(pf, test_pf_scan_suffixes);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
 	tcase_add_test(pf, test_pf_split_random);
 	tcase_add_test(pf, test_pf_superset_random);
 	tcase_add_test(pf, test_pf_last_random);
+	tcase_add_test(pf, test_pf_first_random);
+	tcase_add_test(pf, test_pf_reach);
 	suite_add_tcase(s, pf);
 	tcase_add_test(sweep, test_pf_superset_decnet);
 	tcase_add_test(sweep, test_pf_fold_table_complete);

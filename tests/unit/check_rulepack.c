@@ -1103,6 +1103,82 @@ START_TEST(test_prefilter_exact_on_pack_and_corpus)
 }
 END_TEST
 
+/*
+ * The same on long lines, where the prefilter's start offsets and offset
+ * limits cut the most: subjects joined in random numbers with the
+ * separators of attacker sessions (deterministic).
+ */
+START_TEST(test_prefilter_exact_on_joined_lines)
+{
+	static const char *const separators[] = {
+		"; ", " && ", "\n", " | ", " ", ";", " \xc3\xa9 ",
+	};
+	struct harness on, off;
+	struct subject *subjects;
+	ttpd_value **docs;
+	char *corpus_text;
+	size_t nsubjects, ndocs, i, tags = 0;
+	uint64_t rng = 0x2545f4914f6cdd1du;
+	int line;
+
+	harness_init_with(&on, 1, 1);
+	harness_init_with(&off, 1, 0);
+	docs = calloc(on.rules.n, sizeof *docs);
+	ck_assert(docs != NULL);
+	collect_subjects(&on, docs, &ndocs, &subjects, &nsubjects,
+	    &corpus_text);
+	for (line = 0; line < 600; line++) {
+		char text[8192];
+		size_t len = 0, t;
+		int parts, k;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		parts = 2 + (int)(rng % 23);
+		text[0] = '\0';
+		for (k = 0; k < parts; k++) {
+			const char *sep, *sub;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			sub = subjects[rng % nsubjects].text;
+			sep = separators[(rng >> 32) % (sizeof separators /
+			    sizeof separators[0])];
+			if (len + strlen(sep) + strlen(sub) + 1 > sizeof text)
+				break;
+			if (k > 0) {
+				strcpy(text + len, sep);
+				len += strlen(sep);
+			}
+			strcpy(text + len, sub);
+			len += strlen(sub);
+		}
+		harness_tag(&on, "command", "command_text", text);
+		harness_tag(&off, "command", "command_text", text);
+		ck_assert_msg(on.pl.batch.n == off.pl.batch.n, "%zu tags with "
+		    "the prefilter, %zu without: %s", on.pl.batch.n,
+		    off.pl.batch.n, text);
+		for (t = 0; t < on.pl.batch.n; t++) {
+			ck_assert_str_eq(on.pl.batch.v[t].rule_id,
+			    off.pl.batch.v[t].rule_id);
+			ck_assert_str_eq(on.pl.batch.v[t].uuid,
+			    off.pl.batch.v[t].uuid);
+		}
+		tags += on.pl.batch.n;
+	}
+	ck_assert_uint_gt(tags, 3000);
+	for (i = 0; i < ndocs; i++)
+		jv_decref(docs[i]);
+	free(docs);
+	free(subjects);
+	free(corpus_text);
+	harness_free(&on);
+	harness_free(&off);
+}
+END_TEST
+
 static Suite *
 rulepack_suite(void)
 {
@@ -1117,6 +1193,7 @@ rulepack_suite(void)
 	tcase_add_test(tc, test_admin_commands_stay_below_half);
 	tcase_add_test(tc, test_benign_corpus_precision);
 	tcase_add_test(tc, test_prefilter_exact_on_pack_and_corpus);
+	tcase_add_test(tc, test_prefilter_exact_on_joined_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
