@@ -1620,6 +1620,38 @@ END_TEST
  * many, overlapping and multi-byte (folded) literal occurrences, checked
  * against the one set and against some clause that holds.
  */
+/*
+ * A random pattern that compiles and has literals, with its clauses and
+ * an automaton over its set (id 0) and its clauses' sets (ids 1 on);
+ * NULL (nothing to free) when the pattern does not qualify.  Every
+ * pattern pf_extract() takes, pf_extract_clauses() takes too.
+ */
+static struct pf_automaton *
+random_case(char *pattern, size_t cap, int p, pcre2_code **code,
+    struct pf_literals *lits, struct pf_clauses *cl,
+    const struct pf_literals **sets, size_t *nsets)
+{
+	struct pf_automaton *a;
+	int rc;
+
+	gen_regex(pattern, cap, 0);
+	if ((*code = compile(pattern)) == NULL)
+		return NULL;
+	rc = pf_extract(pattern, strlen(pattern), lits);
+	ck_assert_int_ge(rc, 0);
+	if (rc == 0) {
+		pcre2_code_free(*code);
+		return NULL;
+	}
+	ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern), cl), 1);
+	sets[0] = lits;
+	*nsets = append_clause_sets(cl, sets, 1, 65);
+	ck_assert_uint_lt(*nsets, 65);
+	a = p % 2 ? pf_build(sets, *nsets) : pf_build_dense(sets, *nsets, 1);
+	ck_assert(a != NULL);
+	return a;
+}
+
 START_TEST(test_pf_last_random)
 {
 	static const char *const alphabet[] = {
@@ -1639,26 +1671,12 @@ START_TEST(test_pf_last_random)
 		size_t nsets = 1, i, k, j;
 		struct pf_automaton *a;
 		pcre2_code *code;
-		int rc;
 
-		gen_regex(pattern, sizeof pattern, 0);
-		if ((code = compile(pattern)) == NULL)
+		a = random_case(pattern, sizeof pattern, p, &code, &lits, &cl,
+		    sets, &nsets);
+		if (a == NULL)
 			continue;
-		rc = pf_extract(pattern, strlen(pattern), &lits);
-		ck_assert_int_ge(rc, 0);
-		if (rc == 0) {
-			pcre2_code_free(code);
-			continue;
-		}
-		ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern),
-		    &cl), 1);
 		tried++;
-		sets[0] = &lits;
-		nsets = append_clause_sets(&cl, sets, 1, 65);
-		ck_assert_uint_lt(nsets, 65);
-		a = p % 2 ? pf_build(sets, nsets) :
-		    pf_build_dense(sets, nsets, 1);
-		ck_assert(a != NULL);
 		for (s = 0; s < 100; s++) {
 			char subject[256];
 			uint64_t hits[2] = { 0, 0 };
@@ -1809,26 +1827,12 @@ START_TEST(test_pf_first_random)
 		size_t nsets = 1, i, k, j;
 		struct pf_automaton *a;
 		pcre2_code *code;
-		int rc;
 
-		gen_regex(pattern, sizeof pattern, 0);
-		if ((code = compile(pattern)) == NULL)
+		a = random_case(pattern, sizeof pattern, p, &code, &lits, &cl,
+		    sets, &nsets);
+		if (a == NULL)
 			continue;
-		rc = pf_extract(pattern, strlen(pattern), &lits);
-		ck_assert_int_ge(rc, 0);
-		if (rc == 0) {
-			pcre2_code_free(code);
-			continue;
-		}
-		ck_assert_int_eq(pf_extract_clauses(pattern, strlen(pattern),
-		    &cl), 1);
 		tried++;
-		sets[0] = &lits;
-		nsets = append_clause_sets(&cl, sets, 1, 65);
-		ck_assert_uint_lt(nsets, 65);
-		a = p % 2 ? pf_build(sets, nsets) :
-		    pf_build_dense(sets, nsets, 1);
-		ck_assert(a != NULL);
 		for (s = 0; s < 100; s++) {
 			char subject[512];
 			uint64_t hits[2] = { 0, 0 };
