@@ -512,37 +512,23 @@ START_TEST(test_rule_order_after_swap)
 }
 END_TEST
 
-/*
- * Patterns that begin with a group of alternatives are searched part by
- * part, (?:^|;)R as ^R and ;R: the same answers as the whole pattern.
- */
-START_TEST(test_leading_group_parts)
+/* One rule with a pattern, and whether each text makes it fire. */
+struct fire_case {
+	const char *pattern, *text;
+	int fires;
+};
+
+static void
+assert_fires(const struct fire_case *cases, size_t n, int config)
 {
-	static const struct {
-		const char *pattern, *text;
-		int fires;
-	} cases[] = {
-		{ "(?:^|[;&|])\\s*wget\\b", "wget x", 1 },
-		{ "(?:^|[;&|])\\s*wget\\b", "cd /; wget x", 1 },
-		{ "(?:^|[;&|])\\s*wget\\b", "echo wget", 0 },
-		{ "(?:^|[;&|])\\s*wget\\b", "awget", 0 },
-		/* leading options, a backreference in the rest */
-		{ "(?i)(?:^|;)\\s*ab(c)\\1", "ABCC", 1 },
-		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x; abcC", 1 },
-		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x abcc", 0 },
-		/* a quantified group, and a rest with alternatives */
-		{ "(?:a|b)+zz", "abzz", 1 },
-		{ "(?:^|;)zz|yy", "x yy", 1 },
-		{ "(?:^|;)zz|yy", "x zz", 0 },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (i = 0; i < n; i++) {
 		struct fx fx;
 		struct tag_list tags;
 		char payload[256];
 
-		fx_open(&fx, engine_configs[_i]);
+		fx_open(&fx, engine_configs[config]);
 		fx_add_rule(&fx, "P", "command", "command_text",
 		    cases[i].pattern, NULL);
 		ck_assert_int_eq(fx_assign(&fx), 0);
@@ -556,6 +542,30 @@ START_TEST(test_leading_group_parts)
 		fx_close(&fx);
 	}
 }
+
+/*
+ * Patterns that begin with a group of alternatives are searched part by
+ * part, (?:^|;)R as ^R and ;R: the same answers as the whole pattern.
+ */
+START_TEST(test_leading_group_parts)
+{
+	static const struct fire_case cases[] = {
+		{ "(?:^|[;&|])\\s*wget\\b", "wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "cd /; wget x", 1 },
+		{ "(?:^|[;&|])\\s*wget\\b", "echo wget", 0 },
+		{ "(?:^|[;&|])\\s*wget\\b", "awget", 0 },
+		/* leading options, a backreference in the rest */
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "ABCC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x; abcC", 1 },
+		{ "(?i)(?:^|;)\\s*ab(c)\\1", "x abcc", 0 },
+		/* a quantified group, and a rest with alternatives */
+		{ "(?:a|b)+zz", "abzz", 1 },
+		{ "(?:^|;)zz|yy", "x yy", 1 },
+		{ "(?:^|;)zz|yy", "x zz", 0 },
+	};
+
+	assert_fires(cases, sizeof cases / sizeof cases[0], _i);
+}
 END_TEST
 
 /*
@@ -565,10 +575,7 @@ END_TEST
  */
 START_TEST(test_search_start_bound)
 {
-	static const struct {
-		const char *pattern, *text;
-		int fires;
-	} cases[] = {
+	static const struct fire_case cases[] = {
 		{ "\\bcurl\\b[^;]*http", "echo x; curl -s http", 1 },
 		{ "\\bcurl\\b[^;]*http", "echo x; xcurl -s http", 0 },
 		{ "\\bcurl\\b[^;]*http", "echo x; curl -s; http", 0 },
@@ -589,26 +596,8 @@ START_TEST(test_search_start_bound)
 		{ "\\bwget\\b.*ftp|\\bnc\\s+-e", "a b; wget; nc x ftp", 1 },
 		{ "\\bwget\\b.*ftp|\\bnc\\s+-e", "a b; wgetnc -e ftp", 0 },
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct fx fx;
-		struct tag_list tags;
-		char payload[256];
-
-		fx_open(&fx, engine_configs[_i]);
-		fx_add_rule(&fx, "P", "command", "command_text",
-		    cases[i].pattern, NULL);
-		ck_assert_int_eq(fx_assign(&fx), 0);
-		snprintf(payload, sizeof payload,
-		    "{\"command_text\": \"%s\"}", cases[i].text);
-		tag_list_init(&tags);
-		fx_run_json(&fx, "command", payload, &tags);
-		ck_assert_msg((int)tags.n == cases[i].fires, "/%s/ on '%s': "
-		    "%zu tags", cases[i].pattern, cases[i].text, tags.n);
-		tag_list_free(&tags);
-		fx_close(&fx);
-	}
+	assert_fires(cases, sizeof cases / sizeof cases[0], _i);
 }
 END_TEST
 
