@@ -1043,6 +1043,45 @@ collect_subjects(const struct harness *h, ttpd_value **docs, size_t *ndocs,
 	*nout = n;
 }
 
+/*
+ * Tag text in that field with the prefilter on and off: the same tags
+ * (rule, uuid, confidence), in the same order.  Their number.
+ */
+static size_t
+tag_both_alike(struct harness *on, struct harness *off, const char *kind,
+    const char *field, const char *text)
+{
+	size_t t;
+
+	harness_tag(on, kind, field, text);
+	harness_tag(off, kind, field, text);
+	ck_assert_msg(on->pl.batch.n == off->pl.batch.n, "%s %s: %zu tags "
+	    "with the prefilter, %zu without: %s", kind, field,
+	    on->pl.batch.n, off->pl.batch.n, text);
+	for (t = 0; t < on->pl.batch.n; t++) {
+		ck_assert_str_eq(on->pl.batch.v[t].rule_id,
+		    off->pl.batch.v[t].rule_id);
+		ck_assert_str_eq(on->pl.batch.v[t].uuid,
+		    off->pl.batch.v[t].uuid);
+		ck_assert(on->pl.batch.v[t].confidence ==
+		    off->pl.batch.v[t].confidence);
+	}
+	return on->pl.batch.n;
+}
+
+static void
+free_subjects(ttpd_value **docs, size_t ndocs, struct subject *subjects,
+    char *corpus_text)
+{
+	size_t i;
+
+	for (i = 0; i < ndocs; i++)
+		jv_decref(docs[i]);
+	free(docs);
+	free(subjects);
+	free(corpus_text);
+}
+
 START_TEST(test_prefilter_exact_on_pack_and_corpus)
 {
 	struct harness on, off;
@@ -1067,37 +1106,15 @@ START_TEST(test_prefilter_exact_on_pack_and_corpus)
 	for (i = 0; i < nsubjects; i++) {
 		/* every subject in every field, so that rules of other
 		 * fields also see text that is not theirs */
-		for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-			size_t t;
-
-			harness_tag(&on, kinds[k][0], kinds[k][1],
-			    subjects[i].text);
-			harness_tag(&off, kinds[k][0], kinds[k][1],
-			    subjects[i].text);
-			ck_assert_msg(on.pl.batch.n == off.pl.batch.n,
-			    "%s %s: %zu tags with the prefilter, %zu without: "
-			    "%s", kinds[k][0], kinds[k][1], on.pl.batch.n,
-			    off.pl.batch.n, subjects[i].text);
-			for (t = 0; t < on.pl.batch.n; t++) {
-				ck_assert_str_eq(on.pl.batch.v[t].rule_id,
-				    off.pl.batch.v[t].rule_id);
-				ck_assert_str_eq(on.pl.batch.v[t].uuid,
-				    off.pl.batch.v[t].uuid);
-				ck_assert(on.pl.batch.v[t].confidence ==
-				    off.pl.batch.v[t].confidence);
-			}
-			tags += on.pl.batch.n;
-		}
+		for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+			tags += tag_both_alike(&on, &off, kinds[k][0],
+			    kinds[k][1], subjects[i].text);
 	}
 	fprintf(stderr, "prefilter on/off: %zu subjects x %zu fields, %zu "
 	    "tags, identical\n", nsubjects, sizeof kinds / sizeof kinds[0],
 	    tags);
 	ck_assert_uint_gt(tags, 1000);
-	for (i = 0; i < ndocs; i++)
-		jv_decref(docs[i]);
-	free(docs);
-	free(subjects);
-	free(corpus_text);
+	free_subjects(docs, ndocs, subjects, corpus_text);
 	harness_free(&on);
 	harness_free(&off);
 }
@@ -1117,7 +1134,7 @@ START_TEST(test_prefilter_exact_on_joined_lines)
 	struct subject *subjects;
 	ttpd_value **docs;
 	char *corpus_text;
-	size_t nsubjects, ndocs, i, tags = 0;
+	size_t nsubjects, ndocs, tags = 0;
 	uint64_t rng = 0x2545f4914f6cdd1du;
 	int line;
 
@@ -1129,7 +1146,7 @@ START_TEST(test_prefilter_exact_on_joined_lines)
 	    &corpus_text);
 	for (line = 0; line < 600; line++) {
 		char text[8192];
-		size_t len = 0, t;
+		size_t len = 0;
 		int parts, k;
 
 		rng ^= rng << 13;
@@ -1155,25 +1172,11 @@ START_TEST(test_prefilter_exact_on_joined_lines)
 			strcpy(text + len, sub);
 			len += strlen(sub);
 		}
-		harness_tag(&on, "command", "command_text", text);
-		harness_tag(&off, "command", "command_text", text);
-		ck_assert_msg(on.pl.batch.n == off.pl.batch.n, "%zu tags with "
-		    "the prefilter, %zu without: %s", on.pl.batch.n,
-		    off.pl.batch.n, text);
-		for (t = 0; t < on.pl.batch.n; t++) {
-			ck_assert_str_eq(on.pl.batch.v[t].rule_id,
-			    off.pl.batch.v[t].rule_id);
-			ck_assert_str_eq(on.pl.batch.v[t].uuid,
-			    off.pl.batch.v[t].uuid);
-		}
-		tags += on.pl.batch.n;
+		tags += tag_both_alike(&on, &off, "command", "command_text",
+		    text);
 	}
 	ck_assert_uint_gt(tags, 3000);
-	for (i = 0; i < ndocs; i++)
-		jv_decref(docs[i]);
-	free(docs);
-	free(subjects);
-	free(corpus_text);
+	free_subjects(docs, ndocs, subjects, corpus_text);
 	harness_free(&on);
 	harness_free(&off);
 }
