@@ -1359,6 +1359,58 @@ rnd(unsigned n)
 	return (unsigned)(rng_state % n);
 }
 
+/*
+ * An automaton too big for 16-bit transitions (more than 32,767 states)
+ * keeps 32-bit ones: its scans agree with strstr() over the literals.
+ */
+START_TEST(test_pf_wide_automaton)
+{
+	enum { NLITS = 8000, LEN = 8, NSETS = 64 };
+	static char text[NLITS][LEN + 1];
+	static char *v[NSETS][NLITS / NSETS + 1];
+	struct pf_literals lits[NSETS];
+	const struct pf_literals *sets[NSETS];
+	struct pf_automaton *a;
+	size_t i, k;
+	int s;
+
+	memset(lits, 0, sizeof lits);
+	for (i = 0; i < NLITS; i++) {
+		for (k = 0; k < LEN; k++)
+			text[i][k] = (char)('a' + rnd(20));
+		text[i][LEN] = '\0';
+		v[i % NSETS][lits[i % NSETS].n++] = text[i];
+	}
+	for (i = 0; i < NSETS; i++) {
+		lits[i].v = v[i];
+		sets[i] = &lits[i];
+	}
+	a = pf_build(sets, NSETS);
+	ck_assert(a != NULL);
+	for (s = 0; s < 200; s++) {
+		char subject[64] = "";
+		uint64_t hits = 0, want = 0;
+
+		/* pieces of literals, so that some occur whole */
+		while (strlen(subject) + LEN < sizeof subject) {
+			const char *piece = text[rnd(NLITS)];
+
+			strncat(subject, piece + (s % 2 ? 0 : rnd(LEN)),
+			    LEN);
+		}
+		for (i = 0; i < NLITS; i++)
+			if (strstr(subject, text[i]) != NULL)
+				want |= UINT64_C(1) << (i % NSETS);
+		pf_scan(a, (const unsigned char *)subject, strlen(subject),
+		    &hits);
+		ck_assert_msg(hits == want, "'%s': hits %016llx, want %016llx",
+		    subject, (unsigned long long)hits,
+		    (unsigned long long)want);
+	}
+	pf_free(a);
+}
+END_TEST
+
 static void
 gen_regex(char *out, size_t cap, int depth)
 {
@@ -2094,6 +2146,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
 	tcase_add_test(pf, test_pf_scan_boundaries);
+	tcase_add_test(pf, test_pf_wide_automaton);
 	tcase_add_test(pf, test_pf_scan_suffixes);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
