@@ -51,6 +51,7 @@ START_TEST(test_show_config_parses_back)
 	args[0] = "-c"; args[1] = conf; args[2] = "-T"; args[3] = NULL;
 	rc = tu_run("host/ttpd", args, &out, &err);
 	ck_assert_msg(rc == 0, "ttpd -T: %d: %s", rc, err);
+	free(err);
 	/* every section, defaults included, relative paths resolved */
 	ck_assert_ptr_nonnull(strstr(out, "store: {"));
 	ck_assert_ptr_nonnull(strstr(out, "\tbusy_timeout_ms = 30000;"));
