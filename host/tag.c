@@ -285,31 +285,15 @@ uuid_format(const unsigned char b[16], char out[TAG_UUID_LEN + 1])
 	out[TAG_UUID_LEN] = '\0';
 }
 
-/* The UUIDv5 of a finished SHA-1 state. */
-static void
-uuid_from_sha1(const uint32_t h[5], char out[TAG_UUID_LEN + 1])
-{
-	unsigned char d[16];
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		d[4 * i] = (unsigned char)(h[i] >> 24);
-		d[4 * i + 1] = (unsigned char)(h[i] >> 16);
-		d[4 * i + 2] = (unsigned char)(h[i] >> 8);
-		d[4 * i + 3] = (unsigned char)h[i];
-	}
-	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
-	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
-	uuid_format(d, out);
-}
-
 static void
 uuid_v5_finish(struct sha1 *c, char out[TAG_UUID_LEN + 1])
 {
 	unsigned char d[20];
 
 	sha1_final(c, d);
-	uuid_from_sha1(c->h, out);
+	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
+	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
+	uuid_format(d, out);
 }
 
 void
@@ -331,8 +315,8 @@ sha1_str(struct sha1 *c, const char *s)
 		sha1_update(c, s, strlen(s));
 }
 
-/* Keys up to this long (namespace included) are hashed from a buffer on
- * the stack: room for the key, the 0x80 byte and the bit length. */
+/* Keys up to this long (namespace included) are built on the stack and
+ * hashed in one piece. */
 #define TAG_KEY_BUF 256
 
 void
@@ -342,8 +326,7 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 {
 	unsigned char key[TAG_KEY_BUF];
 	const char *part[6];
-	size_t len[6], n, i, padded;
-	uint64_t bits;
+	size_t len[6], n, i;
 	struct sha1 c;
 	char ver[24];
 
@@ -373,7 +356,7 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 		n += len[i];
 	}
 	sha1_init(&c);
-	if (n + 9 > sizeof key) {
+	if (n > sizeof key) {
 		/* stream the key "kind|id|rule|version|technique|sub" */
 		sha1_update(&c, tag_namespace, 16);
 		for (i = 0; i < 6; i++) {
@@ -381,29 +364,21 @@ tag_uuid(const char *source_kind, const char *source_id, const char *rule_id,
 				sha1_update(&c, "|", 1);
 			sha1_str(&c, part[i]);
 		}
-		uuid_v5_finish(&c, out);
-		return;
+	} else {
+		/* the usual short key: built on the stack, hashed in one
+		 * piece rather than eleven */
+		memcpy(key, tag_namespace, 16);
+		n = 16;
+		for (i = 0; i < 6; i++) {
+			if (i > 0)
+				key[n++] = '|';
+			if (len[i] > 0)
+				memcpy(key + n, part[i], len[i]);
+			n += len[i];
+		}
+		sha1_update(&c, key, n);
 	}
-	/* the usual short key: built and padded in place, hashed a block
-	 * at a time with no buffering between the pieces */
-	memcpy(key, tag_namespace, 16);
-	n = 16;
-	for (i = 0; i < 6; i++) {
-		if (i > 0)
-			key[n++] = '|';
-		if (len[i] > 0)
-			memcpy(key + n, part[i], len[i]);
-		n += len[i];
-	}
-	bits = (uint64_t)n * 8;
-	padded = (n + 9 + 63) & ~(size_t)63;
-	key[n] = 0x80;
-	memset(key + n + 1, 0, padded - 8 - n - 1);
-	for (i = 0; i < 8; i++)
-		key[padded - 1 - i] = (unsigned char)(bits >> (8 * i));
-	for (i = 0; i < padded; i += 64)
-		sha1_block(&c, key + i);
-	uuid_from_sha1(c.h, out);
+	uuid_v5_finish(&c, out);
 }
 
 /* --- time, URL ----------------------------------------------------------- */
