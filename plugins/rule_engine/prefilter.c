@@ -205,7 +205,6 @@ info_none(void)
 	return in;
 }
 
-/* EXACT {str}; on failure r->nomem is set and NONE returned. */
 /* Bytes a match of an extracted string can span. */
 static size_t
 text_width(const char *str, size_t len)
@@ -230,6 +229,7 @@ info_width(size_t maxw)
 	return in;
 }
 
+/* EXACT {str}; on failure r->nomem is set and NONE returned. */
 static struct info
 info_exact1(struct reader *r, const char *str, size_t len)
 {
@@ -901,12 +901,6 @@ nonword_run(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * A sequence of items up to '|', ')' or the end: its best required factor.
- * For a top-level branch (second != NULL) also the second-best factor,
- * found in another item of the sequence, so that a match needs a literal
- * of each.
- */
-/*
  * REQ x (or NONE) found in a sequence `offset` bytes at most after its
  * start: its reach from the sequence's start.
  */
@@ -918,6 +912,12 @@ shifted(struct info x, size_t offset)
 	return x;
 }
 
+/*
+ * A sequence of items up to '|', ')' or the end: its best required factor.
+ * For a top-level branch (second != NULL) also the second-best factor,
+ * found in another item of the sequence, so that a match needs a literal
+ * of each.
+ */
 static struct info
 parse_concat_top(struct reader *r, struct info *second)
 {
