@@ -41,7 +41,11 @@
  * part of a pattern before its literal can only span a bounded number of
  * bytes (the set's reach, as in \bcurl\b...), none starts earlier than
  * the first allows (the search's start offset): PCRE2 then does not try
- * every start from 0.  The prefilter never changes a result:
+ * every start from 0.  A pattern whose head can span any length and gives
+ * PCRE2 no selective first character (a command-start prefix) is first
+ * searched for its tail alone, which has one (struct tail, pattern_split.c
+ * cuts the text); without the tail the pattern cannot match.  The
+ * prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
  * it off, for comparison).
  *
@@ -64,6 +68,7 @@
 #include "../common/emit.h"
 #include "../common/pyvalue.h"
 
+#include "pattern_split.h"
 #include "prefilter.h"
 
 #define DEFAULT_MATCH_LIMIT 1000000
@@ -135,6 +140,20 @@ struct field_slot {
  * the whole iff it matches a part (the group captures nothing, so REST's
  * group numbers stay).  jit as alt_jit below.
  */
+/*
+ * A necessary tail: the pattern (or alternative) without its head, the
+ * items before the first point where what follows has a selective first
+ * character and what precedes can span any length (a command-start
+ * prefix, \bcurl\b[^;]*).  Every match of the whole ends with a match
+ * of the tail, so a subject without one cannot match, and the tail,
+ * unlike the head, gives PCRE2 a first character to skip to.  jit as
+ * alt_jit below.
+ */
+struct tail {
+	pcre2_code *code;       /* NULL: none worth searching */
+	int jit;
+};
+
 struct parts {
 	pcre2_code **code;
 	int *jit;
@@ -160,7 +179,9 @@ struct prepared_rule {
 	pcre2_code **alt_code;
 	int *alt_jit;
 	struct parts *alt_parts;        /* per clause, or NULL */
+	struct tail *alt_tail;          /* per clause, or NULL */
 	struct parts whole_parts;       /* of the whole pattern */
+	struct tail tail;               /* of the whole pattern */
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -535,33 +556,6 @@ parts_free(struct parts *pt)
 }
 
 /*
- * End of a bracket class starting at p ('['), or NULL.  Handles a
- * leading ']' or '^]', escapes and POSIX [:name:] inside.
- */
-static const char *
-class_end(const char *p, const char *end)
-{
-	p++;
-	if (p < end && *p == '^')
-		p++;
-	if (p < end && *p == ']')
-		p++;
-	while (p < end && *p != ']') {
-		if (*p == '\\')
-			p += 2;
-		else if (*p == '[' && p + 1 < end && p[1] == ':') {
-			const char *q = p + 2;
-
-			while (q + 1 < end && !(q[0] == ':' && q[1] == ']'))
-				q++;
-			p = q + 2;
-		} else
-			p++;
-	}
-	return p < end ? p : NULL;
-}
-
-/*
  * Fill pt with the parts of text[0..len) when it is (options)(?:A|B..)REST
  * with a group that captures nothing and carries no quantifier; leaves
  * pt empty otherwise (or when anything fails).
@@ -578,17 +572,8 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 
 	memset(pt, 0, sizeof *pt);
 	/* leading option settings such as (?i) stay in front of each part */
-	while (end - p >= 3 && p[0] == '(' && p[1] == '?' &&
-	    strchr("imsnUJ^-", p[2]) != NULL) {
-		const char *q = p + 2;
-
-		while (q < end && strchr("imsnUJ^-", *q) != NULL)
-			q++;
-		if (q >= end || *q != ')')
-			break;
-		p = q + 1;
-	}
-	lead = (size_t)(p - text);
+	lead = ps_lead_len(text, len);
+	p = text + lead;
 	if (end - p < 3 || memcmp(p, "(?:", 3) != 0)
 		return;
 	open = p;
@@ -599,7 +584,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 			continue;
 		}
 		if (*p == '[') {
-			if ((p = class_end(p, end)) == NULL)
+			if ((p = ps_class_end(p, end)) == NULL)
 				return;
 			continue;
 		}
@@ -639,7 +624,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 			if (++p >= end || *p == 'Q')
 				return;
 		} else if (*p == '[') {
-			if ((p = class_end(p, end)) == NULL)
+			if ((p = ps_class_end(p, end)) == NULL)
 				return;
 		} else if (*p == '(')
 			depth++;
@@ -677,6 +662,104 @@ fail:
 	parts_free(pt);
 }
 
+/* Tails: at most this many items are read, and a tail must need at least
+ * TAIL_MIN_LENGTH characters and start with one of at most
+ * TAIL_MAX_FIRST_BYTES bytes, fewer than the whole, or it would cost as
+ * much as the whole. */
+#define TAIL_MAX_ITEMS 128
+#define TAIL_MIN_LENGTH 3
+#define TAIL_MAX_FIRST_BYTES 12
+#define ANY_FIRST_BYTE 256
+
+static void
+tail_free(struct tail *t)
+{
+	pcre2_code_free(t->code);
+	t->code = NULL;
+}
+
+/* How many bytes PCRE2 knows a match of code can start with. */
+static unsigned
+first_bytes(const pcre2_code *code)
+{
+	uint32_t type;
+	const uint8_t *bitmap;
+	unsigned i, bits = 0;
+
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return ANY_FIRST_BYTE;
+	if (type == 1)
+		return 1;
+	if (type != 0 || pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP,
+	    &bitmap) != 0 || bitmap == NULL)
+		return ANY_FIRST_BYTE;
+	for (i = 0; i < 32; i++)
+		bits += (unsigned)__builtin_popcount(bitmap[i]);
+	return bits;
+}
+
+static pcre2_code *
+compile_text(const char *text, size_t len)
+{
+	int code_err;
+	PCRE2_SIZE offset;
+
+	return pcre2_compile((PCRE2_SPTR)text, len, COMPILE_OPTIONS,
+	    &code_err, &offset, NULL);
+}
+
+/* Is a search for code (a tail) cheaper than one for whole_code? */
+static int
+selective_tail(const pcre2_code *code, unsigned whole_first_bytes)
+{
+	uint32_t min_length;
+	unsigned n = first_bytes(code);
+
+	return pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH,
+	    &min_length) == 0 && min_length >= TAIL_MIN_LENGTH &&
+	    n <= TAIL_MAX_FIRST_BYTES && n < whole_first_bytes;
+}
+
+/*
+ * The tail of text[0..len), whose compiled form is whole_code (see
+ * struct tail): the shortest selective one behind an unbounded item, as
+ * the literals near a pattern's end are its rarest (a domain after
+ * curl\b[^;]*?).  Patterns that refer to groups are left whole, as a
+ * tail's group numbers differ.
+ */
+static void
+compile_tail(struct engine *e, const char *text, size_t len,
+    const pcre2_code *whole_code, struct tail *t)
+{
+	struct ps_item items[TAIL_MAX_ITEMS];
+	size_t lead, n, i, first_unbounded, k;
+	unsigned whole_first_bytes;
+	char *buf;
+
+	memset(t, 0, sizeof *t);
+	t->jit = e->use_jit ? 0 : -1;
+	if (ps_refers_to_groups(text, len))
+		return;
+	lead = ps_lead_len(text, len);
+	n = ps_concat_items(text, lead, len, items, TAIL_MAX_ITEMS);
+	for (first_unbounded = 0; first_unbounded < n &&
+	    !items[first_unbounded].unbounded; first_unbounded++)
+		;
+	if (first_unbounded + 1 >= n || (buf = malloc(len)) == NULL)
+		return;
+	whole_first_bytes = first_bytes(whole_code);
+	memcpy(buf, text, lead);
+	for (i = n - 1; i > first_unbounded && t->code == NULL; i--) {
+		k = len - items[i].start;
+		memcpy(buf + lead, text + items[i].start, k);
+		t->code = compile_text(buf, lead + k);
+		if (t->code != NULL &&
+		    !selective_tail(t->code, whole_first_bytes))
+			tail_free(t);
+	}
+	free(buf);
+}
+
 /* re.search() over the parts: lazily JIT-compiled. */
 static int search_code(struct engine *, const ttpd_rule *,
     struct prepared_rule *, pcre2_code *, int, const struct field_slot *,
@@ -711,12 +794,17 @@ free_alternatives(struct prepared_rule *pr)
 	if (pr->alt_parts != NULL)
 		for (i = 0; i < pr->clauses.n; i++)
 			parts_free(&pr->alt_parts[i]);
+	if (pr->alt_tail != NULL)
+		for (i = 0; i < pr->clauses.n; i++)
+			tail_free(&pr->alt_tail[i]);
 	free(pr->alt_code);
 	free(pr->alt_jit);
 	free(pr->alt_parts);
+	free(pr->alt_tail);
 	pr->alt_code = NULL;
 	pr->alt_jit = NULL;
 	pr->alt_parts = NULL;
+	pr->alt_tail = NULL;
 }
 
 /*
@@ -743,7 +831,8 @@ compile_alternatives(struct engine *e, const char *pattern,
 		return;
 	if ((pr->alt_code = calloc(c->n, sizeof *pr->alt_code)) == NULL ||
 	    (pr->alt_jit = calloc(c->n, sizeof *pr->alt_jit)) == NULL ||
-	    (pr->alt_parts = calloc(c->n, sizeof *pr->alt_parts)) == NULL)
+	    (pr->alt_parts = calloc(c->n, sizeof *pr->alt_parts)) == NULL ||
+	    (pr->alt_tail = calloc(c->n, sizeof *pr->alt_tail)) == NULL)
 		goto fail;
 	for (i = 0; i < c->n; i++) {
 		size_t pre = i == 0 ? 0 : c->prefix_len;
@@ -755,8 +844,11 @@ compile_alternatives(struct engine *e, const char *pattern,
 		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
 		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
 		    COMPILE_OPTIONS, &code_err, &offset, NULL);
-		if (pr->alt_code[i] != NULL)
+		if (pr->alt_code[i] != NULL) {
 			distribute(e, text, len, &pr->alt_parts[i]);
+			compile_tail(e, text, len, pr->alt_code[i],
+			    &pr->alt_tail[i]);
+		}
 		free(text);
 		if (pr->alt_code[i] == NULL || (i > 0 &&
 		    (pcre2_pattern_info(pr->alt_code[i],
@@ -1014,8 +1106,11 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 		ttpd_err_set(err, "out of memory");
 		return TTPD_ENOMEM;
 	}
-	if (e->use_prefilter)
+	if (e->use_prefilter) {
 		distribute(e, pattern, pattern_len, &pr->whole_parts);
+		compile_tail(e, pattern, pattern_len, pr->code,
+		    &pr->tail);
+	}
 	*prepared = pr;
 	return TTPD_OK;
 }
@@ -1037,6 +1132,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 		pf_literals_free(&pr->lits);
 	}
 	parts_free(&pr->whole_parts);
+	tail_free(&pr->tail);
 	pcre2_code_free(pr->code);
 	free(pr);
 }
@@ -1131,15 +1227,12 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
  * ^ and \A cannot match, which is right since no match starts at 0.
  */
 static int
-search_code(struct engine *e, const ttpd_rule *rule,
-    struct prepared_rule *pr, pcre2_code *code, int jit,
+run_match(struct engine *e, pcre2_code *code, int jit,
     const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
 	const unsigned char *s = (const unsigned char *)f->subject;
 	int rc;
 
-	if (start > limit)
-		return 0;
 	/* PCRE2_NO_UTF_CHECK: start on a character's first byte */
 	while (start > 0 && start < f->length && (s[start] & 0xc0) == 0x80)
 		start--;
@@ -1148,14 +1241,25 @@ search_code(struct engine *e, const ttpd_rule *rule,
 		rc = pcre2_jit_match(code, (PCRE2_SPTR)f->subject,
 		    f->length, start, 0, e->match_data, e->match_ctx);
 		if (rc != PCRE2_ERROR_JIT_STACKLIMIT)
-			goto done;
+			return rc;
 		/* deep backtracking: the interpreter keeps its frames on the
 		 * heap, bounded by heap_limit_kib */
 	}
-	rc = pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, start,
+	return pcre2_match(code, (PCRE2_SPTR)f->subject, f->length, start,
 	    PCRE2_NO_UTF_CHECK | (jit ? PCRE2_NO_JIT : 0),
 	    e->match_data, e->match_ctx);
-done:
+}
+
+static int
+search_code(struct engine *e, const ttpd_rule *rule,
+    struct prepared_rule *pr, pcre2_code *code, int jit,
+    const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
+{
+	int rc;
+
+	if (start > limit)
+		return 0;
+	rc = run_match(e, code, jit, f, start, limit);
 	if (rc >= 0)
 		return 1;       /* 0: matched, ovector too small; fine */
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -1172,10 +1276,29 @@ done:
 	return 0;
 }
 
+/*
+ * Is there surely no match of tail t from start (where the whole's match
+ * would start)?  Its own failures say nothing: the whole is searched.
+ */
+static int
+tail_absent(struct engine *e, struct tail *t, const struct field_slot *f,
+    PCRE2_SIZE start)
+{
+	if (t->code == NULL || start > f->length)
+		return 0;
+	if (t->jit == 0)
+		t->jit = pcre2_jit_compile(t->code, PCRE2_JIT_COMPLETE) == 0 ?
+		    1 : -1;
+	return run_match(e, t->code, t->jit > 0, f, start, PCRE2_UNSET) ==
+	    PCRE2_ERROR_NOMATCH;
+}
+
 static int
 search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
     const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
+	if (tail_absent(e, &pr->tail, f, start))
+		return 0;
 	if (pr->whole_parts.n > 0)
 		return search_parts(e, rule, pr, &pr->whole_parts, f, start,
 		    limit);
@@ -1341,6 +1464,8 @@ search_clauses(struct engine *e, const ttpd_rule *rule,
 		start = s;
 	if (holding > 1 || pr->alt_code == NULL)
 		return search(e, rule, pr, f, start, limit);
+	if (tail_absent(e, &pr->alt_tail[one], f, start))
+		return 0;
 	if (pr->alt_parts[one].n > 0)
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
 		    start, limit);
@@ -1672,8 +1797,8 @@ static const ttpd_config_key re_config_keys[] = {
 	{ "max_subject_bytes", TTPD_CFG_INT, 0,
 	    "fields longer than this are not matched (default 1048576)" },
 	{ "prefilter", TTPD_CFG_BOOL, 0,
-	    "skip searches whose required literals are absent (default "
-	    "true)" },
+	    "skip searches whose required literals or tail are absent "
+	    "(default true)" },
 	{ NULL, 0, 0, NULL }
 };
 

@@ -32,6 +32,7 @@
 #include "tag.h"
 #include "testutil.h"
 
+#include "../../plugins/rule_engine/pattern_split.h"
 #include "../../plugins/rule_engine/prefilter.h"
 
 /* The configurations every behaviour test runs in (loop index). */
@@ -601,6 +602,47 @@ START_TEST(test_search_start_bound)
 }
 END_TEST
 
+/*
+ * Necessary tails: a pattern whose head can span any length and gives
+ * PCRE2 no selective first character is first checked by its tail (what
+ * follows the head); answers stay those of the whole pattern.
+ */
+START_TEST(test_necessary_tails)
+{
+	static const struct fire_case cases[] = {
+		{ "[a-z]+\\s+[^;]*qzx\\d", "echo foo qzx1", 1 },
+		{ "[a-z]+\\s+[^;]*qzx\\d", "qzx1", 0 },     /* no head */
+		{ "[a-z]+\\s+[^;]*qzx\\d", "echo foo qzx", 0 },
+		{ "[a-z]+\\s+[^;]*qzx\\d", "echo ;qzx1", 0 },
+		/* a lookbehind and \\b see the head's text */
+		{ "[a-z]+\\s+\\S*(?<=/)qzx\\b", "ls a/qzx", 1 },
+		{ "[a-z]+\\s+\\S*(?<=/)qzx\\b", "ls a qzx", 0 },
+		{ "[a-z]+\\s+\\S*(?<=/)qzx\\b", "ls a/qzxy", 0 },
+		/* leading options apply to the tail too */
+		{ "(?i)[a-z]+\\s+[^;]*QZX\\d", "echo a qzx1", 1 },
+		/* a backreference keeps the pattern whole */
+		{ "([a-z]+)\\s+[^;]*qzx\\1", "ab x qzxab", 1 },
+		{ "([a-z]+)\\s+[^;]*qzx\\1", "ab x qzxcd", 0 },
+		/* multi-byte characters in the tail */
+		{ "[a-z]+\\s+[^;]*\xc3\xa9\xc3\xa9x", "ab cd \xc3\xa9\xc3\xa9x", 1 },
+		{ "[a-z]+\\s+[^;]*\xc3\xa9\xc3\xa9x", "ab cd \xc3\xa9x", 0 },
+		/* one alternative's tail, when only its literals occur */
+		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1 qzx", 1 },
+		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1 qzy", 0 },
+		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1; qzx", 0 },
+		/* the command-start prefix of the pack */
+		{ "(?:^|[;&|])\\s*(?:[A-Za-z_]\\w*=\\S*\\s+)*(?:[\\w.~-]*/)*"
+		  "(?:ba|z)?sh\\s+-c\\b", "x=1; A=2 /bin/bash -c id", 1 },
+		{ "(?:^|[;&|])\\s*(?:[A-Za-z_]\\w*=\\S*\\s+)*(?:[\\w.~-]*/)*"
+		  "(?:ba|z)?sh\\s+-c\\b", "echo bash -c id", 0 },
+		{ "(?:^|[;&|])\\s*(?:[A-Za-z_]\\w*=\\S*\\s+)*(?:[\\w.~-]*/)*"
+		  "(?:ba|z)?sh\\s+-c\\b", "sh -cx", 0 },
+	};
+
+	assert_fires(cases, sizeof cases / sizeof cases[0], _i);
+}
+END_TEST
+
 /* ---- evidence ---- */
 
 struct keys {
@@ -945,6 +987,42 @@ START_TEST(test_catastrophic_pattern)
 }
 END_TEST
 
+/*
+ * A tail absent from a subject spares the whole pattern's search: here
+ * one that backtracks past the match limit, which the plain loop (no
+ * prefilter) runs into and the prefilter does not.
+ */
+START_TEST(test_tail_spares_search)
+{
+	struct catastrophic c;
+	struct fx fx;
+	char *log;
+	int prefilter = engine_configs[_i] == NULL ||
+	    strstr(engine_configs[_i], "\"prefilter\": false") == NULL;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "TL001", "command", "command_text",
+	    "(a|aa|b)+qzx\\d", NULL);
+	fx_add_rule(&fx, "TL002", "command", "command_text", "zzz", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	c.fx = &fx;
+	c.fired = 0;
+	c.subject = malloc(30006);
+	ck_assert(c.subject != NULL);
+	memset(c.subject, 'a', 30000);
+	strcpy(c.subject + 30000, " qzx.");
+	log = capture_stderr(run_catastrophic, &c);
+	ck_assert_int_eq(c.fired, 0);
+	ck_assert_msg(count_of(log, "rule TL001: search abandoned") ==
+	    (prefilter ? 0 : 1), "%s", log);
+	free(log);
+	ck_assert(fx_fires(&fx, "command", "command_text", "abaqzx1",
+	    "TL001"));
+	free(c.subject);
+	fx_close(&fx);
+}
+END_TEST
+
 /* ---- Unicode (Python str semantics: UTF + UCP) ---- */
 
 struct uni {
@@ -1012,6 +1090,87 @@ literals_joined(const char *pattern, int *rc)
 	pf_literals_free(&lits);
 	return out;
 }
+
+/* Items of a concatenation, as "text" or "text*" (unbounded), joined
+ * by spaces; "-" when the reader refuses the pattern. */
+static void
+items_of(const char *pattern, char *buf, size_t cap)
+{
+	struct ps_item items[32];
+	size_t len = strlen(pattern), lead = ps_lead_len(pattern, len), n, i;
+
+	n = ps_concat_items(pattern, lead, len, items, 32);
+	snprintf(buf, cap, "%s", n == 0 ? "-" : "");
+	for (i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), cap - strlen(buf), "%s%.*s%s",
+		    i ? " " : "", (int)(items[i].end - items[i].start),
+		    pattern + items[i].start, items[i].unbounded ? "*" : "");
+}
+
+START_TEST(test_pattern_items)
+{
+	static const struct {
+		const char *pattern, *items;
+	} cases[] = {
+		{ "ab", "a b" },
+		{ "(?i)a+b?", "a+* b?" },
+		{ "\\bcurl\\b[^;]*x{2,}y{1,3}", "\\b c u r l \\b [^;]** x{2,}* y{1,3}" },
+		{ "(?:a|b)*?c++", "(?:a|b)*?* c++*" },
+		{ "[]a]\\x{41}\\x41\\p{L}\\pL", "[]a] \\x{41} \\x41 \\p{L} \\pL" },
+		{ "(?<=/)(a(b)[)])\xc3\xa9", "(?<=/) (a(b)[)]) \xc3\xa9" },
+		{ "[[:alpha:]]z", "[[:alpha:]] z" },
+		/* refused */
+		{ "a|b", "-" },
+		{ "(?x)a b", "-" },
+		{ "a(?i)b", "-" },
+		{ "a(?ix:b)", "-" },
+		{ "\\Qa\\E", "-" },
+		{ "(*UTF)a", "-" },
+		{ "a(?#c)", "-" },
+		{ "a{,3}", "-" },
+		{ "a{x}", "-" },
+		{ "*a", "-" },
+		{ "(a", "-" },
+		{ "[a", "-" },
+		{ "a)", "-" },
+		{ "", "-" },
+	};
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		items_of(cases[i].pattern, buf, sizeof buf);
+		ck_assert_msg(strcmp(buf, cases[i].items) == 0,
+		    "/%s/: got '%s', want '%s'", cases[i].pattern, buf,
+		    cases[i].items);
+	}
+	ck_assert_uint_eq(ps_lead_len("(?i)(?-s)a", 10), 9);
+	ck_assert_uint_eq(ps_lead_len("(?i:a)", 6), 0);
+	ck_assert_uint_eq(ps_lead_len("(?x)a", 5), 0);
+}
+END_TEST
+
+START_TEST(test_pattern_group_refs)
+{
+	static const char *const refer[] = {
+		"(a)\\1", "(a)\\g{1}", "(a)\\g-1", "(?<n>a)\\k<n>",
+		"(?P<n>a)(?P=n)", "(?P<n>a)(?P>n)", "(a)(?1)", "(a)(?-1)",
+		"(a)(?+1)", "(?<n>a)(?&n)", "a(?R)?", "(a)?(?(1)b|c)",
+	};
+	static const char *const plain[] = {
+		"\\\\1", "(?-i)a", "(?i)a", "[\\d]", "a\\0", "(?:a)(?=b)",
+		"(?<=a)(?<!b)",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof refer / sizeof refer[0]; i++)
+		ck_assert_msg(ps_refers_to_groups(refer[i], strlen(refer[i])),
+		    "%s", refer[i]);
+	for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		ck_assert_msg(!ps_refers_to_groups(plain[i], strlen(plain[i])),
+		    "%s", plain[i]);
+}
+END_TEST
 
 START_TEST(test_pf_extract)
 {
@@ -2135,6 +2294,8 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_rule_order_after_swap, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_search_start_bound, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_necessary_tails, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_tail_spares_search, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
@@ -2143,6 +2304,8 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_catastrophic_pattern, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_unicode, 0, N_CONFIGS);
 	suite_add_tcase(s, tc);
+	tcase_add_test(pf, test_pattern_items);
+	tcase_add_test(pf, test_pattern_group_refs);
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
 	tcase_add_test(pf, test_pf_scan_boundaries);

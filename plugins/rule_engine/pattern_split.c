@@ -1,0 +1,293 @@
+/*
+ * Pattern text cut into pieces (see pattern_split.h).  The reader follows
+ * PCRE2's syntax only as far as the patterns of rule files use it and
+ * gives up (returns "not a concatenation") on anything else, so a caller
+ * never compiles a piece that means something else than in the whole.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "pattern_split.h"
+
+/* extended mode (x) is left out: its spaces and comments are not followed */
+#define OPTION_LETTERS "imsnUJ^-"
+
+const char *
+ps_class_end(const char *p, const char *end)
+{
+	p++;
+	if (p < end && *p == '^')
+		p++;
+	if (p < end && *p == ']')
+		p++;
+	while (p < end && *p != ']') {
+		if (*p == '\\')
+			p += 2;
+		else if (*p == '[' && p + 1 < end && p[1] == ':') {
+			const char *q = p + 2;
+
+			while (q + 1 < end && !(q[0] == ':' && q[1] == ']'))
+				q++;
+			p = q + 2;
+		} else
+			p++;
+	}
+	return p < end ? p : NULL;
+}
+
+static int
+is_option_letter(char c)
+{
+	return c != '\0' && strchr(OPTION_LETTERS, c) != NULL;
+}
+
+/* After an option setting such as (?i) or (?-s) at p, or NULL. */
+static const char *
+option_setting_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (end - p < 3 || p[0] != '(' || p[1] != '?' ||
+	    !is_option_letter(p[2]))
+		return NULL;
+	for (q = p + 2; q < end && is_option_letter(*q); q++)
+		;
+	return q < end && *q == ')' ? q + 1 : NULL;
+}
+
+size_t
+ps_lead_len(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *q;
+
+	while ((q = option_setting_end(p, end)) != NULL)
+		p = q;
+	return (size_t)(p - text);
+}
+
+static const char *
+utf8_char_end(const char *p, const char *end)
+{
+	p++;
+	while (p < end && ((unsigned char)*p & 0xc0) == 0x80)
+		p++;
+	return p;
+}
+
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* After the escape sequence at p ('\'), or NULL. */
+static const char *
+escape_end(const char *p, const char *end)
+{
+	const char *q;
+	char c;
+
+	if (p + 1 >= end)
+		return NULL;
+	c = p[1];
+	if (c == 'Q' || c == 'E')
+		return NULL;
+	if (c != '\0' && strchr("xopPNgk", c) != NULL && p + 2 < end &&
+	    p[2] == '{') {
+		q = memchr(p + 3, '}', (size_t)(end - p - 3));
+		return q == NULL ? NULL : q + 1;
+	}
+	q = p + 2;
+	switch (c) {
+	case 'x':
+		while (q < end && q < p + 4 && *q != '\0' &&
+		    strchr("0123456789abcdefABCDEF", *q) != NULL)
+			q++;
+		return q;
+	case 'c':
+	case 'p':
+	case 'P':
+		return q < end ? q + 1 : NULL;
+	case 'g':
+		if (q < end && (*q == '+' || *q == '-'))
+			q++;
+		while (q < end && is_digit(*q))
+			q++;
+		return q;
+	case 'k':
+		if (q < end && (*q == '<' || *q == '\'')) {
+			char close = *q == '<' ? '>' : '\'';
+
+			q = memchr(q, close, (size_t)(end - q));
+			return q == NULL ? NULL : q + 1;
+		}
+		return NULL;
+	default:
+		if (is_digit(c)) {
+			while (q < end && is_digit(*q))
+				q++;
+			return q;
+		}
+		return utf8_char_end(p + 1, end);
+	}
+}
+
+/* After the group opening at p ('('), or NULL. */
+static const char *
+group_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p + 1 < end && p[1] == '*')
+		return NULL;            /* verbs */
+	if (p + 2 < end && p[1] == '?' && p[2] == '#')
+		return NULL;            /* comments */
+	if (option_setting_end(p, end) != NULL)
+		return NULL;            /* applies to what follows */
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			if ((p = escape_end(p, end)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '[') {
+			if ((p = ps_class_end(p, end)) == NULL)
+				return NULL;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *
+atom_end(const char *p, const char *end)
+{
+	const char *q;
+
+	switch (*p) {
+	case '\\':
+		return escape_end(p, end);
+	case '[':
+		q = ps_class_end(p, end);
+		return q == NULL ? NULL : q + 1;
+	case '(':
+		return group_end(p, end);
+	case ')':
+	case '|':
+	case '*':
+	case '+':
+	case '?':
+	case '{':
+		return NULL;
+	default:
+		return utf8_char_end(p, end);
+	}
+}
+
+/*
+ * After the quantifier at p, if any (p itself when there is none), or
+ * NULL when it is one this reader does not take: a '{' that does not
+ * open {n}, {n,} or {n,m}.
+ */
+static const char *
+quantifier_end(const char *p, const char *end, int *unbounded)
+{
+	const char *q;
+
+	*unbounded = 0;
+	if (p >= end)
+		return p;
+	if (*p == '*' || *p == '+') {
+		*unbounded = 1;
+		q = p + 1;
+	} else if (*p == '?')
+		q = p + 1;
+	else if (*p == '{') {
+		q = p + 1;
+		if (q >= end || !is_digit(*q))
+			return NULL;
+		while (q < end && is_digit(*q))
+			q++;
+		if (q < end && *q == ',') {
+			q++;
+			*unbounded = q < end && *q == '}';
+			while (q < end && is_digit(*q))
+				q++;
+		}
+		if (q >= end || *q != '}')
+			return NULL;
+		q++;
+	} else
+		return p;
+	if (q < end && (*q == '?' || *q == '+'))
+		q++;            /* lazy or possessive */
+	return q;
+}
+
+/* Is extended mode ((?x), (?xx), (?ix:...)) set anywhere?  Its spaces
+ * and comments are not followed. */
+static int
+sets_extended(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '(', (size_t)(end - p))) != NULL) {
+		p++;
+		if (p < end && *p == '?')
+			for (p++; p < end && (*p == 'x' ||
+			    is_option_letter(*p)); p++)
+				if (*p == 'x')
+					return 1;
+	}
+	return 0;
+}
+
+size_t
+ps_concat_items(const char *text, size_t from, size_t len,
+    struct ps_item *items, size_t max)
+{
+	const char *p = text + from, *end = text + len, *q;
+	size_t n = 0;
+
+	if (sets_extended(text, len))
+		return 0;
+	while (p < end) {
+		if (n == max || (q = atom_end(p, end)) == NULL)
+			return 0;
+		items[n].start = (size_t)(p - text);
+		if ((p = quantifier_end(q, end, &items[n].unbounded)) == NULL)
+			return 0;
+		items[n].end = (size_t)(p - text);
+		n++;
+	}
+	return n;
+}
+
+int
+ps_refers_to_groups(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			if (p + 1 >= end)
+				return 0;
+			if ((p[1] >= '1' && p[1] <= '9') || p[1] == 'g' ||
+			    p[1] == 'k')
+				return 1;
+			p++;
+			continue;
+		}
+		if (*p != '(' || end - p < 3 || p[1] != '?')
+			continue;
+		if (p[2] == '&' || p[2] == 'R' || p[2] == '(' ||
+		    is_digit(p[2]) || (p[2] == 'P' && end - p > 3 &&
+		    (p[3] == '=' || p[3] == '>')) ||
+		    ((p[2] == '+' || p[2] == '-') && end - p > 3 &&
+		    is_digit(p[3])))
+			return 1;
+	}
+	return 0;
+}

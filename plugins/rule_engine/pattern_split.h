@@ -1,0 +1,36 @@
+/*
+ * Pattern text cut into pieces PCRE2 can compile alone: leading option
+ * settings, and the items of a top-level concatenation (one atom and its
+ * quantifier each).  Text only: nothing here compiles or matches.
+ */
+#ifndef TTPD_RULE_ENGINE_PATTERN_SPLIT_H
+#define TTPD_RULE_ENGINE_PATTERN_SPLIT_H
+
+#include <stddef.h>
+
+struct ps_item {
+	size_t start, end;      /* byte offsets in the pattern */
+	int unbounded;          /* quantified *, + or {n,} */
+};
+
+/* End of the bracket class starting at p ('['), or NULL. */
+const char *ps_class_end(const char *p, const char *end);
+
+/* Length of the option settings such as (?i) that open text; they apply
+ * to the whole pattern and must stay in front of any piece of it. */
+size_t ps_lead_len(const char *text, size_t len);
+
+/*
+ * The items of text[from..len) when it is a plain concatenation: no
+ * top-level |, no extended mode, no option setting after from, nothing
+ * this reader does not follow (\Q..\E, verbs, comments, malformed
+ * quantifiers).  Returns how many (at most max), or 0 when it is not.
+ */
+size_t ps_concat_items(const char *text, size_t from, size_t len,
+    struct ps_item *items, size_t max);
+
+/* Does text refer to groups by number or name (backreferences,
+ * subroutine calls, conditions)?  A piece of it could mean otherwise. */
+int ps_refers_to_groups(const char *text, size_t len);
+
+#endif
