@@ -54,6 +54,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,7 +164,7 @@ struct parts {
 /* What rule_prepare() makes for a rule with a pattern. */
 struct prepared_rule {
 	pcre2_code *code;
-	int jit;                /* JIT-compiled */
+	int jit;                /* as alt_jit below */
 	size_t field_slot;      /* explicit field, or NO_SLOT for the default */
 	int filtered;           /* has required literals (lits, filter_id) */
 	size_t filter_id;
@@ -720,6 +721,26 @@ selective_tail(const pcre2_code *code, unsigned whole_first_bytes)
 	    n <= TAIL_MAX_FIRST_BYTES && n < whole_first_bytes;
 }
 
+/* Could a tail starting with this item have a selective first byte?
+ * Saves compiling those that cannot (., \\s, [^...]). */
+static int
+may_start_selectively(const char *item)
+{
+	switch (item[0]) {
+	case '.':
+	case '^':
+	case '$':
+		return 0;
+	case '[':
+		return item[1] != '^';
+	case '\\':
+		return strchr("bBxp", item[1]) != NULL ||
+		    !(isalnum((unsigned char)item[1]));
+	default:
+		return 1;
+	}
+}
+
 /*
  * The tail of text[0..len), whose compiled form is whole_code (see
  * struct tail): the shortest selective one behind an unbounded item, as
@@ -750,6 +771,8 @@ compile_tail(struct engine *e, const char *text, size_t len,
 	whole_first_bytes = first_bytes(whole_code);
 	memcpy(buf, text, lead);
 	for (i = n - 1; i > first_unbounded && t->code == NULL; i--) {
+		if (!may_start_selectively(text + items[i].start))
+			continue;
 		k = len - items[i].start;
 		memcpy(buf + lead, text + items[i].start, k);
 		t->code = compile_text(buf, lead + k);
@@ -758,6 +781,15 @@ compile_tail(struct engine *e, const char *text, size_t len,
 			tail_free(t);
 	}
 	free(buf);
+}
+
+/* JIT-compile code at its first search: 1 when it runs JIT-compiled. */
+static int
+lazy_jit(pcre2_code *code, int *jit)
+{
+	if (*jit == 0)
+		*jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+	return *jit > 0;
 }
 
 /* re.search() over the parts: lazily JIT-compiled. */
@@ -773,11 +805,8 @@ search_parts(struct engine *e, const ttpd_rule *rule,
 	size_t i;
 
 	for (i = 0; i < pt->n; i++) {
-		if (pt->jit[i] == 0)
-			pt->jit[i] = pcre2_jit_compile(pt->code[i],
-			    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
-		if (search_code(e, rule, pr, pt->code[i], pt->jit[i] > 0, f,
-		    start, limit))
+		if (search_code(e, rule, pr, pt->code[i],
+		    lazy_jit(pt->code[i], &pt->jit[i]), f, start, limit))
 			return 1;
 	}
 	return 0;
@@ -1028,7 +1057,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	size_t pattern_len, field_len;
 	PCRE2_UCHAR pcre_msg[160];
 	PCRE2_SIZE offset;
-	int code_err, rc;
+	int code_err;
 
 	*prepared = NULL;
 	pattern_v = h->object_get(rule->match, "pattern");
@@ -1083,21 +1112,9 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 		free(pr);
 		return TTPD_EINVAL;
 	}
-	if (e->use_jit) {
-		rc = pcre2_jit_compile(pr->code, PCRE2_JIT_COMPLETE);
-		if (rc == 0)
-			pr->jit = 1;
-		else {
-			if (pcre2_get_error_message(rc, pcre_msg,
-			    sizeof pcre_msg) < 0)
-				snprintf((char *)pcre_msg, sizeof pcre_msg,
-				    "error %d", rc);
-			h->log(e->ctx, TTPD_LOG_WARNING,
-			    "rule %s: JIT compilation failed (%s); using the "
-			    "interpreter", rule->rule_id,
-			    (const char *)pcre_msg);
-		}
-	}
+	/* JIT-compiled at its first search, as parts and alternatives
+	 * are: many whole patterns are never searched whole */
+	pr->jit = e->use_jit ? 0 : -1;
 	e->plan_dirty = 1;
 	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
 	    pr) < 0) {
@@ -1286,11 +1303,8 @@ tail_absent(struct engine *e, struct tail *t, const struct field_slot *f,
 {
 	if (t->code == NULL || start > f->length)
 		return 0;
-	if (t->jit == 0)
-		t->jit = pcre2_jit_compile(t->code, PCRE2_JIT_COMPLETE) == 0 ?
-		    1 : -1;
-	return run_match(e, t->code, t->jit > 0, f, start, PCRE2_UNSET) ==
-	    PCRE2_ERROR_NOMATCH;
+	return run_match(e, t->code, lazy_jit(t->code, &t->jit), f, start,
+	    PCRE2_UNSET) == PCRE2_ERROR_NOMATCH;
 }
 
 static int
@@ -1302,7 +1316,11 @@ search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
 	if (pr->whole_parts.n > 0)
 		return search_parts(e, rule, pr, &pr->whole_parts, f, start,
 		    limit);
-	return search_code(e, rule, pr, pr->code, pr->jit, f, start, limit);
+	if (pr->jit == 0 && !lazy_jit(pr->code, &pr->jit))
+		e->host->log(e->ctx, TTPD_LOG_WARNING, "rule %s: JIT "
+		    "compilation failed; using the interpreter", rule->rule_id);
+	return search_code(e, rule, pr, pr->code, pr->jit > 0, f, start,
+	    limit);
 }
 
 /* Do two rules list the same evidence fields, in the same order? */
@@ -1469,11 +1487,8 @@ search_clauses(struct engine *e, const ttpd_rule *rule,
 	if (pr->alt_parts[one].n > 0)
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
 		    start, limit);
-	if (pr->alt_jit[one] == 0)
-		pr->alt_jit[one] = pcre2_jit_compile(pr->alt_code[one],
-		    PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
 	return search_code(e, rule, pr, pr->alt_code[one],
-	    pr->alt_jit[one] > 0, f, start, limit);
+	    lazy_jit(pr->alt_code[one], &pr->alt_jit[one]), f, start, limit);
 }
 
 /*
