@@ -265,6 +265,139 @@ ps_concat_items(const char *text, size_t from, size_t len,
 	return n;
 }
 
+/*
+ * After the opening of the group at p ('('), that is where its first
+ * alternative begins, or NULL (verbs, comments, option settings).
+ * *lookbehind says whether it is one.
+ */
+static const char *
+group_open_end(const char *p, const char *end, int *lookbehind)
+{
+	const char *q;
+
+	*lookbehind = 0;
+	if (p + 1 >= end || p[1] == '*')
+		return NULL;
+	if (p[1] != '?')
+		return p + 1;
+	if (p + 2 >= end)
+		return NULL;
+	switch (p[2]) {
+	case ':':
+	case '=':
+	case '!':
+	case '>':
+	case '|':
+		return p + 3;
+	case '<':
+		if (p + 3 < end && (p[3] == '=' || p[3] == '!')) {
+			*lookbehind = 1;
+			return p + 4;
+		}
+		q = memchr(p + 3, '>', (size_t)(end - p - 3));
+		return q == NULL ? NULL : q + 1;
+	case 'P':
+		if (p + 3 >= end || p[3] != '<')
+			return NULL;
+		q = memchr(p + 4, '>', (size_t)(end - p - 4));
+		return q == NULL ? NULL : q + 1;
+	case '\'':
+		q = memchr(p + 3, '\'', (size_t)(end - p - 3));
+		return q == NULL ? NULL : q + 1;
+	default:
+		/* (?i:...) opens a group; (?i) and the rest are not followed */
+		for (q = p + 2; q < end && is_option_letter(*q); q++)
+			;
+		return q > p + 2 && q < end && *q == ':' ? q + 1 : NULL;
+	}
+}
+
+#define MAX_DEPTH 64
+
+size_t
+ps_drop_caret_alternatives(const char *text, size_t len, char *out)
+{
+	const char *p = text, *end = text + len, *q;
+	int lookbehind[MAX_DEPTH], depth = 0, in_lookbehind = 0, lb, i;
+	int alt_start = 1;      /* p begins an alternative */
+	size_t n = 0, dropped = 0;
+
+	while (p < end) {
+		if (*p == '^' && alt_start && p + 1 < end &&
+		    (p[1] == '|' || (p[1] == ')' && n > 0 && out[n - 1] == '|'))) {
+			if (in_lookbehind)
+				return 0;
+			if (p[1] == '|')
+				p += 2;         /* ^| */
+			else {
+				n--;            /* |^ before ) */
+				p++;
+			}
+			dropped++;
+			continue;
+		}
+		if (*p == '(' && p + 2 < end && p[1] == '?' && p[2] != '<' &&
+		    p[2] != ':' && p[2] != '=' && p[2] != '!' && p[2] != '>' &&
+		    p[2] != '|' && p[2] != 'P' && p[2] != '\'') {
+			/* an option setting: multi-line mode changes what ^ is */
+			for (q = p + 2; q < end && (is_option_letter(*q) ||
+			    *q == 'x'); q++)
+				if (*q == 'm')
+					return 0;
+		}
+		if (*p == '(') {
+			if ((q = group_open_end(p, end, &lb)) == NULL) {
+				if (option_setting_end(p, end) == NULL)
+					return 0;
+				q = option_setting_end(p, end);
+				memcpy(out + n, p, (size_t)(q - p));
+				n += (size_t)(q - p);
+				p = q;
+				alt_start = 0;
+				continue;
+			}
+			if (depth == MAX_DEPTH)
+				return 0;
+			lookbehind[depth++] = lb;
+			in_lookbehind |= lb;
+			memcpy(out + n, p, (size_t)(q - p));
+			n += (size_t)(q - p);
+			p = q;
+			alt_start = 1;
+			continue;
+		}
+		if (*p == ')') {
+			if (depth == 0)
+				return 0;
+			depth--;
+			for (in_lookbehind = 0, i = 0; i < depth; i++)
+				in_lookbehind |= lookbehind[i];
+			out[n++] = *p++;
+			alt_start = 0;
+			continue;
+		}
+		if (*p == '|') {
+			out[n++] = *p++;
+			alt_start = 1;
+			continue;
+		}
+		if (*p == '\\')
+			q = escape_end(p, end);
+		else if (*p == '[') {
+			q = ps_class_end(p, end);
+			q = q == NULL ? NULL : q + 1;
+		} else
+			q = p + 1;
+		if (q == NULL)
+			return 0;
+		memcpy(out + n, p, (size_t)(q - p));
+		n += (size_t)(q - p);
+		p = q;
+		alt_start = 0;
+	}
+	return dropped > 0 && depth == 0 ? n : 0;
+}
+
 int
 ps_refers_to_groups(const char *text, size_t len)
 {

@@ -29,6 +29,16 @@ size_t ps_lead_len(const char *text, size_t len);
 size_t ps_concat_items(const char *text, size_t from, size_t len,
     struct ps_item *items, size_t max);
 
+/*
+ * text without its bare ^ alternatives ((?:^|;) becomes (?:;)), into out
+ * (len bytes at least): what the pattern means at any start but 0 (^
+ * cannot match there), and a first character PCRE2 can skip to.  The new
+ * length, or 0 when there are none or they cannot be dropped safely
+ * (multi-line mode, inside a lookbehind, (?:^) alone, text this reader
+ * does not follow).
+ */
+size_t ps_drop_caret_alternatives(const char *text, size_t len, char *out);
+
 /* Does text refer to groups by number or name (backreferences,
  * subroutine calls, conditions)?  A piece of it could mean otherwise. */
 int ps_refers_to_groups(const char *text, size_t len);

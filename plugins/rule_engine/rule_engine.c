@@ -159,6 +159,7 @@ struct parts {
 	pcre2_code **code;
 	int *jit;
 	size_t n;
+	int caret_split;        /* see split_carets() */
 };
 
 /* What rule_prepare() makes for a rule with a pattern. */
@@ -554,6 +555,7 @@ parts_free(struct parts *pt)
 	pt->code = NULL;
 	pt->jit = NULL;
 	pt->n = 0;
+	pt->caret_split = 0;
 }
 
 /*
@@ -663,6 +665,44 @@ fail:
 	parts_free(pt);
 }
 
+#define ANY_FIRST_BYTE 256
+static unsigned first_bytes(const pcre2_code *);
+
+/*
+ * Fill pt, when distribute() did not, with two parts of a text that has
+ * bare ^ alternatives ((?:^|[;&|])R deeper in it): the text anchored,
+ * tried at offset 0 only, and the text without them, which means the same
+ * at any other start and, unlike the text, gives PCRE2 a start set.
+ */
+static void
+split_carets(struct engine *e, const char *text, size_t len,
+    struct parts *pt)
+{
+	char *without;
+	size_t n;
+	int code_err;
+	PCRE2_SIZE offset;
+
+	if (pt->n > 0 || (without = malloc(len)) == NULL)
+		return;
+	n = ps_drop_caret_alternatives(text, len, without);
+	if (n > 0 && (pt->code = calloc(2, sizeof *pt->code)) != NULL &&
+	    (pt->jit = calloc(2, sizeof *pt->jit)) != NULL) {
+		pt->n = 2;
+		pt->caret_split = 1;
+		pt->code[0] = pcre2_compile((PCRE2_SPTR)text, len,
+		    COMPILE_OPTIONS | PCRE2_ANCHORED, &code_err, &offset, NULL);
+		pt->code[1] = pcre2_compile((PCRE2_SPTR)without, n,
+		    COMPILE_OPTIONS, &code_err, &offset, NULL);
+		pt->jit[0] = pt->jit[1] = e->use_jit ? 0 : -1;
+		if (pt->code[0] == NULL || pt->code[1] == NULL ||
+		    first_bytes(pt->code[1]) == ANY_FIRST_BYTE)
+			parts_free(pt);
+	} else if (n > 0)
+		parts_free(pt);
+	free(without);
+}
+
 /* Tails: at most this many items are read, and a tail must need at least
  * TAIL_MIN_LENGTH characters and start with one of at most
  * TAIL_MAX_FIRST_BYTES bytes, fewer than the whole, or it would cost as
@@ -670,7 +710,6 @@ fail:
 #define TAIL_MAX_ITEMS 128
 #define TAIL_MIN_LENGTH 3
 #define TAIL_MAX_FIRST_BYTES 12
-#define ANY_FIRST_BYTE 256
 
 static void
 tail_free(struct tail *t)
@@ -805,6 +844,8 @@ search_parts(struct engine *e, const ttpd_rule *rule,
 	size_t i;
 
 	for (i = 0; i < pt->n; i++) {
+		if (i == 0 && pt->caret_split && start > 0)
+			continue;       /* ^ cannot match there */
 		if (search_code(e, rule, pr, pt->code[i],
 		    lazy_jit(pt->code[i], &pt->jit[i]), f, start, limit))
 			return 1;
@@ -875,6 +916,7 @@ compile_alternatives(struct engine *e, const char *pattern,
 		    COMPILE_OPTIONS, &code_err, &offset, NULL);
 		if (pr->alt_code[i] != NULL) {
 			distribute(e, text, len, &pr->alt_parts[i]);
+			split_carets(e, text, len, &pr->alt_parts[i]);
 			compile_tail(e, text, len, pr->alt_code[i],
 			    &pr->alt_tail[i]);
 		}
@@ -1125,6 +1167,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	}
 	if (e->use_prefilter) {
 		distribute(e, pattern, pattern_len, &pr->whole_parts);
+		split_carets(e, pattern, pattern_len, &pr->whole_parts);
 		compile_tail(e, pattern, pattern_len, pr->code,
 		    &pr->tail);
 	}

@@ -603,6 +603,34 @@ START_TEST(test_search_start_bound)
 END_TEST
 
 /*
+ * Patterns with bare ^ alternatives deeper than a leading group are
+ * searched as the pattern anchored at 0 and the pattern without them.
+ */
+START_TEST(test_caret_split)
+{
+	static const struct fire_case cases[] = {
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "wget x", 1 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "cd; wget", 1 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "a;wget zz", 1 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "echo wget", 0 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "xwget zzz", 0 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", " wget zzz", 1 },
+		{ "\\bzz\\b|(?:^|;)\\s*wget\\b", "x wget zzz", 0 },
+		{ "x(?:^|;)y", "x;y", 1 },
+		{ "x(?:^|;)y", "xy", 0 },
+		{ "(?:a|^)b", "b", 1 },
+		{ "(?:a|^)b", "cab", 1 },
+		{ "(?:a|^)b", "cb", 0 },
+		{ "(?<=^|;)wget", "wget", 1 },
+		{ "(?<=^|;)wget", "a;wget", 1 },
+		{ "(?<=^|;)wget", " wget", 0 },
+	};
+
+	assert_fires(cases, sizeof cases / sizeof cases[0], _i);
+}
+END_TEST
+
+/*
  * Necessary tails: a pattern whose head can span any length and gives
  * PCRE2 no selective first character is first checked by its tail (what
  * follows the head); answers stay those of the whole pattern.
@@ -1147,6 +1175,43 @@ START_TEST(test_pattern_items)
 	ck_assert_uint_eq(ps_lead_len("(?i)(?-s)a", 10), 9);
 	ck_assert_uint_eq(ps_lead_len("(?i:a)", 6), 0);
 	ck_assert_uint_eq(ps_lead_len("(?x)a", 5), 0);
+}
+END_TEST
+
+START_TEST(test_pattern_drop_carets)
+{
+	static const struct {
+		const char *pattern, *without;  /* "" when refused */
+	} cases[] = {
+		{ "(?:^|;)a", "(?:;)a" },
+		{ "(?:;|^)a", "(?:;)a" },
+		{ "^|a", "a" },
+		{ "x(?:^|[;&|(])y|z", "x(?:[;&|(])y|z" },
+		{ "(?:[^^|]|^|a)", "(?:[^^|]|a)" },
+		{ "(?i)(?<n>^|;)\\1", "(?i)(?<n>;)\\1" },
+		{ "(?<!a)(?:^|b)", "(?<!a)(?:b)" },
+		{ "a", "" },                    /* nothing to drop */
+		{ "(?:^)a", "" },
+		{ "\\^|a", "" },
+		{ "[|^|]a", "" },
+		{ "(?m)(?:^|;)a", "" },         /* ^ is every line start */
+		{ "(?:^|;)(?im:a)", "" },
+		{ "(?<=^|;)a", "" },            /* a lookbehind reaches 0 */
+		{ "(?<=(?:^|;)b)a", "" },
+		{ "(?:^|;)a)", "" },
+		{ "(?x)(?:^|;)a", "" },
+	};
+	char out[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = ps_drop_caret_alternatives(cases[i].pattern,
+		    strlen(cases[i].pattern), out);
+		ck_assert_msg(n == strlen(cases[i].without) &&
+		    memcmp(out, cases[i].without, n) == 0, "/%s/: got '%.*s', "
+		    "want '%s'", cases[i].pattern, (int)n, out,
+		    cases[i].without);
+	}
 }
 END_TEST
 
@@ -2295,6 +2360,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_search_start_bound, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_necessary_tails, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_caret_split, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_tail_spares_search, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_non_string_field, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
@@ -2306,6 +2372,7 @@ rule_engine_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pattern_items);
 	tcase_add_test(pf, test_pattern_group_refs);
+	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
 	tcase_add_test(pf, test_pf_scan_boundaries);
