@@ -1502,11 +1502,32 @@ holding_clauses(const struct engine *e, const struct prepared_rule *pr,
 }
 
 /*
+ * Of the clauses that hold, those whose alternative's tail occurs from
+ * start (or that have none): how many, and the last of them (*one).
+ * Checked when several hold, so that one alone may be searched.
+ */
+static size_t
+tail_holding(struct engine *e, const struct prepared_rule *pr, size_t slot,
+    const struct field_slot *f, PCRE2_SIZE start, size_t *one)
+{
+	size_t i, j = 0, left = 0;
+
+	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
+		if (clause_holds(e, pr, slot, i, j) &&
+		    !tail_absent(e, &pr->alt_tail[i], f, start)) {
+			*one = i;
+			left++;
+		}
+	return left;
+}
+
+/*
  * re.search() of a rule with clauses, between start and limit.  When one
  * clause holds and the rule is split, its alternative alone does a
- * subset of the whole pattern's work; when several do, the whole pattern
- * stops at the leftmost match of any of them, where one alternative
- * after the other could scan the subject several times.
+ * subset of the whole pattern's work; when several do (and their tails
+ * occur), the whole pattern stops at the leftmost match of any of them,
+ * where one alternative after the other could scan the subject several
+ * times.
  */
 static int
 search_clauses(struct engine *e, const ttpd_rule *rule,
@@ -1523,9 +1544,14 @@ search_clauses(struct engine *e, const ttpd_rule *rule,
 		limit = l;
 	if (s > start)
 		start = s;
-	if (holding > 1 || pr->alt_code == NULL)
+	if (pr->alt_code == NULL)
 		return search(e, rule, pr, f, start, limit);
-	if (tail_absent(e, &pr->alt_tail[one], f, start))
+	if (holding > 1) {
+		/* tails checked: one that is left has its tail */
+		if ((holding = tail_holding(e, pr, slot, f, start, &one)) != 1)
+			return holding > 1 && search(e, rule, pr, f, start,
+			    limit);
+	} else if (tail_absent(e, &pr->alt_tail[one], f, start))
 		return 0;
 	if (pr->alt_parts[one].n > 0)
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,

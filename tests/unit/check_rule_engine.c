@@ -658,6 +658,13 @@ START_TEST(test_necessary_tails)
 		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1 qzx", 1 },
 		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1 qzy", 0 },
 		{ "[a-z]+=[^;]*qzx|\\bww\\b.*kkk", "a=1; qzx", 0 },
+		/* both alternatives' literals occur: those whose tails do
+		 * not are dropped before choosing what to search */
+		{ "[a-z]+=[^;]*qzx|[a-z]+:[^;]*kkw\\d", "a=1 qzx b:2 kkw", 1 },
+		{ "[a-z]+=[^;]*qzx|[a-z]+:[^;]*kkw\\d", "x qzx b:2 kkw1", 1 },
+		{ "[a-z]+=[^;]*qzx|[a-z]+:[^;]*kkw\\d", "x qzx b:2 kkw", 0 },
+		{ "[a-z]+=[^;]*qzx|[a-z]+:[^;]*kkw\\d", "a=1; qzx b:2 kkw", 0 },
+		{ "[a-z]+=[^;]*qzx|[a-z]+:[^;]*kkw\\d", "qzy b:2 kkw1 qzx", 1 },
 		/* the command-start prefix of the pack */
 		{ "(?:^|[;&|])\\s*(?:[A-Za-z_]\\w*=\\S*\\s+)*(?:[\\w.~-]*/)*"
 		  "(?:ba|z)?sh\\s+-c\\b", "x=1; A=2 /bin/bash -c id", 1 },
