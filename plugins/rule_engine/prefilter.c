@@ -1371,6 +1371,9 @@ struct pf_automaton {
 	struct group_seen *seen;
 	uint32_t *touched;
 	size_t nsets;
+	/* pf_scan_bounds()' scan */
+	uint64_t *own_hits;
+	struct pf_ends *own_ends;
 };
 
 struct out_entry {
@@ -1617,6 +1620,8 @@ pf_free(struct pf_automaton *a)
 	free(a->group_sets);
 	free(a->seen);
 	free(a->touched);
+	free(a->own_hits);
+	free(a->own_ends);
 	free(a);
 }
 
@@ -1779,11 +1784,14 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	a->group_sets = malloc((total ? total : 1) * sizeof *a->group_sets);
 	a->seen = malloc(ngroups_max * sizeof *a->seen);
 	a->touched = malloc(ngroups_max * sizeof *a->touched);
+	a->own_hits = malloc((nsets / 64 + 1) * sizeof *a->own_hits);
+	a->own_ends = malloc((nsets / 64 + 1) * 64 * sizeof *a->own_ends);
 	if ((a->dense == NULL && a->dense16 == NULL) || a->fail == NULL ||
 	    a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
 	    a->groups == NULL ||
 	    a->group_sets == NULL || a->seen == NULL || a->touched == NULL ||
+	    a->own_hits == NULL || a->own_ends == NULL ||
 	    ngroups_max > UINT32_MAX)
 		goto fail;
 	for (k = 0; k < ngroups_max; k++)
@@ -1905,7 +1913,7 @@ ascii_word(unsigned c)
 static inline void
 report_group(struct pf_automaton *a, uint32_t g, const unsigned char *s,
     size_t n, size_t end, size_t ascii_from, size_t *ntouched,
-    uint64_t *hits, size_t *first, size_t *last)
+    uint64_t *hits, struct pf_ends *ends)
 {
 	const struct out_group *grp = &a->groups[g];
 	unsigned flags = grp->flags;
@@ -1926,11 +1934,9 @@ report_group(struct pf_automaton *a, uint32_t g, const unsigned char *s,
 
 		if (!(hits[id >> 6] & bit)) {
 			hits[id >> 6] |= bit;
-			if (first != NULL)
-				first[id] = end;
+			ends[id].first = end;
 		}
-		if (last != NULL)
-			last[id] = end;
+		ends[id].last = end;
 		return;
 	}
 	if (a->seen[g].first == NO_END) {
@@ -1943,22 +1949,22 @@ report_group(struct pf_automaton *a, uint32_t g, const unsigned char *s,
 static void
 report(struct pf_automaton *a, size_t state, const unsigned char *s,
     size_t n, size_t end, size_t ascii_from, size_t *ntouched,
-    uint64_t *hits, size_t *first, size_t *last)
+    uint64_t *hits, struct pf_ends *ends)
 {
 	uint32_t g = a->groups[state].more;
 	uint32_t g_end = g + a->groups[state].nmore;
 
 	report_group(a, (uint32_t)state, s, n, end, ascii_from, ntouched,
-	    hits, first, last);
+	    hits, ends);
 	for (; g < g_end; g++)
 		report_group(a, g, s, n, end, ascii_from, ntouched, hits,
-		    first, last);
+		    ends);
 }
 
 /* Hand the groups' occurrences to their sets, and clear the scratch. */
 static void
 collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
-    size_t *first, size_t *last)
+    struct pf_ends *ends)
 {
 	size_t t;
 
@@ -1976,16 +1982,14 @@ collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
 
 			if (!(hits[id >> 6] & bit)) {
 				hits[id >> 6] |= bit;
-				if (first != NULL)
-					first[id] = f;
-				if (last != NULL)
-					last[id] = l;
+				ends[id].first = f;
+				ends[id].last = l;
 				continue;
 			}
-			if (first != NULL && f < first[id])
-				first[id] = f;
-			if (last != NULL && l > last[id])
-				last[id] = l;
+			if (f < ends[id].first)
+				ends[id].first = f;
+			if (l > ends[id].last)
+				ends[id].last = l;
 		}
 	}
 }
@@ -2019,20 +2023,6 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 	}
 }
 
-void
-pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
-    uint64_t *hits)
-{
-	pf_scan_bounds(a, s, n, hits, NULL, NULL);
-}
-
-void
-pf_scan_last(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *last)
-{
-	pf_scan_bounds(a, s, n, hits, NULL, last);
-}
-
 /*
  * The scan of an automaton whose states all have rows of 16 bits: the
  * states reached that report are put aside and their reports made after
@@ -2042,7 +2032,7 @@ pf_scan_last(struct pf_automaton *a, const unsigned char *s,
  */
 static void
 scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
-    size_t *ntouched, uint64_t *hits, size_t *first, size_t *last)
+    size_t *ntouched, uint64_t *hits, struct pf_ends *ends)
 {
 	const uint16_t *rows = a->dense16;
 	const uint8_t *cls = a->cls;
@@ -2067,7 +2057,7 @@ scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
 		}
 		for (p = 0; p < np; p++)
 			report(a, pend_state[p], s, n, pend_end[p], ascii_from,
-			    ntouched, hits, first, last);
+			    ntouched, hits, ends);
 		if (i < stop) {
 			/* a non-ASCII character: ends the ASCII run */
 			size_t len;
@@ -2080,14 +2070,14 @@ scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
 			st = e & ~PF_OUT_FLAG16;
 			if (e & PF_OUT_FLAG16)
 				report(a, st, s, n, i, ascii_from, ntouched,
-				    hits, first, last);
+				    hits, ends);
 		}
 	}
 }
 
 void
-pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *first, size_t *last)
+pf_scan_ends(struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits, struct pf_ends *ends)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
@@ -2096,8 +2086,8 @@ pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
 	size_t ntouched = 0;
 
 	if (a->dense16 != NULL && a->ndense == a->nstates) {
-		scan_dense16(a, s, n, &ntouched, hits, first, last);
-		collect(a, ntouched, hits, first, last);
+		scan_dense16(a, s, n, &ntouched, hits, ends);
+		collect(a, ntouched, hits, ends);
 		return;
 	}
 	while (i < n) {
@@ -2124,7 +2114,53 @@ pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
 			report(a, st, s, n, i, ascii_from, &ntouched, hits,
-			    first, last);
+			    ends);
 	}
-	collect(a, ntouched, hits, first, last);
+	collect(a, ntouched, hits, ends);
+}
+
+/*
+ * The scans with first and last apart, or without them: through the
+ * automaton's own hits and ends, merged as if the scan had been made
+ * into the caller's (a set's bit already set keeps the lower first and
+ * the higher last).
+ */
+void
+pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last)
+{
+	size_t w, words = pf_hit_words(a);
+
+	memset(a->own_hits, 0, words * sizeof *a->own_hits);
+	pf_scan_ends(a, s, n, a->own_hits, a->own_ends);
+	for (w = 0; w < words; w++) {
+		uint64_t bits = a->own_hits[w];
+
+		while (bits != 0) {
+			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+			const struct pf_ends *e = &a->own_ends[id];
+			int had = (hits[w] >> (id & 63)) & 1;
+
+			bits &= bits - 1;
+			hits[w] |= UINT64_C(1) << (id & 63);
+			if (first != NULL && (!had || e->first < first[id]))
+				first[id] = e->first;
+			if (last != NULL && (!had || e->last > last[id]))
+				last[id] = e->last;
+		}
+	}
+}
+
+void
+pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, NULL);
+}
+
+void
+pf_scan_last(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *last)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, last);
 }

@@ -120,9 +120,9 @@ struct field_slot {
 	uint64_t generation;   /* event the cache below belongs to */
 	int usable;            /* the field is a valid string within the cap */
 	int scanned;           /* the prefilter ran over it (hits are valid) */
-	size_t *last;          /* by filter id, when its hit bit is set: end
-				  of the last occurrence the scan counted */
-	size_t *first;         /* and of the first one */
+	struct pf_ends *ends;  /* by filter id, when its hit bit is set: end
+				  of the first and of the last occurrence the
+				  scan counted */
 	const char *subject;
 	size_t length;
 };
@@ -412,8 +412,7 @@ engine_free(struct engine *e)
 	free(e->cand);
 	for (i = 0; i < e->nslots; i++) {
 		free(e->slots[i].name);
-		free(e->slots[i].last);
-		free(e->slots[i].first);
+		free(e->slots[i].ends);
 	}
 	free(e->slots);
 	free(e);
@@ -912,15 +911,12 @@ rebuild_prefilter(struct engine *e)
 	e->hit_words = pf_hit_words(e->pf);
 	e->hits = calloc(e->nslots * e->hit_words, sizeof *e->hits);
 	for (i = 0; e->hits != NULL && i < e->nslots; i++) {
-		size_t *v = realloc(e->slots[i].last,
+		struct pf_ends *v = realloc(e->slots[i].ends,
 		    e->hit_words * 64 * sizeof *v);
 
 		if (v != NULL)
-			e->slots[i].last = v;
-		if (v != NULL && (v = realloc(e->slots[i].first,
-		    e->hit_words * 64 * sizeof *v)) != NULL)
-			e->slots[i].first = v;
-		if (v == NULL) {
+			e->slots[i].ends = v;
+		else {
 			free(e->hits);
 			e->hits = NULL;
 		}
@@ -1105,8 +1101,8 @@ field_for_event(struct engine *e, size_t slot_index,
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
 
 		memset(hits, 0, e->hit_words * sizeof *hits);
-		pf_scan_bounds(e->pf, (const unsigned char *)slot->subject,
-		    slot->length, hits, slot->first, slot->last);
+		pf_scan_ends(e->pf, (const unsigned char *)slot->subject,
+		    slot->length, hits, slot->ends);
 		slot->scanned = 1;
 	}
 	return slot;
@@ -1287,9 +1283,9 @@ static PCRE2_SIZE
 set_start(const struct pf_literals *lits, const struct field_slot *f,
     size_t id)
 {
-	if (lits->reach == PF_NO_REACH || f->first[id] <= lits->reach)
+	if (lits->reach == PF_NO_REACH || f->ends[id].first <= lits->reach)
 		return 0;
-	return f->first[id] - lits->reach;
+	return f->ends[id].first - lits->reach;
 }
 
 /*
@@ -1310,8 +1306,8 @@ clause_bounds(const struct prepared_rule *pr, const struct field_slot *f,
 		size_t id = pr->clause_ids[j];
 		PCRE2_SIZE s = set_start(&pr->clauses.v[i].f[k], f, id);
 
-		if (f->last[id] < *limit)
-			*limit = f->last[id];
+		if (f->ends[id].last < *limit)
+			*limit = f->ends[id].last;
 		if (s > *start)
 			*start = s;
 	}
@@ -1624,7 +1620,7 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	/* the rule's literals occur (the caller checked): no match starts
 	 * after the last of them, nor before the first allows */
 	if (filtered && f->scanned) {
-		limit = f->last[pr->filter_id];
+		limit = f->ends[pr->filter_id].last;
 		start = set_start(&pr->lits, f, pr->filter_id);
 	}
 	if (filtered && f->scanned && pr->clause_ids != NULL) {

@@ -1927,7 +1927,7 @@ naive_scan(const struct pf_literals *const *sets, size_t nsets,
  * cross the runs a scan of a full-row automaton works in: the same hits,
  * first and last ends (between the strict and the loose ones where they
  * differ), with full rows (pf_build()) and with sparse states
- * (pf_build_dense() with no room).
+ * (pf_build_dense() with no room); pf_scan_ends() agrees.
  */
 START_TEST(test_pf_naive_random)
 {
@@ -1973,8 +1973,9 @@ START_TEST(test_pf_naive_random)
 			ck_assert(a != NULL);
 			for (subj = 0; subj < 40; subj++) {
 				char subject[2048];
-				uint64_t hits[2] = { 0, 0 };
+				uint64_t hits[2] = { 0, 0 }, hits2[2] = { 0, 0 };
 				size_t first[128], last[128], n;
+				struct pf_ends ends[128];
 				struct naive_hit strict[MAX_SETS];
 				struct naive_hit loose[MAX_SETS];
 
@@ -1987,6 +1988,10 @@ START_TEST(test_pf_naive_random)
 				    loose);
 				pf_scan_bounds(a, (const unsigned char *)
 				    subject, n, hits, first, last);
+				pf_scan_ends(a, (const unsigned char *)subject,
+				    n, hits2, ends);
+				ck_assert(hits2[0] == hits[0] &&
+				    hits2[1] == hits[1]);
 				for (i = 0; i < nsets; i++) {
 					const struct naive_hit *m = &strict[i];
 					const struct naive_hit *l = &loose[i];
@@ -1999,6 +2004,9 @@ START_TEST(test_pf_naive_random)
 					    subject, i, hit, m->hit, l->hit);
 					if (!hit)
 						continue;
+					ck_assert_uint_eq(ends[i].first,
+					    first[i]);
+					ck_assert_uint_eq(ends[i].last, last[i]);
 					ck_assert_msg(first[i] >= l->first &&
 					    (!m->hit || first[i] <= m->first) &&
 					    last[i] <= l->last &&
