@@ -2023,12 +2023,56 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 	}
 }
 
+/* The number of bytes before the first non-ASCII one. */
+static size_t
+ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (w & UINT64_C(0x8080808080808080))
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Reports put aside: the state reached and where (the byte after). */
+struct pending {
+	uint16_t state[PF_PENDING];
+	size_t end[PF_PENDING];
+	size_t n;
+};
+
+/* One step of a chain; the state is put aside when it reports. */
+static inline size_t
+step16(const uint16_t *rows, size_t nc, const uint8_t *cls, size_t st,
+    const unsigned char *s, size_t i, struct pending *pend)
+{
+	unsigned e = rows[st * nc + cls[s[i]]];
+
+	st = e & ~PF_OUT_FLAG16;
+	pend->state[pend->n] = (uint16_t)st;
+	pend->end[pend->n] = i + 1;
+	pend->n += e >> 15;
+	return st;
+}
+
 /*
- * The scan of an automaton whose states all have rows of 16 bits: the
- * states reached that report are put aside and their reports made after
- * each run of up to PF_PENDING ASCII bytes.  The next transition then
- * depends on no branch (class 0 has a column, which leads to the root),
- * and a report's look-ups do not hold up the next transition.
+ * The scan of an automaton whose states all have rows of 16 bits.  A
+ * transition is one load that depends on the one before, likely a cache
+ * miss: ASCII runs are cut in blocks of up to 2 * PF_PENDING bytes whose
+ * halves are scanned as two chains, one step of each at a time, so their
+ * misses overlap.  The second half's chain starts at the root
+ * PF_SCAN_PREFIX bytes early (no state has a longer text, so it is in
+ * the right state when its half begins).  The states that report are
+ * put aside and their reports made after each block, in order: the next
+ * transition then depends on no branch (class 0 has a column, which
+ * leads to the root), and a report's look-ups do not hold it up.
  */
 static void
 scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
@@ -2038,27 +2082,50 @@ scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
 	const uint8_t *cls = a->cls;
 	size_t nc = a->nclasses;
 	size_t st = 0;          /* the current state */
-	size_t i = 0;
+	size_t i = 0, p, k;
 	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
-	uint16_t pend_state[PF_PENDING];
-	size_t pend_end[PF_PENDING];
+	struct pending first, second;
 
 	while (i < n) {
-		size_t np = 0, p;
-		size_t stop = n - i > PF_PENDING ? i + PF_PENDING : n;
+		size_t run_end = i + ascii_run(s + i, n - i);
 
-		for (; i < stop && s[i] < 0x80; i++) {
-			unsigned e = rows[st * nc + cls[s[i]]];
+		while (i < run_end) {
+			size_t len = run_end - i, half;
 
-			st = e & ~PF_OUT_FLAG16;
-			pend_state[np] = (uint16_t)st;
-			pend_end[np] = i + 1;
-			np += e >> 15;
+			if (len > 2 * PF_PENDING)
+				len = 2 * PF_PENDING;
+			half = len / 2;
+			first.n = second.n = 0;
+			if (half >= PF_SCAN_PREFIX) {
+				size_t mid = i + half, st2 = 0;
+
+				for (k = mid - PF_SCAN_PREFIX; k < mid; k++)
+					st2 = rows[st2 * nc + cls[s[k]]] &
+					    ~PF_OUT_FLAG16;
+				for (k = 0; k < half; k++) {
+					st = step16(rows, nc, cls, st, s, i + k,
+					    &first);
+					st2 = step16(rows, nc, cls, st2, s,
+					    mid + k, &second);
+				}
+				if (len % 2)
+					st2 = step16(rows, nc, cls, st2, s,
+					    mid + half, &second);
+				st = st2;
+			} else
+				for (k = 0; k < len; k++)
+					st = step16(rows, nc, cls, st, s, i + k,
+					    &first);
+			for (p = 0; p < first.n; p++)
+				report(a, first.state[p], s, n, first.end[p],
+				    ascii_from, ntouched, hits, ends);
+			for (p = 0; p < second.n; p++)
+				report(a, second.state[p], s, n,
+				    second.end[p], ascii_from, ntouched, hits,
+				    ends);
+			i += len;
 		}
-		for (p = 0; p < np; p++)
-			report(a, pend_state[p], s, n, pend_end[p], ascii_from,
-			    ntouched, hits, ends);
-		if (i < stop) {
+		if (i < n) {
 			/* a non-ASCII character: ends the ASCII run */
 			size_t len;
 			int f = fold_non_ascii(s + i, n - i, &len);

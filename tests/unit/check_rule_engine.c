@@ -1923,8 +1923,9 @@ naive_scan(const struct pf_literals *const *sets, size_t nsets,
 /*
  * pf_scan_bounds() against naive_scan() over random literal sets (short
  * literals with boundary flags, sharing suffixes) and random subjects
- * of mixed case, folded and other non-ASCII characters, long enough to
- * cross the runs a scan of a full-row automaton works in: the same hits,
+ * of mixed case, folded and other non-ASCII characters or none, long
+ * enough to cross the blocks a scan of a full-row automaton works in
+ * (and to be cut in two chains): the same hits,
  * first and last ends (between the strict and the loose ones where they
  * differ), with full rows (pf_build()) and with sparse states
  * (pf_build_dense() with no room); pf_scan_ends() agrees.
@@ -1935,10 +1936,11 @@ START_TEST(test_pf_naive_random)
 	static const char *const alphabet[] = {
 		"a", "b", "c", "k", "s", "i", "A", "B", "C", "K", "S", "I",
 		"_", "1", "-", ".", " ", "/", ";", "x", "sk", "ab;",
+		/* the ASCII ones above, for subjects of long ASCII runs */
 		"\xc5\xbf", "\xe2\x84\xaa", "\xc4\xb0", "\xc4\xb1",
 		"\xc3\xa9", "\xe3\x80\x80", "\xf0\x9f\x98\x80",
 	};
-	enum { MAX_SETS = 80, MAX_LITS = 4, MAX_LEN = 6 };
+	enum { MAX_SETS = 80, MAX_LITS = 4, MAX_LEN = 8, N_ASCII = 22 };
 	static char text[MAX_SETS][MAX_LITS][MAX_LEN + 1];
 	static char *v[MAX_SETS][MAX_LITS];
 	static unsigned char flags[MAX_SETS][MAX_LITS];
@@ -1979,9 +1981,18 @@ START_TEST(test_pf_naive_random)
 				struct naive_hit strict[MAX_SETS];
 				struct naive_hit loose[MAX_SETS];
 
-				random_subject(subject, alphabet,
-				    sizeof alphabet / sizeof alphabet[0],
-				    (int)rnd(subj % 4 ? 40 : 300));
+				random_subject(subject, alphabet, subj % 3 ?
+				    sizeof alphabet / sizeof alphabet[0] :
+				    N_ASCII, (int)rnd(subj % 4 ? 40 : 300));
+				/* or the sets' literals end to end, so that long
+				 * ones span where a scan cuts its blocks */
+				if (subj % 5 == 4)
+					subject[0] = '\0';
+				while (subj % 5 == 4 && strlen(subject) < 400) {
+					i = rnd((unsigned)nsets);
+					strcat(subject, v[i][rnd((unsigned)
+					    lits[i].n)]);
+				}
 				n = strlen(subject);
 				naive_scan(sets, nsets,
 				    (const unsigned char *)subject, n, strict,
