@@ -1313,17 +1313,19 @@ pf_literals_free(struct pf_literals *lits)
 /*
  * The DFA works on byte classes: every character that occurs in some
  * literal has its own class (upper and lower case share one), everything
- * else is class 0, which sends every state back to the root and so skips
- * the table.  States are numbered in BFS order so the shallow, hot ones
- * come first.  The first ndense states (at most PF_DENSE_BYTES of table)
- * have a full row of transitions; deeper ones, which a scan rarely
- * reaches, keep only their trie edges and their failure link, so a few
- * hundred rules' literals do not need megabytes of table.  A transition
- * is the target's number with the top bit set when the target reports
- * literals, in 16 bits while there are fewer than PF_NARROW_STATES states:
- * the same table then holds twice the rows, and a scan, which hops from
- * row to row, misses the cache less (-13% of its L1 read misses on short
- * lines in callgrind's simulation).
+ * else is class 0, which sends every state back to the root.  States are
+ * numbered in BFS order so the shallow, hot ones come first.  The first
+ * ndense states (at most PF_DENSE_BYTES of table) have a full row of
+ * transitions; deeper ones keep only their trie edges and their failure
+ * link, so that thousands of rules' literals do not need megabytes of
+ * table.  A transition is the target's number with the top bit set when
+ * the target reports literals, in 16 bits while there are fewer than
+ * PF_NARROW_STATES states: the same table then holds twice the rows, and
+ * a scan, which hops from row to row, misses the cache less.  ttpd's
+ * pack (5,588 states, 69 classes) fits in full rows of 16 bits, and its
+ * scan then takes no branch per byte but the one for non-ASCII
+ * characters (scan_dense16()); a step to a sparse state took a search
+ * of its edges and failure links, 5.6 times per short line.
  *
  * Only the first PF_SCAN_PREFIX bytes of each literal go into the trie: a
  * prefix of a required literal is required too.
@@ -1334,14 +1336,18 @@ pf_literals_free(struct pf_literals *lits)
  * last counted occurrence; the sets of a group of several get their
  * bits, first and last once, at the end of the scan.  A state reports
  * for several sets on average, often the same ones over and over in a
- * long subject.
+ * long subject.  A state's first group sits at the state's own number
+ * (the others after the states), and a group of one set holds its id:
+ * a report reads one record where it chased three pointers, each a
+ * likely cache miss on a short line.
  */
 #define PF_ALPHABET 128
 #define PF_OUT_FLAG 0x80000000u
 #define PF_OUT_FLAG16 0x8000u
 #define PF_NARROW_STATES 0x8000u
 #define PF_SCAN_PREFIX 8
-#define PF_DENSE_BYTES (256 * 1024)
+#define PF_DENSE_BYTES (2048 * 1024)
+#define PF_PENDING 64
 
 struct pf_automaton {
 	uint8_t cls[PF_ALPHABET]; /* folded ASCII byte -> class */
@@ -1355,7 +1361,7 @@ struct pf_automaton {
 	uint32_t *child_off;    /* per sparse state (and one more): edges */
 	uint8_t *child_cls;
 	uint32_t *child_to;     /* transitions along trie edges */
-	struct pf_out_span *out_span;   /* per state: its groups */
+	/* per state (by number) its first group, then the others */
 	struct out_group *groups;
 	uint32_t *group_sets;           /* the groups' set ids */
 	size_t ngroups;
@@ -1365,6 +1371,9 @@ struct pf_automaton {
 	struct group_seen *seen;
 	uint32_t *touched;
 	size_t nsets;
+	/* pf_scan_bounds()' scan */
+	uint64_t *own_hits;
+	struct pf_ends *own_ends;
 };
 
 struct out_entry {
@@ -1374,7 +1383,10 @@ struct out_entry {
 };
 
 struct out_group {
-	uint32_t sets_off, sets_n;      /* in group_sets */
+	uint32_t sets;          /* the set id when sets_n is 1, else the
+				   offset of the ids in group_sets */
+	uint32_t sets_n;
+	uint32_t more, nmore;   /* a state's first group: the others */
 	uint8_t flags, len;     /* the condition; len only with PF_LB */
 };
 
@@ -1383,10 +1395,6 @@ struct group_seen {
 };
 
 #define NO_END ((size_t)-1)
-
-struct pf_out_span {
-	uint32_t off, n;
-};
 
 static int ascii_word(unsigned c);
 
@@ -1521,22 +1529,46 @@ add_groups(struct pf_automaton *a, const struct out_entry *e, size_t n,
 		g = &a->groups[a->ngroups++];
 		g->flags = e[i].flags;
 		g->len = e[i].flags & PF_LB ? e[i].len : 0;
-		g->sets_off = (uint32_t)*nsets_used;
+		g->sets = (uint32_t)*nsets_used;
 		g->sets_n = 0;
+		g->more = g->nmore = 0;
 		for (j = i; j < n; j++) {
 			if (!same_condition(&e[j], &e[i]) || (e[j].flags != 0 &&
 			    unconditional(e, n, e[j].id)))
 				continue;
 			for (k = 0; k < g->sets_n; k++)
-				if (a->group_sets[g->sets_off + k] == e[j].id)
+				if (a->group_sets[g->sets + k] == e[j].id)
 					break;
 			if (k == g->sets_n) {
-				a->group_sets[g->sets_off + g->sets_n++] =
-				    e[j].id;
+				a->group_sets[g->sets + g->sets_n++] = e[j].id;
 				(*nsets_used)++;
 			}
 		}
+		if (g->sets_n == 1)
+			g->sets = a->group_sets[g->sets];
 	}
+}
+
+/*
+ * The groups of state `state`, appended from `from` on, with the first
+ * moved to the state's own place, where a report finds it without a
+ * look-up.
+ */
+static void
+place_groups(struct pf_automaton *a, size_t state, size_t from)
+{
+	struct out_group *own = &a->groups[state];
+
+	if (a->ngroups == from) {
+		memset(own, 0, sizeof *own);    /* reports nothing */
+		return;
+	}
+	*own = a->groups[from];
+	memmove(&a->groups[from], &a->groups[from + 1],
+	    (a->ngroups - from - 1) * sizeof *a->groups);
+	a->ngroups--;
+	own->more = (uint32_t)from;
+	own->nmore = (uint32_t)(a->ngroups - from);
 }
 
 /*
@@ -1584,11 +1616,12 @@ pf_free(struct pf_automaton *a)
 	free(a->child_off);
 	free(a->child_cls);
 	free(a->child_to);
-	free(a->out_span);
 	free(a->groups);
 	free(a->group_sets);
 	free(a->seen);
 	free(a->touched);
+	free(a->own_hits);
+	free(a->own_ends);
 	free(a);
 }
 
@@ -1608,6 +1641,7 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	uint32_t *ch_first = NULL, *ch_n = NULL, *ch_to = NULL;
 	uint8_t *ch_cls = NULL;
 	size_t i, j, k, head, tail, total, nc, nch, nsparse_edges;
+	size_t ngroups_max;
 
 	memset(&b, 0, sizeof b);
 	if (nsets > UINT32_MAX || (a = calloc(1, sizeof *a)) == NULL)
@@ -1741,43 +1775,47 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	    sizeof *a->child_off);
 	a->child_cls = malloc(nch ? nch : 1);
 	a->child_to = malloc((nch ? nch : 1) * sizeof *a->child_to);
-	a->out_span = malloc(b.nstates * sizeof *a->out_span);
 	for (total = 0, i = 0; i < b.nstates; i++)
 		total += b.out_n[i];
-	/* at most one group, and one set id, per entry */
-	a->groups = malloc((total ? total : 1) * sizeof *a->groups);
+	/* one place per state, and at most one group, and one set id, per
+	 * entry */
+	ngroups_max = b.nstates + total;
+	a->groups = malloc(ngroups_max * sizeof *a->groups);
 	a->group_sets = malloc((total ? total : 1) * sizeof *a->group_sets);
-	a->seen = malloc((total ? total : 1) * sizeof *a->seen);
-	a->touched = malloc((total ? total : 1) * sizeof *a->touched);
+	a->seen = malloc(ngroups_max * sizeof *a->seen);
+	a->touched = malloc(ngroups_max * sizeof *a->touched);
+	a->own_hits = malloc((nsets / 64 + 1) * sizeof *a->own_hits);
+	a->own_ends = malloc((nsets / 64 + 1) * 64 * sizeof *a->own_ends);
 	if ((a->dense == NULL && a->dense16 == NULL) || a->fail == NULL ||
 	    a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
-	    a->out_span == NULL || a->groups == NULL ||
+	    a->groups == NULL ||
 	    a->group_sets == NULL || a->seen == NULL || a->touched == NULL ||
-	    total > UINT32_MAX)
+	    a->own_hits == NULL || a->own_ends == NULL ||
+	    ngroups_max > UINT32_MAX)
 		goto fail;
-	for (k = 0; k < total; k++)
+	for (k = 0; k < ngroups_max; k++)
 		a->seen[k].first = NO_END;
 	nsparse_edges = 0;
+	a->ngroups = b.nstates;
 	for (total = 0, i = 0; i < b.nstates; i++) {
-		size_t old = order[i];
+		size_t old = order[i], from = a->ngroups;
 
-		a->out_span[i].off = (uint32_t)a->ngroups;
 		add_groups(a, b.out[old], b.out_n[old], &total);
-		a->out_span[i].n = (uint32_t)(a->ngroups -
-		    a->out_span[i].off);
+		place_groups(a, i, from);
 		a->fail[i] = rank[fail[old]];
 		if (i < a->ndense) {
 			for (k = 0; k < nc; k++) {
 				size_t t = (size_t)b.go[old * nc + k];
+				/* class 0: the root, reporting nothing */
+				int out = k > 0 && b.out_n[t] > 0;
 
 				if (a->dense16 != NULL)
 					a->dense16[i * nc + k] = (uint16_t)(
-					    rank[t] | (b.out_n[t] ?
-					    PF_OUT_FLAG16 : 0));
+					    rank[t] | (out ? PF_OUT_FLAG16 : 0));
 				else
 					a->dense[i * nc + k] = rank[t] |
-					    (b.out_n[t] ? PF_OUT_FLAG : 0);
+					    (out ? PF_OUT_FLAG : 0);
 			}
 			continue;
 		}
@@ -1872,80 +1910,87 @@ ascii_word(unsigned c)
  * spans several bytes), so a literal starting before it has no known
  * start, and its PF_LB is not checked.
  */
+static inline void
+report_group(struct pf_automaton *a, uint32_t g, const unsigned char *s,
+    size_t n, size_t end, size_t ascii_from, size_t *ntouched,
+    uint64_t *hits, struct pf_ends *ends)
+{
+	const struct out_group *grp = &a->groups[g];
+	unsigned flags = grp->flags;
+
+	if (flags & PF_RB && end < n && ascii_word(s[end]))
+		return;
+	if (flags & PF_LB) {
+		size_t start = end - grp->len;
+
+		if (start >= ascii_from && start > 0 &&
+		    ascii_word(s[start - 1]))
+			return;
+	}
+	if (grp->sets_n == 1) {
+		/* nothing to share: straight to the set */
+		uint32_t id = grp->sets;
+		uint64_t bit = UINT64_C(1) << (id & 63);
+
+		if (!(hits[id >> 6] & bit)) {
+			hits[id >> 6] |= bit;
+			ends[id].first = end;
+		}
+		ends[id].last = end;
+		return;
+	}
+	if (a->seen[g].first == NO_END) {
+		a->seen[g].first = end;
+		a->touched[(*ntouched)++] = g;
+	}
+	a->seen[g].last = end;
+}
+
 static void
 report(struct pf_automaton *a, size_t state, const unsigned char *s,
     size_t n, size_t end, size_t ascii_from, size_t *ntouched,
-    uint64_t *hits, size_t *first, size_t *last)
+    uint64_t *hits, struct pf_ends *ends)
 {
-	uint32_t g = a->out_span[state].off;
-	uint32_t g_end = g + a->out_span[state].n;
+	uint32_t g = a->groups[state].more;
+	uint32_t g_end = g + a->groups[state].nmore;
 
-	for (; g < g_end; g++) {
-		const struct out_group *grp = &a->groups[g];
-		unsigned flags = grp->flags;
-
-		if (flags & PF_RB && end < n && ascii_word(s[end]))
-			continue;
-		if (flags & PF_LB) {
-			size_t start = end - grp->len;
-
-			if (start >= ascii_from && start > 0 &&
-			    ascii_word(s[start - 1]))
-				continue;
-		}
-		if (grp->sets_n == 1) {
-			/* nothing to share: straight to the set */
-			uint32_t id = a->group_sets[grp->sets_off];
-			uint64_t bit = UINT64_C(1) << (id & 63);
-
-			if (!(hits[id >> 6] & bit)) {
-				hits[id >> 6] |= bit;
-				if (first != NULL)
-					first[id] = end;
-			}
-			if (last != NULL)
-				last[id] = end;
-			continue;
-		}
-		if (a->seen[g].first == NO_END) {
-			a->seen[g].first = end;
-			a->touched[(*ntouched)++] = g;
-		}
-		a->seen[g].last = end;
-	}
+	report_group(a, (uint32_t)state, s, n, end, ascii_from, ntouched,
+	    hits, ends);
+	for (; g < g_end; g++)
+		report_group(a, g, s, n, end, ascii_from, ntouched, hits,
+		    ends);
 }
 
 /* Hand the groups' occurrences to their sets, and clear the scratch. */
 static void
 collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
-    size_t *first, size_t *last)
+    struct pf_ends *ends)
 {
 	size_t t;
 
 	for (t = 0; t < ntouched; t++) {
 		uint32_t g = a->touched[t];
-		struct group_seen *seen = &a->seen[g];
-		const uint32_t *ids = a->group_sets + a->groups[g].sets_off;
-		uint32_t k, n = a->groups[g].sets_n;
+		/* in locals: the stores below could alias them */
+		size_t f = a->seen[g].first, l = a->seen[g].last;
+		const uint32_t *ids = a->group_sets + a->groups[g].sets;
+		const uint32_t *ids_end = ids + a->groups[g].sets_n;
 
-		for (k = 0; k < n; k++) {
-			uint32_t id = ids[k];
+		a->seen[g].first = NO_END;
+		for (; ids < ids_end; ids++) {
+			uint32_t id = *ids;
 			uint64_t bit = UINT64_C(1) << (id & 63);
 
 			if (!(hits[id >> 6] & bit)) {
 				hits[id >> 6] |= bit;
-				if (first != NULL)
-					first[id] = seen->first;
-				if (last != NULL)
-					last[id] = seen->last;
+				ends[id].first = f;
+				ends[id].last = l;
 				continue;
 			}
-			if (first != NULL && seen->first < first[id])
-				first[id] = seen->first;
-			if (last != NULL && seen->last > last[id])
-				last[id] = seen->last;
+			if (f < ends[id].first)
+				ends[id].first = f;
+			if (l > ends[id].last)
+				ends[id].last = l;
 		}
-		seen->first = NO_END;
 	}
 }
 
@@ -1978,23 +2023,128 @@ step(const struct pf_automaton *a, size_t st, unsigned k)
 	}
 }
 
-void
-pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
-    uint64_t *hits)
+/* The number of bytes before the first non-ASCII one. */
+static size_t
+ascii_run(const unsigned char *s, size_t n)
 {
-	pf_scan_bounds(a, s, n, hits, NULL, NULL);
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (w & UINT64_C(0x8080808080808080))
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Reports put aside: the state reached and where (the byte after). */
+struct pending {
+	uint16_t state[PF_PENDING];
+	size_t end[PF_PENDING];
+	size_t n;
+};
+
+/* One step of a chain; the state is put aside when it reports. */
+static inline size_t
+step16(const uint16_t *rows, size_t nc, const uint8_t *cls, size_t st,
+    const unsigned char *s, size_t i, struct pending *pend)
+{
+	unsigned e = rows[st * nc + cls[s[i]]];
+
+	st = e & ~PF_OUT_FLAG16;
+	pend->state[pend->n] = (uint16_t)st;
+	pend->end[pend->n] = i + 1;
+	pend->n += e >> 15;
+	return st;
+}
+
+/*
+ * The scan of an automaton whose states all have rows of 16 bits.  A
+ * transition is one load that depends on the one before, likely a cache
+ * miss: ASCII runs are cut in blocks of up to 2 * PF_PENDING bytes whose
+ * halves are scanned as two chains, one step of each at a time, so their
+ * misses overlap.  The second half's chain starts at the root
+ * PF_SCAN_PREFIX bytes early (no state has a longer text, so it is in
+ * the right state when its half begins).  The states that report are
+ * put aside and their reports made after each block, in order: the next
+ * transition then depends on no branch (class 0 has a column, which
+ * leads to the root), and a report's look-ups do not hold it up.
+ */
+static void
+scan_dense16(struct pf_automaton *a, const unsigned char *s, size_t n,
+    size_t *ntouched, uint64_t *hits, struct pf_ends *ends)
+{
+	const uint16_t *rows = a->dense16;
+	const uint8_t *cls = a->cls;
+	size_t nc = a->nclasses;
+	size_t st = 0;          /* the current state */
+	size_t i = 0, p, k;
+	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
+	struct pending first, second;
+
+	while (i < n) {
+		size_t run_end = i + ascii_run(s + i, n - i);
+
+		while (i < run_end) {
+			size_t len = run_end - i, half;
+
+			if (len > 2 * PF_PENDING)
+				len = 2 * PF_PENDING;
+			half = len / 2;
+			first.n = second.n = 0;
+			if (half >= PF_SCAN_PREFIX) {
+				size_t mid = i + half, st2 = 0;
+
+				for (k = mid - PF_SCAN_PREFIX; k < mid; k++)
+					st2 = rows[st2 * nc + cls[s[k]]] &
+					    ~PF_OUT_FLAG16;
+				for (k = 0; k < half; k++) {
+					st = step16(rows, nc, cls, st, s, i + k,
+					    &first);
+					st2 = step16(rows, nc, cls, st2, s,
+					    mid + k, &second);
+				}
+				if (len % 2)
+					st2 = step16(rows, nc, cls, st2, s,
+					    mid + half, &second);
+				st = st2;
+			} else
+				for (k = 0; k < len; k++)
+					st = step16(rows, nc, cls, st, s, i + k,
+					    &first);
+			for (p = 0; p < first.n; p++)
+				report(a, first.state[p], s, n, first.end[p],
+				    ascii_from, ntouched, hits, ends);
+			for (p = 0; p < second.n; p++)
+				report(a, second.state[p], s, n,
+				    second.end[p], ascii_from, ntouched, hits,
+				    ends);
+			i += len;
+		}
+		if (i < n) {
+			/* a non-ASCII character: ends the ASCII run */
+			size_t len;
+			int f = fold_non_ascii(s + i, n - i, &len);
+			unsigned e;
+
+			i += len;
+			ascii_from = i;
+			e = rows[st * nc + (f < 0 ? 0 : cls[f])];
+			st = e & ~PF_OUT_FLAG16;
+			if (e & PF_OUT_FLAG16)
+				report(a, st, s, n, i, ascii_from, ntouched,
+				    hits, ends);
+		}
+	}
 }
 
 void
-pf_scan_last(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *last)
-{
-	pf_scan_bounds(a, s, n, hits, NULL, last);
-}
-
-void
-pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *first, size_t *last)
+pf_scan_ends(struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits, struct pf_ends *ends)
 {
 	const uint8_t *cls = a->cls;
 	size_t st = 0;          /* the current state */
@@ -2002,6 +2152,11 @@ pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
 	size_t ascii_from = 0;  /* no non-ASCII byte from here on */
 	size_t ntouched = 0;
 
+	if (a->dense16 != NULL && a->ndense == a->nstates) {
+		scan_dense16(a, s, n, &ntouched, hits, ends);
+		collect(a, ntouched, hits, ends);
+		return;
+	}
 	while (i < n) {
 		unsigned c = s[i], k;
 		uint32_t e;
@@ -2026,8 +2181,53 @@ pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
 		st = e & ~PF_OUT_FLAG;
 		if (e & PF_OUT_FLAG)
 			report(a, st, s, n, i, ascii_from, &ntouched, hits,
-			    first, last);
+			    ends);
 	}
-	collect(a, ntouched, hits, first, last);
+	collect(a, ntouched, hits, ends);
 }
 
+/*
+ * The scans with first and last apart, or without them: through the
+ * automaton's own hits and ends, merged as if the scan had been made
+ * into the caller's (a set's bit already set keeps the lower first and
+ * the higher last).
+ */
+void
+pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *first, size_t *last)
+{
+	size_t w, words = pf_hit_words(a);
+
+	memset(a->own_hits, 0, words * sizeof *a->own_hits);
+	pf_scan_ends(a, s, n, a->own_hits, a->own_ends);
+	for (w = 0; w < words; w++) {
+		uint64_t bits = a->own_hits[w];
+
+		while (bits != 0) {
+			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+			const struct pf_ends *e = &a->own_ends[id];
+			int had = (hits[w] >> (id & 63)) & 1;
+
+			bits &= bits - 1;
+			hits[w] |= UINT64_C(1) << (id & 63);
+			if (first != NULL && (!had || e->first < first[id]))
+				first[id] = e->first;
+			if (last != NULL && (!had || e->last > last[id]))
+				last[id] = e->last;
+		}
+	}
+}
+
+void
+pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, NULL);
+}
+
+void
+pf_scan_last(struct pf_automaton *a, const unsigned char *s,
+    size_t n, uint64_t *hits, size_t *last)
+{
+	pf_scan_bounds(a, s, n, hits, NULL, last);
+}

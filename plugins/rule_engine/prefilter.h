@@ -127,4 +127,18 @@ void pf_scan_last(struct pf_automaton *a, const unsigned char *s,
 void pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
     size_t n, uint64_t *hits, size_t *first, size_t *last);
 
+/* Where the occurrences of a set's literals that a scan counted end. */
+struct pf_ends {
+	size_t first, last;
+};
+
+/*
+ * pf_scan_bounds() with first and last side by side, so that a scan
+ * writes one cache line per set it hits, not two: ends[id] for every set
+ * with a literal in s (entries of the others are left alone).  hits must
+ * be clear.
+ */
+void pf_scan_ends(struct pf_automaton *a, const unsigned char *s, size_t n,
+    uint64_t *hits, struct pf_ends *ends);
+
 #endif

@@ -126,9 +126,9 @@ struct field_slot {
 	uint64_t generation;   /* event the cache below belongs to */
 	int usable;            /* the field is a valid string within the cap */
 	int scanned;           /* the prefilter ran over it (hits are valid) */
-	size_t *last;          /* by filter id, when its hit bit is set: end
-				  of the last occurrence the scan counted */
-	size_t *first;         /* and of the first one */
+	struct pf_ends *ends;  /* by filter id, when its hit bit is set: end
+				  of the first and of the last occurrence the
+				  scan counted */
 	const char *subject;
 	size_t length;
 };
@@ -258,6 +258,18 @@ struct engine {
 	uint64_t *cand_bits;            /* per event: unfiltered + hits */
 	size_t plan_words;
 	size_t *cand, cand_cap;         /* per event: the plan indices */
+	/*
+	 * The clauses of the plan's rules in one array, read by
+	 * holding_clauses() where pr->clauses has a record of ~90 bytes per
+	 * clause: per rule with clauses (clause_at[filter id]), the number
+	 * of clauses, then per clause its number of sets and their filter
+	 * ids.  Valid while clause_tab_ready (the plan is).
+	 */
+	uint32_t *clause_tab;
+	size_t clause_tab_cap;
+	size_t *clause_at;
+	size_t clause_at_cap;
+	int clause_tab_ready;
 	struct pf_automaton *pf;
 	uint64_t *hits;
 	size_t hit_words;
@@ -415,14 +427,15 @@ engine_free(struct engine *e)
 	free(e->plan);
 	free(e->plan_rules);
 	free(e->by_filter);
+	free(e->clause_tab);
+	free(e->clause_at);
 	free(e->plan_filters);
 	free(e->unfiltered);
 	free(e->cand_bits);
 	free(e->cand);
 	for (i = 0; i < e->nslots; i++) {
 		free(e->slots[i].name);
-		free(e->slots[i].last);
-		free(e->slots[i].first);
+		free(e->slots[i].ends);
 	}
 	free(e->slots);
 	free(e);
@@ -1061,15 +1074,12 @@ rebuild_prefilter(struct engine *e)
 	e->hit_words = pf_hit_words(e->pf);
 	e->hits = calloc(e->nslots * e->hit_words, sizeof *e->hits);
 	for (i = 0; e->hits != NULL && i < e->nslots; i++) {
-		size_t *v = realloc(e->slots[i].last,
+		struct pf_ends *v = realloc(e->slots[i].ends,
 		    e->hit_words * 64 * sizeof *v);
 
 		if (v != NULL)
-			e->slots[i].last = v;
-		if (v != NULL && (v = realloc(e->slots[i].first,
-		    e->hit_words * 64 * sizeof *v)) != NULL)
-			e->slots[i].first = v;
-		if (v == NULL) {
+			e->slots[i].ends = v;
+		else {
 			free(e->hits);
 			e->hits = NULL;
 		}
@@ -1247,8 +1257,8 @@ field_for_event(struct engine *e, size_t slot_index,
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
 
 		memset(hits, 0, e->hit_words * sizeof *hits);
-		pf_scan_bounds(e->pf, (const unsigned char *)slot->subject,
-		    slot->length, hits, slot->first, slot->last);
+		pf_scan_ends(e->pf, (const unsigned char *)slot->subject,
+		    slot->length, hits, slot->ends);
 		slot->scanned = 1;
 	}
 	return slot;
@@ -1433,6 +1443,20 @@ clause_holds(const struct engine *e, const struct prepared_rule *pr,
 	return 1;
 }
 
+/* clause_holds() from the clause table; *c moves to the next clause. */
+static int
+tab_clause_holds(const struct engine *e, size_t slot, const uint32_t **c)
+{
+	const uint64_t *hits = &e->hits[slot * e->hit_words];
+	const uint32_t *ids = *c + 1, *end = ids + **c;
+
+	*c = end;
+	for (; ids < end; ids++)
+		if (!(hits[*ids >> 6] & UINT64_C(1) << (*ids & 63)))
+			return 0;
+	return 1;
+}
+
 /*
  * The earliest offset a match can start at when every match has an
  * occurrence of lits (filter id `id`, whose hit bit is set) ending at
@@ -1443,9 +1467,9 @@ static PCRE2_SIZE
 set_start(const struct pf_literals *lits, const struct field_slot *f,
     size_t id)
 {
-	if (lits->reach == PF_NO_REACH || f->first[id] <= lits->reach)
+	if (lits->reach == PF_NO_REACH || f->ends[id].first <= lits->reach)
 		return 0;
-	return f->first[id] - lits->reach;
+	return f->ends[id].first - lits->reach;
 }
 
 /*
@@ -1466,8 +1490,8 @@ clause_bounds(const struct prepared_rule *pr, const struct field_slot *f,
 		size_t id = pr->clause_ids[j];
 		PCRE2_SIZE s = set_start(&pr->clauses.v[i].f[k], f, id);
 
-		if (f->last[id] < *limit)
-			*limit = f->last[id];
+		if (f->ends[id].last < *limit)
+			*limit = f->ends[id].last;
 		if (s > *start)
 			*start = s;
 	}
@@ -1483,13 +1507,24 @@ holding_clauses(const struct engine *e, const struct prepared_rule *pr,
     size_t slot, const struct field_slot *f, size_t *one,
     PCRE2_SIZE *start, PCRE2_SIZE *limit)
 {
-	size_t i, j = 0, holding = 0;
+	size_t i, j = 0, nf, holding = 0;
 	PCRE2_SIZE s, l;
+	const uint32_t *c = NULL;
+	int holds;
 
 	*start = PCRE2_UNSET;
 	*limit = 0;
-	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
-		if (clause_holds(e, pr, slot, i, j)) {
+	if (e->clause_tab_ready)
+		c = e->clause_tab + e->clause_at[pr->filter_id] + 1;
+	for (i = 0; i < pr->clauses.n; i++, j += nf) {
+		if (c != NULL) {
+			nf = *c;
+			holds = tab_clause_holds(e, slot, &c);
+		} else {
+			nf = pr->clauses.v[i].nf;
+			holds = clause_holds(e, pr, slot, i, j);
+		}
+		if (holds) {
 			*one = i;
 			holding++;
 			clause_bounds(pr, f, i, j, &s, &l);
@@ -1498,6 +1533,7 @@ holding_clauses(const struct engine *e, const struct prepared_rule *pr,
 			if (l > *limit)
 				*limit = l;
 		}
+	}
 	return holding;
 }
 
@@ -1676,6 +1712,64 @@ plan_candidates(struct engine *e, size_t slot)
 }
 
 /*
+ * The clause table of the plan (see struct engine); without it (out of
+ * memory) holding_clauses() reads the prepared rules.
+ */
+static void
+plan_clauses(struct engine *e)
+{
+	size_t i, k, m, n = 0;
+
+	for (i = 0; i < e->plan_n; i++) {
+		const struct prepared_rule *pr = e->plan[i].pr;
+
+		if (pr == NULL || !pr->filtered || pr->clause_ids == NULL)
+			continue;
+		n++;
+		for (k = 0; k < pr->clauses.n; k++)
+			n += 1 + pr->clauses.v[k].nf;
+	}
+	if (n > e->clause_tab_cap) {
+		uint32_t *v = realloc(e->clause_tab, n * sizeof *v);
+
+		if (v == NULL)
+			return;
+		e->clause_tab = v;
+		e->clause_tab_cap = n;
+	}
+	if (e->nfilters > e->clause_at_cap) {
+		size_t *v = realloc(e->clause_at, e->nfilters * sizeof *v);
+
+		if (v == NULL)
+			return;
+		e->clause_at = v;
+		e->clause_at_cap = e->nfilters;
+	}
+	for (n = 0, i = 0; i < e->plan_n; i++) {
+		const struct prepared_rule *pr = e->plan[i].pr;
+		size_t j = 0;
+
+		if (pr == NULL || !pr->filtered || pr->clause_ids == NULL)
+			continue;
+		if (pr->filter_id >= e->nfilters ||
+		    pr->clauses.n > UINT32_MAX)
+			return;
+		e->clause_at[pr->filter_id] = n;
+		e->clause_tab[n++] = (uint32_t)pr->clauses.n;
+		for (k = 0; k < pr->clauses.n; k++) {
+			e->clause_tab[n++] = (uint32_t)pr->clauses.v[k].nf;
+			for (m = 0; m < pr->clauses.v[k].nf; m++) {
+				if (pr->clause_ids[j] > UINT32_MAX)
+					return;
+				e->clause_tab[n++] =
+				    (uint32_t)pr->clause_ids[j++];
+			}
+		}
+	}
+	e->clause_tab_ready = 1;
+}
+
+/*
  * Make sure the plan describes `rules`.  The host hands the same list
  * (same pointers, same order) event after event unless rules or their
  * states change, so a comparison is all most events cost.  0, or -1 when
@@ -1689,6 +1783,7 @@ plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
 	if (!e->plan_dirty && n == e->plan_n && (n == 0 ||
 	    memcmp(rules, e->plan_rules, n * sizeof *rules) == 0))
 		return 0;
+	e->clause_tab_ready = 0;
 	if (n > e->plan_cap) {
 		struct plan_entry *p = realloc(e->plan, n * sizeof *p);
 		const ttpd_rule **r;
@@ -1713,6 +1808,7 @@ plan_for(struct engine *e, const ttpd_rule *const *rules, size_t n)
 	e->plan_n = n;
 	e->plan_dirty = 0;
 	plan_index(e);
+	plan_clauses(e);
 	return 0;
 }
 
@@ -1733,7 +1829,7 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	/* the rule's literals occur (the caller checked): no match starts
 	 * after the last of them, nor before the first allows */
 	if (filtered && f->scanned) {
-		limit = f->last[pr->filter_id];
+		limit = f->ends[pr->filter_id].last;
 		start = set_start(&pr->lits, f, pr->filter_id);
 	}
 	if (filtered && f->scanned && pr->clause_ids != NULL) {

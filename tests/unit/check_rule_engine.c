@@ -2061,6 +2061,221 @@ START_TEST(test_pf_scan_suffixes)
 END_TEST
 
 /*
+ * A naive scan, for the differential test below: the character at s[i]
+ * folded to lower-case ASCII (U+017F, U+212A, U+0130, U+0131 to s, k, i),
+ * or -1 for another non-ASCII one; *len its bytes.
+ */
+static int
+naive_char(const unsigned char *s, size_t n, size_t i, size_t *len)
+{
+	if (s[i] < 0x80) {
+		*len = 1;
+		return s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i];
+	}
+	*len = s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+	ck_assert_uint_le(i + *len, n);
+	if (s[i] == 0xc5 && s[i + 1] == 0xbf)
+		return 's';
+	if (s[i] == 0xe2 && s[i + 1] == 0x84 && s[i + 2] == 0xaa)
+		return 'k';
+	if (s[i] == 0xc4 && (s[i + 1] == 0xb0 || s[i + 1] == 0xb1))
+		return 'i';
+	return -1;
+}
+
+static int
+naive_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* What naive_scan() finds of one set. */
+struct naive_hit {
+	int hit;
+	size_t first, last;
+};
+
+static void
+naive_note(struct naive_hit *h, size_t end)
+{
+	if (!h->hit || end < h->first)
+		h->first = end;
+	if (!h->hit || end > h->last)
+		h->last = end;
+	h->hit = 1;
+}
+
+/*
+ * Every literal occurrence that counts, found by trying every literal at
+ * every character: PF_LB without an ASCII word character just before
+ * it, PF_RB without one just after it.  An occurrence with a folded
+ * character has no known start in the scan, which may count it
+ * whatever comes before: `strict` has the occurrences that must count,
+ * `loose` also those that may.
+ */
+static void
+naive_scan(const struct pf_literals *const *sets, size_t nsets,
+    const unsigned char *s, size_t n, struct naive_hit *strict,
+    struct naive_hit *loose)
+{
+	size_t i, j, at, len;
+
+	memset(strict, 0, nsets * sizeof *strict);
+	memset(loose, 0, nsets * sizeof *loose);
+	for (at = 0; at < n; at += len) {
+		naive_char(s, n, at, &len);
+		for (i = 0; i < nsets; i++)
+			for (j = 0; j < sets[i]->n; j++) {
+				const char *lit = sets[i]->v[j];
+				unsigned flags = sets[i]->flags[j];
+				size_t q = at, clen;
+				int ascii = 1, word_before;
+
+				for (; *lit != '\0' && q < n; lit++, q += clen) {
+					if (naive_char(s, n, q, &clen) != *lit)
+						break;
+					ascii &= s[q] < 0x80;
+				}
+				if (*lit != '\0')
+					continue;
+				if (flags & PF_RB && q < n && naive_word(s[q]))
+					continue;
+				word_before = flags & PF_LB && at > 0 &&
+				    naive_word(s[at - 1]);
+				if (!word_before)
+					naive_note(&strict[i], q);
+				if (!word_before || !ascii)
+					naive_note(&loose[i], q);
+			}
+	}
+}
+
+/*
+ * pf_scan_bounds() against naive_scan() over random literal sets (short
+ * literals with boundary flags, sharing suffixes) and random subjects
+ * of mixed case, folded and other non-ASCII characters or none, long
+ * enough to cross the blocks a scan of a full-row automaton works in
+ * (and to be cut in two chains): the same hits,
+ * first and last ends (between the strict and the loose ones where they
+ * differ), with full rows (pf_build()) and with sparse states
+ * (pf_build_dense() with no room); pf_scan_ends() agrees.
+ */
+START_TEST(test_pf_naive_random)
+{
+	static const char lit_chars[] = "abcksi_1-. /;";
+	static const char *const alphabet[] = {
+		"a", "b", "c", "k", "s", "i", "A", "B", "C", "K", "S", "I",
+		"_", "1", "-", ".", " ", "/", ";", "x", "sk", "ab;",
+		/* the ASCII ones above, for subjects of long ASCII runs */
+		"\xc5\xbf", "\xe2\x84\xaa", "\xc4\xb0", "\xc4\xb1",
+		"\xc3\xa9", "\xe3\x80\x80", "\xf0\x9f\x98\x80",
+	};
+	enum { MAX_SETS = 80, MAX_LITS = 4, MAX_LEN = 8, N_ASCII = 22 };
+	static char text[MAX_SETS][MAX_LITS][MAX_LEN + 1];
+	static char *v[MAX_SETS][MAX_LITS];
+	static unsigned char flags[MAX_SETS][MAX_LITS];
+	struct pf_literals lits[MAX_SETS];
+	const struct pf_literals *sets[MAX_SETS];
+	int round, subj, d, compared = 0, exact = 0;
+
+	for (round = 0; round < 60; round++) {
+		size_t nsets = 1 + rnd(MAX_SETS), i, j, k;
+
+		for (i = 0; i < nsets; i++) {
+			lits[i].n = 1 + rnd(MAX_LITS);
+			lits[i].v = v[i];
+			lits[i].flags = flags[i];
+			lits[i].reach = PF_NO_REACH;
+			for (j = 0; j < lits[i].n; j++) {
+				size_t len = 1 + rnd(round % 3 ? 3 : MAX_LEN);
+
+				for (k = 0; k < len; k++)
+					text[i][j][k] = lit_chars[rnd(
+					    sizeof lit_chars - 1)];
+				text[i][j][len] = '\0';
+				v[i][j] = text[i][j];
+				flags[i][j] = (unsigned char)rnd(4);
+			}
+			sets[i] = &lits[i];
+		}
+		for (d = 0; d < 2; d++) {
+			struct pf_automaton *a = d ? pf_build(sets, nsets) :
+			    pf_build_dense(sets, nsets, 1);
+
+			ck_assert(a != NULL);
+			for (subj = 0; subj < 40; subj++) {
+				char subject[2048];
+				uint64_t hits[2] = { 0, 0 }, hits2[2] = { 0, 0 };
+				size_t first[128], last[128], n;
+				struct pf_ends ends[128];
+				struct naive_hit strict[MAX_SETS];
+				struct naive_hit loose[MAX_SETS];
+
+				random_subject(subject, alphabet, subj % 3 ?
+				    sizeof alphabet / sizeof alphabet[0] :
+				    N_ASCII, (int)rnd(subj % 4 ? 40 : 300));
+				/* or the sets' literals end to end, so that long
+				 * ones span where a scan cuts its blocks */
+				if (subj % 5 == 4)
+					subject[0] = '\0';
+				while (subj % 5 == 4 && strlen(subject) < 400) {
+					i = rnd((unsigned)nsets);
+					strcat(subject, v[i][rnd((unsigned)
+					    lits[i].n)]);
+				}
+				n = strlen(subject);
+				naive_scan(sets, nsets,
+				    (const unsigned char *)subject, n, strict,
+				    loose);
+				pf_scan_bounds(a, (const unsigned char *)
+				    subject, n, hits, first, last);
+				pf_scan_ends(a, (const unsigned char *)subject,
+				    n, hits2, ends);
+				ck_assert(hits2[0] == hits[0] &&
+				    hits2[1] == hits[1]);
+				for (i = 0; i < nsets; i++) {
+					const struct naive_hit *m = &strict[i];
+					const struct naive_hit *l = &loose[i];
+					int hit = (int)(hits[i >> 6] >>
+					    (i & 63) & 1);
+
+					ck_assert_msg(hit >= m->hit &&
+					    hit <= l->hit, "round %d '%s' set "
+					    "%zu: hit %d, want %d..%d", round,
+					    subject, i, hit, m->hit, l->hit);
+					if (!hit)
+						continue;
+					ck_assert_uint_eq(ends[i].first,
+					    first[i]);
+					ck_assert_uint_eq(ends[i].last, last[i]);
+					ck_assert_msg(first[i] >= l->first &&
+					    (!m->hit || first[i] <= m->first) &&
+					    last[i] <= l->last &&
+					    (!m->hit || last[i] >= m->last),
+					    "round %d '%s' set %zu: first %zu "
+					    "last %zu", round, subject, i,
+					    first[i], last[i]);
+					if (m->hit && m->first == l->first &&
+					    m->last == l->last) {
+						ck_assert_uint_eq(first[i],
+						    m->first);
+						ck_assert_uint_eq(last[i],
+						    m->last);
+						exact++;
+					}
+				}
+				compared++;
+			}
+			pf_free(a);
+		}
+	}
+	ck_assert_int_eq(compared, 60 * 2 * 40);
+	ck_assert_int_gt(exact, 10000);
+}
+END_TEST
+
+/*
  * The earliest start of a match that pf_scan_bounds() and the sets' reach
  * allow: for the one set, and the least over the clauses that hold of
  * the latest their sets allow (as the engine computes it).
@@ -2385,6 +2600,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_wide_automaton);
 	tcase_add_test(pf, test_pf_scan_suffixes);
+	tcase_add_test(pf, test_pf_naive_random);
 	tcase_add_test(pf, test_pf_clauses);
 	tcase_add_test(pf, test_pf_clauses_random);
 	tcase_add_test(pf, test_pf_split_random);
@@ -2412,3 +2628,4 @@ main(void)
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
