@@ -187,29 +187,54 @@ atom_end(const char *p, const char *end)
 }
 
 /*
+ * At most how many characters the shortest match of the atom p..end has:
+ * 0 for assertions (and backreferences, which may be empty), PS_LONG for
+ * other groups, 1 for the rest.
+ */
+static size_t
+atom_shortest(const char *p, const char *end)
+{
+	if (*p == '^' || *p == '$')
+		return 0;
+	if (*p == '\\')
+		return p + 1 < end && (strchr("bBAzZGK", p[1]) != NULL ||
+		    is_digit(p[1]) || p[1] == 'g' || p[1] == 'k') ? 0 : 1;
+	if (*p != '(')
+		return 1;
+	if (end - p >= 3 && p[1] == '?' && (p[2] == '=' || p[2] == '!' ||
+	    (p[2] == '<' && end - p >= 4 && (p[3] == '=' || p[3] == '!'))))
+		return 0;
+	return PS_LONG;
+}
+
+/*
  * After the quantifier at p, if any (p itself when there is none), or
  * NULL when it is one this reader does not take: a '{' that does not
- * open {n}, {n,} or {n,m}.
+ * open {n}, {n,} or {n,m}.  *times: the least number of repeats.
  */
 static const char *
-quantifier_end(const char *p, const char *end, int *unbounded)
+quantifier_end(const char *p, const char *end, int *unbounded, size_t *times)
 {
 	const char *q;
 
 	*unbounded = 0;
+	*times = 1;
 	if (p >= end)
 		return p;
 	if (*p == '*' || *p == '+') {
 		*unbounded = 1;
+		*times = *p == '+';
 		q = p + 1;
-	} else if (*p == '?')
+	} else if (*p == '?') {
+		*times = 0;
 		q = p + 1;
-	else if (*p == '{') {
+	} else if (*p == '{') {
 		q = p + 1;
 		if (q >= end || !is_digit(*q))
 			return NULL;
-		while (q < end && is_digit(*q))
-			q++;
+		for (*times = 0; q < end && is_digit(*q); q++)
+			if (*times < PS_LONG)
+				*times = *times * 10 + (size_t)(*q - '0');
 		if (q < end && *q == ',') {
 			q++;
 			*unbounded = q < end && *q == '}';
@@ -249,7 +274,7 @@ ps_concat_items(const char *text, size_t from, size_t len,
     struct ps_item *items, size_t max)
 {
 	const char *p = text + from, *end = text + len, *q;
-	size_t n = 0;
+	size_t n = 0, times;
 
 	if (sets_extended(text, len))
 		return 0;
@@ -257,8 +282,12 @@ ps_concat_items(const char *text, size_t from, size_t len,
 		if (n == max || (q = atom_end(p, end)) == NULL)
 			return 0;
 		items[n].start = (size_t)(p - text);
-		if ((p = quantifier_end(q, end, &items[n].unbounded)) == NULL)
+		items[n].shortest = atom_shortest(p, q);
+		if ((p = quantifier_end(q, end, &items[n].unbounded,
+		    &times)) == NULL)
 			return 0;
+		items[n].shortest = times == 0 ? 0 : items[n].shortest >=
+		    PS_LONG / times ? PS_LONG : items[n].shortest * times;
 		items[n].end = (size_t)(p - text);
 		n++;
 	}

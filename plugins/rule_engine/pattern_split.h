@@ -11,7 +11,11 @@
 struct ps_item {
 	size_t start, end;      /* byte offsets in the pattern */
 	int unbounded;          /* quantified *, + or {n,} */
+	size_t shortest;        /* its shortest match has at most this many
+				   characters (PS_LONG: may be long) */
 };
+
+#define PS_LONG ((size_t)1 << 20)
 
 /* End of the bracket class starting at p ('['), or NULL. */
 const char *ps_class_end(const char *p, const char *end);

@@ -805,13 +805,15 @@ compile_tail(struct engine *e, const char *text, size_t len,
     const pcre2_code *whole_code, struct tail *t)
 {
 	struct ps_item items[TAIL_MAX_ITEMS];
-	size_t lead, n, i, first_unbounded, k;
+	size_t lead, n, i, first_unbounded, k, shortest = 0;
 	unsigned whole_first_bytes;
 	char *buf;
 
 	memset(t, 0, sizeof *t);
 	t->jit = e->use_jit ? 0 : -1;
-	if (ps_refers_to_groups(text, len))
+	/* no tail can start with fewer bytes than one */
+	if ((whole_first_bytes = first_bytes(whole_code)) <= 1 ||
+	    ps_refers_to_groups(text, len))
 		return;
 	lead = ps_lead_len(text, len);
 	n = ps_concat_items(text, lead, len, items, TAIL_MAX_ITEMS);
@@ -820,10 +822,13 @@ compile_tail(struct engine *e, const char *text, size_t len,
 		;
 	if (first_unbounded + 1 >= n || (buf = malloc(len)) == NULL)
 		return;
-	whole_first_bytes = first_bytes(whole_code);
 	memcpy(buf, text, lead);
 	for (i = n - 1; i > first_unbounded && t->code == NULL; i--) {
-		if (!may_start_selectively(text + items[i].start))
+		/* compile only what could be long and start selectively */
+		if (shortest < PS_LONG)
+			shortest += items[i].shortest;
+		if (shortest < TAIL_MIN_LENGTH ||
+		    !may_start_selectively(text + items[i].start))
 			continue;
 		k = len - items[i].start;
 		memcpy(buf + lead, text + items[i].start, k);

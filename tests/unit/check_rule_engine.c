@@ -1222,6 +1222,24 @@ START_TEST(test_pattern_drop_carets)
 }
 END_TEST
 
+/* The most characters each item's shortest match can need. */
+START_TEST(test_pattern_shortest)
+{
+	static const char pattern[] =
+	    "a+b{3}c?(?:xy)\\b(?=z)(?<!w)[0-9]*\\1\\d{2,}^";
+	static const size_t shortest[] = {
+		1, 3, 0, PS_LONG, 0, 0, 0, 0, 0, 2, 0,
+	};
+	struct ps_item items[16];
+	size_t i, n = ps_concat_items(pattern, 0, strlen(pattern), items, 16);
+
+	ck_assert_uint_eq(n, sizeof shortest / sizeof shortest[0]);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(items[i].shortest == shortest[i], "item %zu: %zu",
+		    i, items[i].shortest);
+}
+END_TEST
+
 START_TEST(test_pattern_group_refs)
 {
 	static const char *const refer[] = {
@@ -2594,6 +2612,7 @@ rule_engine_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pattern_items);
 	tcase_add_test(pf, test_pattern_group_refs);
+	tcase_add_test(pf, test_pattern_shortest);
 	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
