@@ -1902,6 +1902,25 @@ ascii_word(unsigned c)
 	    (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Set id's hit bit, and widen its first and last ends to first..last. */
+static inline void
+mark_set(uint64_t *hits, struct pf_ends *ends, uint32_t id, size_t first,
+    size_t last)
+{
+	uint64_t bit = UINT64_C(1) << (id & 63);
+
+	if (!(hits[id >> 6] & bit)) {
+		hits[id >> 6] |= bit;
+		ends[id].first = first;
+		ends[id].last = last;
+		return;
+	}
+	if (first < ends[id].first)
+		ends[id].first = first;
+	if (last > ends[id].last)
+		ends[id].last = last;
+}
+
 /*
  * Note the occurrences that count of the literals reported by `state`,
  * which end just before s[end], in the state's groups.  A PF_LB/PF_RB
@@ -1929,14 +1948,7 @@ report_group(struct pf_automaton *a, uint32_t g, const unsigned char *s,
 	}
 	if (grp->sets_n == 1) {
 		/* nothing to share: straight to the set */
-		uint32_t id = grp->sets;
-		uint64_t bit = UINT64_C(1) << (id & 63);
-
-		if (!(hits[id >> 6] & bit)) {
-			hits[id >> 6] |= bit;
-			ends[id].first = end;
-		}
-		ends[id].last = end;
+		mark_set(hits, ends, grp->sets, end, end);
 		return;
 	}
 	if (a->seen[g].first == NO_END) {
@@ -1976,21 +1988,8 @@ collect(struct pf_automaton *a, size_t ntouched, uint64_t *hits,
 		const uint32_t *ids_end = ids + a->groups[g].sets_n;
 
 		a->seen[g].first = NO_END;
-		for (; ids < ids_end; ids++) {
-			uint32_t id = *ids;
-			uint64_t bit = UINT64_C(1) << (id & 63);
-
-			if (!(hits[id >> 6] & bit)) {
-				hits[id >> 6] |= bit;
-				ends[id].first = f;
-				ends[id].last = l;
-				continue;
-			}
-			if (f < ends[id].first)
-				ends[id].first = f;
-			if (l > ends[id].last)
-				ends[id].last = l;
-		}
+		for (; ids < ids_end; ids++)
+			mark_set(hits, ends, *ids, f, l);
 	}
 }
 
