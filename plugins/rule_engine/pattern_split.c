@@ -251,10 +251,13 @@ quantifier_end(const char *p, const char *end, int *unbounded, size_t *times)
 	return q;
 }
 
-/* Is extended mode ((?x), (?xx), (?ix:...)) set anywhere?  Its spaces
- * and comments are not followed. */
+/*
+ * Is option `letter` set anywhere, as in (?x), (?ix:...) or (?-m)?  Read
+ * without following escapes, so a \\(?x can be taken for one: that only
+ * refuses a pattern.
+ */
 static int
-sets_extended(const char *text, size_t len)
+sets_option(const char *text, size_t len, char letter)
 {
 	const char *p = text, *end = text + len;
 
@@ -263,7 +266,7 @@ sets_extended(const char *text, size_t len)
 		if (p < end && *p == '?')
 			for (p++; p < end && (*p == 'x' ||
 			    is_option_letter(*p)); p++)
-				if (*p == 'x')
+				if (*p == letter)
 					return 1;
 	}
 	return 0;
@@ -276,7 +279,8 @@ ps_concat_items(const char *text, size_t from, size_t len,
 	const char *p = text + from, *end = text + len, *q;
 	size_t n = 0, times;
 
-	if (sets_extended(text, len))
+	/* extended mode's spaces and comments are not followed */
+	if (sets_option(text, len, 'x'))
 		return 0;
 	while (p < end) {
 		if (n == max || (q = atom_end(p, end)) == NULL)
@@ -347,14 +351,17 @@ size_t
 ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 {
 	const char *p = text, *end = text + len, *q;
-	int lookbehind[MAX_DEPTH], depth = 0, in_lookbehind = 0, lb, i;
+	int lookbehind[MAX_DEPTH], depth = 0, open_lookbehinds = 0;
 	int alt_start = 1;      /* p begins an alternative */
 	size_t n = 0, dropped = 0;
 
+	/* multi-line mode changes what ^ is; extended mode is not followed */
+	if (sets_option(text, len, 'm') || sets_option(text, len, 'x'))
+		return 0;
 	while (p < end) {
-		if (*p == '^' && alt_start && p + 1 < end &&
-		    (p[1] == '|' || (p[1] == ')' && n > 0 && out[n - 1] == '|'))) {
-			if (in_lookbehind)
+		if (*p == '^' && alt_start && p + 1 < end && (p[1] == '|' ||
+		    (p[1] == ')' && n > 0 && out[n - 1] == '|'))) {
+			if (open_lookbehinds > 0)
 				return 0;
 			if (p[1] == '|')
 				p += 2;         /* ^| */
@@ -365,52 +372,25 @@ ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 			dropped++;
 			continue;
 		}
-		if (*p == '(' && p + 2 < end && p[1] == '?' && p[2] != '<' &&
-		    p[2] != ':' && p[2] != '=' && p[2] != '!' && p[2] != '>' &&
-		    p[2] != '|' && p[2] != 'P' && p[2] != '\'') {
-			/* an option setting: multi-line mode changes what ^ is */
-			for (q = p + 2; q < end && (is_option_letter(*q) ||
-			    *q == 'x'); q++)
-				if (*q == 'm')
-					return 0;
-		}
-		if (*p == '(') {
-			if ((q = group_open_end(p, end, &lb)) == NULL) {
-				if (option_setting_end(p, end) == NULL)
-					return 0;
-				q = option_setting_end(p, end);
-				memcpy(out + n, p, (size_t)(q - p));
-				n += (size_t)(q - p);
-				p = q;
-				alt_start = 0;
-				continue;
-			}
-			if (depth == MAX_DEPTH)
+		alt_start = 0;
+		if (*p == '(' && (q = option_setting_end(p, end)) != NULL)
+			;
+		else if (*p == '(') {
+			if (depth == MAX_DEPTH ||
+			    (q = group_open_end(p, end, &lookbehind[depth])) ==
+			    NULL)
 				return 0;
-			lookbehind[depth++] = lb;
-			in_lookbehind |= lb;
-			memcpy(out + n, p, (size_t)(q - p));
-			n += (size_t)(q - p);
-			p = q;
+			open_lookbehinds += lookbehind[depth++];
 			alt_start = 1;
-			continue;
-		}
-		if (*p == ')') {
+		} else if (*p == ')') {
 			if (depth == 0)
 				return 0;
-			depth--;
-			for (in_lookbehind = 0, i = 0; i < depth; i++)
-				in_lookbehind |= lookbehind[i];
-			out[n++] = *p++;
-			alt_start = 0;
-			continue;
-		}
-		if (*p == '|') {
-			out[n++] = *p++;
+			open_lookbehinds -= lookbehind[--depth];
+			q = p + 1;
+		} else if (*p == '|') {
 			alt_start = 1;
-			continue;
-		}
-		if (*p == '\\')
+			q = p + 1;
+		} else if (*p == '\\')
 			q = escape_end(p, end);
 		else if (*p == '[') {
 			q = ps_class_end(p, end);
@@ -422,7 +402,6 @@ ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 		memcpy(out + n, p, (size_t)(q - p));
 		n += (size_t)(q - p);
 		p = q;
-		alt_start = 0;
 	}
 	return dropped > 0 && depth == 0 ? n : 0;
 }
