@@ -135,31 +135,31 @@ struct field_slot {
 
 /*
  * A pattern (or alternative) that begins with a plain group of
- * alternatives, (?:A|B|C)REST, searched as ARESTm BREST and CREST: a
+ * alternatives, (?:A|B|C)REST, searched as AREST, BREST and CREST: a
  * leading (?:^|[;&|]) gives PCRE2 no first character to look for, while
  * ^REST is anchored and [;&|]REST has a start set.  A subject matches
  * the whole iff it matches a part (the group captures nothing, so REST's
  * group numbers stay).  jit as alt_jit below.
  */
-/*
- * A necessary tail: the pattern (or alternative) without its head, the
- * items before the first point where what follows has a selective first
- * character and what precedes can span any length (a command-start
- * prefix, \bcurl\b[^;]*).  Every match of the whole ends with a match
- * of the tail, so a subject without one cannot match, and the tail,
- * unlike the head, gives PCRE2 a first character to skip to.  jit as
- * alt_jit below.
- */
-struct tail {
-	pcre2_code *code;       /* NULL: none worth searching */
-	int jit;
-};
-
 struct parts {
 	pcre2_code **code;
 	int *jit;
 	size_t n;
 	int caret_split;        /* see split_carets() */
+};
+
+/*
+ * A necessary tail: the pattern (or alternative) without its head, cut
+ * behind an item that can span any length (a command-start prefix,
+ * \bcurl\b[^;]*), where what follows has a selective first character
+ * (see compile_tail()).  Every match of the whole ends with a match of
+ * the tail, so a subject without one cannot match, and the tail, unlike
+ * the head, gives PCRE2 a first character to skip to.  jit as alt_jit
+ * below.
+ */
+struct tail {
+	pcre2_code *code;       /* NULL: none worth searching */
+	int jit;
 };
 
 /* What rule_prepare() makes for a rule with a pattern. */
@@ -571,6 +571,39 @@ parts_free(struct parts *pt)
 	pt->caret_split = 0;
 }
 
+/* A piece of a pattern that compiled whole: errors are not reported. */
+static pcre2_code *
+compile_text(const char *text, size_t len, uint32_t options)
+{
+	int code_err;
+	PCRE2_SIZE offset;
+
+	return pcre2_compile((PCRE2_SPTR)text, len, COMPILE_OPTIONS | options,
+	    &code_err, &offset, NULL);
+}
+
+#define ANY_FIRST_BYTE 256
+
+/* How many bytes PCRE2 knows a match of code can start with. */
+static unsigned
+first_bytes(const pcre2_code *code)
+{
+	uint32_t type;
+	const uint8_t *bitmap;
+	unsigned i, bits = 0;
+
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return ANY_FIRST_BYTE;
+	if (type == 1)
+		return 1;
+	if (type != 0 || pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP,
+	    &bitmap) != 0 || bitmap == NULL)
+		return ANY_FIRST_BYTE;
+	for (i = 0; i < 32; i++)
+		bits += (unsigned)__builtin_popcount(bitmap[i]);
+	return bits;
+}
+
 /*
  * Fill pt with the parts of text[0..len) when it is (options)(?:A|B..)REST
  * with a group that captures nothing and carries no quantifier; leaves
@@ -582,8 +615,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 	const char *p = text, *end = text + len, *open, *close = NULL;
 	const char *bars[64];
 	size_t nbars = 0, lead, i, k;
-	int depth = 0, code_err;
-	PCRE2_SIZE offset;
+	int depth = 0;
 	char *buf;
 
 	memset(pt, 0, sizeof *pt);
@@ -664,8 +696,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 		k += (size_t)(b - a);
 		memcpy(buf + k, close + 1, rest);
 		k += rest;
-		pt->code[i] = pcre2_compile((PCRE2_SPTR)buf, k,
-		    COMPILE_OPTIONS, &code_err, &offset, NULL);
+		pt->code[i] = compile_text(buf, k, 0);
 		pt->n = i + 1;
 		if (pt->code[i] == NULL)
 			break;
@@ -677,9 +708,6 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 fail:
 	parts_free(pt);
 }
-
-#define ANY_FIRST_BYTE 256
-static unsigned first_bytes(const pcre2_code *);
 
 /*
  * Fill pt, when distribute() did not, with two parts of a text that has
@@ -693,8 +721,6 @@ split_carets(struct engine *e, const char *text, size_t len,
 {
 	char *without;
 	size_t n;
-	int code_err;
-	PCRE2_SIZE offset;
 
 	if (pt->n > 0 || (without = malloc(len)) == NULL)
 		return;
@@ -703,10 +729,8 @@ split_carets(struct engine *e, const char *text, size_t len,
 	    (pt->jit = calloc(2, sizeof *pt->jit)) != NULL) {
 		pt->n = 2;
 		pt->caret_split = 1;
-		pt->code[0] = pcre2_compile((PCRE2_SPTR)text, len,
-		    COMPILE_OPTIONS | PCRE2_ANCHORED, &code_err, &offset, NULL);
-		pt->code[1] = pcre2_compile((PCRE2_SPTR)without, n,
-		    COMPILE_OPTIONS, &code_err, &offset, NULL);
+		pt->code[0] = compile_text(text, len, PCRE2_ANCHORED);
+		pt->code[1] = compile_text(without, n, 0);
 		pt->jit[0] = pt->jit[1] = e->use_jit ? 0 : -1;
 		if (pt->code[0] == NULL || pt->code[1] == NULL ||
 		    first_bytes(pt->code[1]) == ANY_FIRST_BYTE)
@@ -729,36 +753,6 @@ tail_free(struct tail *t)
 {
 	pcre2_code_free(t->code);
 	t->code = NULL;
-}
-
-/* How many bytes PCRE2 knows a match of code can start with. */
-static unsigned
-first_bytes(const pcre2_code *code)
-{
-	uint32_t type;
-	const uint8_t *bitmap;
-	unsigned i, bits = 0;
-
-	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
-		return ANY_FIRST_BYTE;
-	if (type == 1)
-		return 1;
-	if (type != 0 || pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP,
-	    &bitmap) != 0 || bitmap == NULL)
-		return ANY_FIRST_BYTE;
-	for (i = 0; i < 32; i++)
-		bits += (unsigned)__builtin_popcount(bitmap[i]);
-	return bits;
-}
-
-static pcre2_code *
-compile_text(const char *text, size_t len)
-{
-	int code_err;
-	PCRE2_SIZE offset;
-
-	return pcre2_compile((PCRE2_SPTR)text, len, COMPILE_OPTIONS,
-	    &code_err, &offset, NULL);
 }
 
 /* Is a search for code (a tail) cheaper than one for whole_code? */
@@ -832,7 +826,7 @@ compile_tail(struct engine *e, const char *text, size_t len,
 			continue;
 		k = len - items[i].start;
 		memcpy(buf + lead, text + items[i].start, k);
-		t->code = compile_text(buf, lead + k);
+		t->code = compile_text(buf, lead + k, 0);
 		if (t->code != NULL &&
 		    !selective_tail(t->code, whole_first_bytes))
 			tail_free(t);
@@ -840,12 +834,21 @@ compile_tail(struct engine *e, const char *text, size_t len,
 	free(buf);
 }
 
-/* JIT-compile code at its first search: 1 when it runs JIT-compiled. */
+/*
+ * JIT-compile code at its first search: 1 when it runs JIT-compiled.  A
+ * compilation that fails now leaves PCRE2's error code in *failure.
+ */
 static int
-lazy_jit(pcre2_code *code, int *jit)
+lazy_jit(pcre2_code *code, int *jit, int *failure)
 {
-	if (*jit == 0)
-		*jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+	int rc;
+
+	if (*jit == 0) {
+		rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+		*jit = rc == 0 ? 1 : -1;
+		if (rc != 0 && failure != NULL)
+			*failure = rc;
+	}
 	return *jit > 0;
 }
 
@@ -864,8 +867,8 @@ search_parts(struct engine *e, const ttpd_rule *rule,
 	for (i = 0; i < pt->n; i++) {
 		if (i == 0 && pt->caret_split && start > 0)
 			continue;       /* ^ cannot match there */
-		if (search_code(e, rule, pr, pt->code[i],
-		    lazy_jit(pt->code[i], &pt->jit[i]), f, start, limit))
+		if (search_code(e, rule, pr, pt->code[i], lazy_jit(pt->code[i],
+		    &pt->jit[i], NULL), f, start, limit))
 			return 1;
 	}
 	return 0;
@@ -912,8 +915,6 @@ compile_alternatives(struct engine *e, const char *pattern,
 	uint32_t backrefs;
 	size_t i, len;
 	char *text;
-	int code_err;
-	PCRE2_SIZE offset;
 
 	if (c->n < 2 || !c->splittable)
 		return;
@@ -930,8 +931,7 @@ compile_alternatives(struct engine *e, const char *pattern,
 			goto fail;
 		memcpy(text, pattern, pre);
 		memcpy(text + pre, pattern + c->v[i].start, c->v[i].len);
-		pr->alt_code[i] = pcre2_compile((PCRE2_SPTR)text, len,
-		    COMPILE_OPTIONS, &code_err, &offset, NULL);
+		pr->alt_code[i] = compile_text(text, len, 0);
 		if (pr->alt_code[i] != NULL) {
 			distribute(e, text, len, &pr->alt_parts[i]);
 			split_carets(e, text, len, &pr->alt_parts[i]);
@@ -1351,6 +1351,18 @@ search_code(struct engine *e, const ttpd_rule *rule,
 	return 0;
 }
 
+static void
+log_jit_failure(struct engine *e, const ttpd_rule *rule, int failure)
+{
+	PCRE2_UCHAR msg[160];
+
+	if (pcre2_get_error_message(failure, msg, sizeof msg) < 0)
+		snprintf((char *)msg, sizeof msg, "error %d", failure);
+	e->host->log(e->ctx, TTPD_LOG_WARNING, "rule %s: JIT compilation "
+	    "failed (%s); using the interpreter", rule->rule_id,
+	    (const char *)msg);
+}
+
 /*
  * Is there surely no match of tail t from start (where the whole's match
  * would start)?  Its own failures say nothing: the whole is searched.
@@ -1361,22 +1373,23 @@ tail_absent(struct engine *e, struct tail *t, const struct field_slot *f,
 {
 	if (t->code == NULL || start > f->length)
 		return 0;
-	return run_match(e, t->code, lazy_jit(t->code, &t->jit), f, start,
-	    PCRE2_UNSET) == PCRE2_ERROR_NOMATCH;
+	return run_match(e, t->code, lazy_jit(t->code, &t->jit, NULL), f,
+	    start, PCRE2_UNSET) == PCRE2_ERROR_NOMATCH;
 }
 
 static int
 search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
     const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
+	int failure = 0;
+
 	if (tail_absent(e, &pr->tail, f, start))
 		return 0;
 	if (pr->whole_parts.n > 0)
 		return search_parts(e, rule, pr, &pr->whole_parts, f, start,
 		    limit);
-	if (pr->jit == 0 && !lazy_jit(pr->code, &pr->jit))
-		e->host->log(e->ctx, TTPD_LOG_WARNING, "rule %s: JIT "
-		    "compilation failed; using the interpreter", rule->rule_id);
+	if (pr->jit == 0 && !lazy_jit(pr->code, &pr->jit, &failure))
+		log_jit_failure(e, rule, failure);
 	return search_code(e, rule, pr, pr->code, pr->jit > 0, f, start,
 	    limit);
 }
@@ -1598,7 +1611,8 @@ search_clauses(struct engine *e, const ttpd_rule *rule,
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
 		    start, limit);
 	return search_code(e, rule, pr, pr->alt_code[one],
-	    lazy_jit(pr->alt_code[one], &pr->alt_jit[one]), f, start, limit);
+	    lazy_jit(pr->alt_code[one], &pr->alt_jit[one], NULL), f, start,
+	    limit);
 }
 
 /*
