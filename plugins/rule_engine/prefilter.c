@@ -60,7 +60,36 @@ struct info {
 	enum info_kind kind;
 	struct sset s;
 	size_t maxw, reach;
+	int nw;                 /* enum nw_effect of the sub-expression */
 };
+
+/*
+ * What a sub-expression tells about the character just before the point
+ * where its match ends (inside the subject): NW_ONE, it is surely not an
+ * ASCII word character, or there is none (every match ends with such a
+ * character or at ^); NW_KEEP, whatever held where it started still holds
+ * (it can match the empty string, and its other matches end with such a
+ * character); NW_NONE, nothing is known.  A literal found where NW_ONE
+ * holds gets PF_LB: after "(?:^|;)\s*" and before "(?:id|w)", "id" and
+ * "w" count only as words, not inside "hidden" or "wget".
+ */
+enum nw_effect { NW_NONE, NW_ONE, NW_KEEP };
+
+/* a then b */
+static int
+nw_then(int a, int b)
+{
+	return b == NW_KEEP ? a : b;
+}
+
+/* either a or b */
+static int
+nw_either(int a, int b)
+{
+	if (a == b)
+		return a;
+	return a == NW_NONE || b == NW_NONE ? NW_NONE : NW_KEEP;
+}
 
 #define W_INF ((size_t)-1)
 #define W_CHAR 4                /* bytes of any one character */
@@ -200,7 +229,7 @@ info_free(struct info *in)
 static struct info
 info_none(void)
 {
-	struct info in = { I_NONE, { NULL, 0, 0 }, W_INF, W_INF };
+	struct info in = { I_NONE, { NULL, 0, 0 }, W_INF, W_INF, NW_NONE };
 
 	return in;
 }
@@ -241,6 +270,16 @@ info_exact1(struct reader *r, const char *str, size_t len)
 		r->nomem = 1;
 		info_free(&in);
 	}
+	return in;
+}
+
+/* info_exact1() of a zero-width item. */
+static struct info
+info_zero_width(struct reader *r, const char *str, size_t len)
+{
+	struct info in = info_exact1(r, str, len);
+
+	in.nw = NW_KEEP;
 	return in;
 }
 
@@ -701,7 +740,7 @@ parse_group(struct reader *r)
 				return info_none();
 			}
 			r->p++;
-			return info_exact1(r, "", 0);
+			return info_zero_width(r, "", 0);
 		default:
 			/* option letters: (?i) (?-i) (?i:...) (?^) */
 			while (r->p < r->end && (*r->p == 'i' ||
@@ -719,7 +758,7 @@ parse_group(struct reader *r)
 					r->lead_opts = r->p;
 				else if (r->depth == 0)
 					r->other_opts = 1;
-				return info_exact1(r, "", 0);
+				return info_zero_width(r, "", 0);
 			}
 			if (*r->p != ':') {
 				r->bail = 1;    /* x, digits, C, R, (, ... */
@@ -753,10 +792,27 @@ parse_group(struct reader *r)
 
 		info_free(&in);
 		if (lookaround_bounds(body, r->p - 1, negative))
-			return info_exact1(r, &mark, 1);
-		return info_exact1(r, "", 0);
+			return info_zero_width(r, &mark, 1);
+		return info_zero_width(r, "", 0);
 	}
 	return in;
+}
+
+/* The nw_effect of the atom [p, end), not a group. */
+static int
+atom_nw(const unsigned char *p, const unsigned char *end)
+{
+	if (*p == '^')
+		return NW_ONE;
+	if (*p == '$')
+		return NW_KEEP;
+	if (*p == '\\' && end - p == 2) {
+		if (p[1] == 'A')
+			return NW_ONE;
+		if (strchr("bBzZGK", p[1]) != NULL)
+			return NW_KEEP;
+	}
+	return nonword_atom(p, end) == (size_t)(end - p) ? NW_ONE : NW_NONE;
 }
 
 /* Apply {min,max} (max -1: unbounded) to an atom's info. */
@@ -792,8 +848,9 @@ parse_item(struct reader *r)
 	struct info in;
 	long min, max;
 	size_t qlen;
-	int c = *r->p;
+	int c = *r->p, nw;
 	char lit;
+	const unsigned char *atom = r->p;
 
 	switch (c) {
 	case '(':
@@ -850,6 +907,7 @@ parse_item(struct reader *r)
 		info_free(&in);
 		return info_none();
 	}
+	in.nw = nw = c == '(' ? in.nw : atom_nw(atom, r->p);
 
 	/* quantifier, then an optional possessive/lazy mark */
 	if (r->p >= r->end)
@@ -875,7 +933,9 @@ parse_item(struct reader *r)
 		info_free(&in);
 		return info_none();
 	}
-	return quantify(r, in, min, max);
+	in = quantify(r, in, min, max);
+	in.nw = min == 0 ? nw_either(nw, NW_KEEP) : nw;
+	return in;
 }
 
 /*
@@ -913,6 +973,27 @@ shifted(struct info x, size_t offset)
 }
 
 /*
+ * EXACT item (taken) starting a new run: with a marker in front when the
+ * items before it end at a non-word character (nw_before is NW_ONE).
+ */
+static struct info
+after_nonword(struct reader *r, struct info item, int nw_before)
+{
+	struct info mark, joined;
+
+	if (nw_before != NW_ONE)
+		return item;
+	mark = info_exact1(r, "\x01", 1);
+	if (mark.kind == I_EXACT && cross(&mark, &item, &joined) > 0) {
+		joined.nw = item.nw;
+		info_free(&item);
+		item = joined;
+	}
+	info_free(&mark);
+	return item;
+}
+
+/*
  * A sequence of items up to '|', ')' or the end: its best required factor.
  * For a top-level branch (second != NULL) also the second-best factor,
  * found in another item of the sequence, so that a match needs a literal
@@ -923,6 +1004,7 @@ parse_concat_top(struct reader *r, struct info *second)
 {
 	struct info run, best = info_none(), item, joined;
 	int all_exact = 1, rc;
+	int nw = NW_KEEP;       /* the nw_effect of the items read so far */
 	size_t width = 0;       /* of the items read so far */
 	size_t run_start = 0;   /* the width before the run */
 
@@ -935,11 +1017,14 @@ parse_concat_top(struct reader *r, struct info *second)
 		size_t item_start_w = width;
 		int nonword;
 
+		int nw_before = nw;
+
 		item = parse_item(r);
 		if (r->bail || r->nomem) {
 			info_free(&item);
 			break;
 		}
+		nw = nw_then(nw, item.nw);
 		width = w_add(width, item.maxw);
 		if (item.kind == I_EXACT) {
 			rc = cross(&run, &item, &joined);
@@ -956,7 +1041,7 @@ parse_concat_top(struct reader *r, struct info *second)
 				all_exact = 0;
 				keep_two(&best, second,
 				    shifted(as_req(run), run_start));
-				run = item;
+				run = after_nonword(r, item, nw_before);
 				run_start = item_start_w;
 			}
 			continue;
@@ -976,8 +1061,10 @@ parse_concat_top(struct reader *r, struct info *second)
 		}
 		keep_two(&best, second, shifted(as_req(run), run_start));
 		keep_two(&best, second, shifted(item, item_start_w));
-		/* and the next one starts after one */
-		run = info_exact1(r, nonword ? "\x01" : "", nonword ? 1 : 0);
+		/* the next one starts after a non-word character (or at ^)
+		 * when the items so far say so */
+		run = info_exact1(r, nw == NW_ONE ? "\x01" : "",
+		    nw == NW_ONE ? 1 : 0);
 		run_start = width;
 	}
 	if (r->bail || r->nomem) {
@@ -990,10 +1077,12 @@ parse_concat_top(struct reader *r, struct info *second)
 	if (all_exact) {
 		/* one run from the start: reach = maxw = width */
 		run.maxw = run.reach = width;
+		run.nw = nw;
 		return second != NULL ? as_req(run) : run;
 	}
 	keep_two(&best, second, shifted(as_req(run), run_start));
 	best.maxw = width;
+	best.nw = nw;
 	return best;
 }
 
@@ -1009,9 +1098,11 @@ parse_alt(struct reader *r)
 {
 	struct info acc, branch;
 	size_t i, maxw;
+	int nw;
 
 	acc = parse_concat(r);
 	maxw = acc.maxw;
+	nw = acc.nw;
 	while (!r->bail && !r->nomem && r->p < r->end && *r->p == '|') {
 		r->p++;
 		branch = parse_concat(r);
@@ -1020,6 +1111,7 @@ parse_alt(struct reader *r)
 			break;
 		}
 		maxw = w_max(maxw, branch.maxw);
+		nw = nw_either(nw, branch.nw);
 		if (acc.kind == I_EXACT && branch.kind == I_EXACT &&
 		    acc.s.n + branch.s.n <= EXACT_MAX) {
 			/* stays exact */
@@ -1050,6 +1142,7 @@ parse_alt(struct reader *r)
 		return info_none();
 	}
 	acc.maxw = maxw;
+	acc.nw = nw;
 	if (acc.kind == I_EXACT)
 		acc.reach = maxw;
 	return acc;

@@ -1387,6 +1387,51 @@ START_TEST(test_pf_extract_boundaries)
 }
 END_TEST
 
+/*
+ * PF_LB from the items before a literal: separators, whitespace, optional
+ * command prefixes and paths all end at a non-word character, or at ^.
+ */
+START_TEST(test_pf_extract_left_context)
+{
+	static const struct {
+		const char *pattern;
+		const char *literals;
+	} cases[] = {
+		{ "(?:^|[;&|])\\s*(?:sudo\\s+)?(?:id|w)\\b", "<id>|<w>" },
+		{ "(?:^|;)\\s*(?:[\\w.-]*/)*(?:id|w)(?=\\s|$)",
+		    "<id>|<w>" },
+		{ "(?:;|\\$\\()\\s*id", "<id" },
+		{ "\\A(?:\\S*/)?id\\b", "<id>" },
+		{ "(?m)^\\s*id", "<id" },
+		{ "(?i)(?:^|;)\\s*ID\\b", "<id>" },
+		{ "(?:sudo\\s+)*\\s+id", "<id" },   /* \\s+ after it */
+		/* too many strings to join: a run of its own, still marked */
+		{ "(?:^|;)(?:aa|bb|cc|dd|ee|ff|gg|hh|ii)",
+		    "<aa|<bb|<cc|<dd|<ee|<ff|<gg|<hh|<ii" },
+		/* nothing proven */
+		{ "(?:^|;|a)\\s*id\\b", "id>" },    /* a branch ends in a */
+		{ "(?:;|\\d)\\s*id", "id" },
+		{ ";?\\s*id\\b", "id>" },           /* may start at id */
+		{ "(?:sudo\\s+)*id\\b", "id>" },
+		{ "(?:;|(?=x))id", ";id|id" },  /* nothing before id */
+		{ ";\\s*\\S*id", "id" },
+		{ ";(?:x/)?[a-z]?id", "id" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc;
+		char *got = literals_with_flags(cases[i].pattern, &rc);
+
+		ck_assert_msg(rc == 1, "/%s/: rc %d", cases[i].pattern, rc);
+		ck_assert_msg(strcmp(got, cases[i].literals) == 0,
+		    "/%s/: got '%s', want '%s'", cases[i].pattern, got,
+		    cases[i].literals);
+		free(got);
+	}
+}
+END_TEST
+
 /* Boundary flags in the scan: "id" as a word, not inside one. */
 START_TEST(test_pf_scan_boundaries)
 {
@@ -2616,6 +2661,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
+	tcase_add_test(pf, test_pf_extract_left_context);
 	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_wide_automaton);
 	tcase_add_test(pf, test_pf_scan_suffixes);
