@@ -1385,6 +1385,61 @@ fail0:
 	return r.nomem ? -1 : 0;
 }
 
+uint64_t
+pf_literals_hash(const struct pf_literals *lits)
+{
+	uint64_t sum = lits->n;
+	size_t i;
+
+	for (i = 0; i < lits->n; i++) {
+		const unsigned char *c = (const unsigned char *)lits->v[i];
+		uint64_t h = UINT64_C(14695981039346656037) ^ lits->flags[i];
+
+		for (; *c != '\0'; c++)
+			h = (h ^ *c) * UINT64_C(1099511628211);
+		sum += h;       /* a sum: the order does not count */
+	}
+	return sum;
+}
+
+int
+pf_literals_same(const struct pf_literals *a, const struct pf_literals *b)
+{
+	size_t i, j;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++)
+			if (a->flags[i] == b->flags[j] &&
+			    strcmp(a->v[i], b->v[j]) == 0)
+				break;
+		if (j == b->n)
+			return 0;
+	}
+	return 1;
+}
+
+int
+pf_literals_copy(const struct pf_literals *lits, struct pf_literals *out)
+{
+	out->n = 0;
+	out->reach = lits->reach;
+	out->v = calloc(lits->n ? lits->n : 1, sizeof *out->v);
+	out->flags = malloc(lits->n ? lits->n : 1);
+	if (out->v == NULL || out->flags == NULL)
+		goto nomem;
+	for (; out->n < lits->n; out->n++) {
+		if ((out->v[out->n] = strdup(lits->v[out->n])) == NULL)
+			goto nomem;
+		out->flags[out->n] = lits->flags[out->n];
+	}
+	return 0;
+nomem:
+	pf_literals_free(out);
+	return -1;
+}
+
 void
 pf_literals_free(struct pf_literals *lits)
 {

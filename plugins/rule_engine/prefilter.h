@@ -50,6 +50,15 @@ struct pf_literals {
 /* 1: *out filled; 0: no usable literal set; -1: out of memory. */
 int pf_extract(const char *pattern, size_t len, struct pf_literals *out);
 void pf_literals_free(struct pf_literals *lits);
+/* A hash of the literals and their flags, the same for the same set in
+ * any order. */
+uint64_t pf_literals_hash(const struct pf_literals *lits);
+/* Do a and b hold the same literals with the same flags (in any order)?
+ * Their reach is not compared. */
+int pf_literals_same(const struct pf_literals *a,
+    const struct pf_literals *b);
+/* A copy of lits into *out; -1 on out of memory (*out then empty). */
+int pf_literals_copy(const struct pf_literals *lits, struct pf_literals *out);
 
 /*
  * A finer condition than pf_extract()'s one set: one clause per top-level

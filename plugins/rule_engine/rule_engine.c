@@ -199,6 +199,13 @@ struct plan_entry {
 	int filtered;
 };
 
+/* A literal set of the prefilter, used by refs rules and clauses. */
+struct filter {
+	struct pf_literals lits;        /* a copy; refs 0: a free id */
+	uint64_t hash;                  /* pf_literals_hash() */
+	size_t refs;
+};
+
 struct engine {
 	const ttpd_host *host;
 	ttpd_ctx *ctx;
@@ -223,11 +230,11 @@ struct engine {
 	uint64_t generation;
 
 	/*
-	 * Prefilter: rules with required literals, by filter id (NULL for a
-	 * free id); the automaton over them, rebuilt by the first handle()
-	 * after a change; per field slot, the ids whose literals occur.
+	 * Prefilter: the literal sets of rules and clauses, by filter id;
+	 * the automaton over them, rebuilt by the first handle() after a
+	 * change; per field slot, the ids whose literals occur.
 	 */
-	const struct pf_literals **filters;     /* by filter id; NULL: free */
+	struct filter *filters;
 	size_t nfilters, filters_cap;
 	int pf_dirty;
 
@@ -423,6 +430,9 @@ engine_free(struct engine *e)
 	pcre2_jit_stack_free(e->jit_stack);
 	pf_free(e->pf);
 	free(e->hits);
+	for (i = 0; i < e->nfilters; i++)
+		if (e->filters[i].refs > 0)
+			pf_literals_free(&e->filters[i].lits);
 	free(e->filters);
 	free(e->plan);
 	free(e->plan_rules);
@@ -528,19 +538,35 @@ fail:
 	return rc;
 }
 
-/* A filter id for a literal set; (size_t)-1 when out of memory. */
+/*
+ * A filter id for a literal set; (size_t)-1 when out of memory.  A
+ * clause's set (shared) takes the id of an equal set if there is one:
+ * many clauses ask for the same literals ("-", "curl", "wget"), and the
+ * scan then marks one set instead of each.  A rule's own set always gets
+ * an id of its own, which by_filter maps back to the rule alone.
+ */
 static size_t
-alloc_filter(struct engine *e, const struct pf_literals *lits)
+alloc_filter(struct engine *e, const struct pf_literals *lits, int shared)
 {
-	size_t id;
+	size_t id, free_id = e->nfilters;
+	uint64_t hash = pf_literals_hash(lits);
 
-	for (id = 0; id < e->nfilters; id++)
-		if (e->filters[id] == NULL)
-			break;
-	if (id == e->nfilters) {
+	for (id = 0; id < e->nfilters; id++) {
+		struct filter *f = &e->filters[id];
+
+		if (f->refs == 0) {
+			if (free_id == e->nfilters)
+				free_id = id;
+		} else if (shared && f->hash == hash &&
+		    pf_literals_same(&f->lits, lits)) {
+			f->refs++;
+			return id;
+		}
+	}
+	if ((id = free_id) == e->nfilters) {
 		if (e->nfilters == e->filters_cap) {
 			size_t cap = e->filters_cap ? e->filters_cap * 2 : 16;
-			const struct pf_literals **v;
+			struct filter *v;
 
 			v = realloc(e->filters, cap * sizeof *v);
 			if (v == NULL)
@@ -550,10 +576,31 @@ alloc_filter(struct engine *e, const struct pf_literals *lits)
 		}
 		e->nfilters++;
 	}
-	e->filters[id] = lits;
+	if (pf_literals_copy(lits, &e->filters[id].lits) < 0) {
+		if (id == e->nfilters - 1)
+			e->nfilters--;
+		else
+			e->filters[id].refs = 0;
+		return (size_t)-1;
+	}
+	e->filters[id].refs = 1;
+	e->filters[id].hash = hash;
 	e->pf_dirty = 1;
 	e->plan_dirty = 1;
 	return id;
+}
+
+/* One user of filter id fewer. */
+static void
+release_filter(struct engine *e, size_t id)
+{
+	struct filter *f = &e->filters[id];
+
+	if (--f->refs > 0)
+		return;
+	pf_literals_free(&f->lits);
+	e->pf_dirty = 1;
+	e->plan_dirty = 1;
 }
 
 static void
@@ -958,10 +1005,8 @@ free_clauses(struct engine *e, struct prepared_rule *pr)
 
 	if (pr->clause_ids != NULL)
 		for (i = 0; i < pr->clauses.n; i++)
-			for (k = 0; k < pr->clauses.v[i].nf; k++) {
-				e->filters[pr->clause_ids[j++]] = NULL;
-				e->pf_dirty = 1;
-			}
+			for (k = 0; k < pr->clauses.v[i].nf; k++)
+				release_filter(e, pr->clause_ids[j++]);
 	free(pr->clause_ids);
 	pr->clause_ids = NULL;
 	free_alternatives(pr);
@@ -1005,11 +1050,11 @@ register_clauses(struct engine *e, const char *pattern, size_t len,
 	}
 	for (i = 0; i < pr->clauses.n; i++)
 		for (k = 0; k < pr->clauses.v[i].nf; k++) {
-			id = alloc_filter(e, &pr->clauses.v[i].f[k]);
+			id = alloc_filter(e, &pr->clauses.v[i].f[k], 1);
 			if (id == (size_t)-1) {
 				/* undo the ids taken so far */
 				while (j > 0)
-					e->filters[pr->clause_ids[--j]] = NULL;
+					release_filter(e, pr->clause_ids[--j]);
 				free(pr->clause_ids);
 				pr->clause_ids = NULL;
 				pf_clauses_free(&pr->clauses);
@@ -1035,14 +1080,14 @@ register_filter(struct engine *e, const char *pattern, size_t len,
 	rc = pf_extract(pattern, len, &pr->lits);
 	if (rc <= 0)
 		return rc;
-	if ((id = alloc_filter(e, &pr->lits)) == (size_t)-1) {
+	if ((id = alloc_filter(e, &pr->lits, 0)) == (size_t)-1) {
 		pf_literals_free(&pr->lits);
 		return -1;
 	}
 	pr->filter_id = id;
 	pr->filtered = 1;
 	if (register_clauses(e, pattern, len, pr) < 0) {
-		e->filters[id] = NULL;
+		release_filter(e, id);
 		pr->filtered = 0;
 		pf_literals_free(&pr->lits);
 		return -1;
@@ -1071,7 +1116,7 @@ rebuild_prefilter(struct engine *e)
 	if ((sets = calloc(e->nfilters, sizeof *sets)) == NULL)
 		goto nomem;
 	for (i = 0; i < e->nfilters; i++)
-		sets[i] = e->filters[i];
+		sets[i] = e->filters[i].refs > 0 ? &e->filters[i].lits : NULL;
 	e->pf = pf_build(sets, e->nfilters);
 	free(sets);
 	if (e->pf == NULL)
@@ -1201,8 +1246,7 @@ re_rule_release(void *state, const ttpd_rule *rule, void *prepared)
 	if (pr == NULL)
 		return;
 	if (pr->filtered) {
-		e->filters[pr->filter_id] = NULL;
-		e->pf_dirty = 1;
+		release_filter(e, pr->filter_id);
 		free_clauses(e, pr);
 		pf_literals_free(&pr->lits);
 	}

@@ -442,7 +442,27 @@ START_TEST(test_rule_order_paths)
 }
 END_TEST
 
-/* Replace rule `id` by a new version with the same pattern, the way a
+/* The rule ids of the tags of command line `text`, each followed by ','. */
+static void
+fired_ids(struct fx *fx, const char *text, char *got, size_t len)
+{
+	struct tag_list tags;
+	char payload[256];
+	size_t i;
+
+	snprintf(payload, sizeof payload, "{\"command_text\": \"%s\"}",
+	    text);
+	tag_list_init(&tags);
+	fx_run_json(fx, "command", payload, &tags);
+	got[0] = '\0';
+	for (i = 0; i < tags.n; i++) {
+		strncat(got, tags.v[i].rule_id, len - strlen(got) - 1);
+		strncat(got, ",", len - strlen(got) - 1);
+	}
+	tag_list_free(&tags);
+}
+
+/* Replace rule `id` by a new version with `pattern`, the way a
  * hot reload does: the new one keeps the old one's place. */
 static void
 fx_swap_rule(struct fx *fx, const char *id, const char *pattern)
@@ -482,7 +502,7 @@ START_TEST(test_rule_order_after_swap)
 		{ "xyz zzqc", "A,C," },
 	};
 	struct fx fx;
-	size_t ci, i;
+	size_t ci;
 
 	fx_open(&fx, engine_configs[_i]);
 	fx_add_rule(&fx, "A", "command", NULL, "zzq\\w+", NULL);
@@ -493,22 +513,64 @@ START_TEST(test_rule_order_after_swap)
 	fx_swap_rule(&fx, "A", "zzq\\w+");
 	fx_swap_rule(&fx, "C", "xyz");
 	for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
-		struct tag_list tags;
-		char payload[256], got[64] = "";
+		char got[64];
 
-		snprintf(payload, sizeof payload, "{\"command_text\": \"%s\"}",
-		    cases[ci].text);
-		tag_list_init(&tags);
-		fx_run_json(&fx, "command", payload, &tags);
-		for (i = 0; i < tags.n; i++) {
-			strcat(got, tags.v[i].rule_id);
-			strcat(got, ",");
-		}
+		fired_ids(&fx, cases[ci].text, got, sizeof got);
 		ck_assert_msg(strcmp(got, cases[ci].ids) == 0,
 		    "'%s': got %s, want %s", cases[ci].text, got,
 		    cases[ci].ids);
-		tag_list_free(&tags);
 	}
+	fx_close(&fx);
+}
+END_TEST
+
+/*
+ * Rules whose clauses ask for the same literals share their filter ids;
+ * a reload that replaces one of them leaves the others' filters whole.
+ */
+START_TEST(test_shared_filters)
+{
+	static const char *const pat_a =
+	    "\\bqcurl\\b.*\\s-o|\\bqwget\\b.*\\s-O";
+	static const char *const pat_b =
+	    "\\bqcurl\\b.*\\s-o\\s+/tmp|\\bqwget\\b.*\\s-O\\s+/tmp";
+	static const struct {
+		const char *text, *both, *b_alone;
+	} cases[] = {
+		{ "qcurl x -o f", "A,", "" },
+		{ "qcurl x -o /tmp/f", "A,B,", "B," },
+		{ "qwget -O /tmp/x", "A,B,", "B," },
+		{ "qcurlx -o /tmp/f", "", "" },
+		{ "qwget -o /tmp/x", "", "" },
+	};
+	struct fx fx;
+	char got[64];
+	size_t ci;
+	int round;
+
+	fx_open(&fx, engine_configs[_i]);
+	fx_add_rule(&fx, "A", "command", NULL, pat_a, NULL);
+	fx_add_rule(&fx, "B", "command", NULL, pat_b, NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	/* both; A replaced by a rule with nothing in common; A back */
+	for (round = 0; round < 3; round++) {
+		if (round == 1)
+			fx_swap_rule(&fx, "A", "zzqz");
+		if (round == 2)
+			fx_swap_rule(&fx, "A", pat_a);
+		for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+			const char *want = round == 1 ? cases[ci].b_alone :
+			    cases[ci].both;
+
+			fired_ids(&fx, cases[ci].text, got, sizeof got);
+			ck_assert_msg(strcmp(got, want) == 0, "round %d, "
+			    "'%s': got %s, want %s", round, cases[ci].text,
+			    got, want);
+		}
+	}
+	fx_swap_rule(&fx, "B", pat_b);
+	fired_ids(&fx, "qwget -O /tmp/x", got, sizeof got);
+	ck_assert_str_eq(got, "A,B,");
 	fx_close(&fx);
 }
 END_TEST
@@ -2642,6 +2704,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_aux_evidence, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_rule_order_paths, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_rule_order_after_swap, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_shared_filters, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_leading_group_parts, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_search_start_bound, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_necessary_tails, 0, N_CONFIGS);
