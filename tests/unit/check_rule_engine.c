@@ -1433,32 +1433,9 @@ START_TEST(test_pf_extract_boundaries)
 		{ "\\bid|id", "id" },          /* the weaker one wins */
 		{ "\\Bid\\B", "id" },
 		{ "\\bnetstat_long_literal\\b", "<netstat_long_literal>" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int rc;
-		char *got = literals_with_flags(cases[i].pattern, &rc);
-
-		ck_assert_msg(rc == 1, "/%s/: rc %d", cases[i].pattern, rc);
-		ck_assert_msg(strcmp(got, cases[i].literals) == 0,
-		    "/%s/: got '%s', want '%s'", cases[i].pattern, got,
-		    cases[i].literals);
-		free(got);
-	}
-}
-END_TEST
-
-/*
- * PF_LB from the items before a literal: separators, whitespace, optional
- * command prefixes and paths all end at a non-word character, or at ^.
- */
-START_TEST(test_pf_extract_left_context)
-{
-	static const struct {
-		const char *pattern;
-		const char *literals;
-	} cases[] = {
+		/* PF_LB from the items before a literal: separators,
+		 * whitespace, optional command prefixes and paths all end
+		 * at a non-word character, or at ^ */
 		{ "(?:^|[;&|])\\s*(?:sudo\\s+)?(?:id|w)\\b", "<id>|<w>" },
 		{ "(?:^|;)\\s*(?:[\\w.-]*/)*(?:id|w)(?=\\s|$)",
 		    "<id>|<w>" },
@@ -1470,7 +1447,7 @@ START_TEST(test_pf_extract_left_context)
 		/* too many strings to join: a run of its own, still marked */
 		{ "(?:^|;)(?:aa|bb|cc|dd|ee|ff|gg|hh|ii)",
 		    "<aa|<bb|<cc|<dd|<ee|<ff|<gg|<hh|<ii" },
-		/* nothing proven */
+		/* nothing proven before the literal */
 		{ "(?:^|;|a)\\s*id\\b", "id>" },    /* a branch ends in a */
 		{ "(?:;|\\d)\\s*id", "id" },
 		{ ";?\\s*id\\b", "id>" },           /* may start at id */
@@ -2724,7 +2701,6 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
 	tcase_add_test(pf, test_pf_extract_boundaries);
-	tcase_add_test(pf, test_pf_extract_left_context);
 	tcase_add_test(pf, test_pf_scan_boundaries);
 	tcase_add_test(pf, test_pf_wide_automaton);
 	tcase_add_test(pf, test_pf_scan_suffixes);
