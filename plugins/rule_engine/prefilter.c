@@ -1519,9 +1519,6 @@ struct pf_automaton {
 	struct group_seen *seen;
 	uint32_t *touched;
 	size_t nsets;
-	/* pf_scan_bounds()' scan */
-	uint64_t *own_hits;
-	struct pf_ends *own_ends;
 };
 
 struct out_entry {
@@ -1768,8 +1765,6 @@ pf_free(struct pf_automaton *a)
 	free(a->group_sets);
 	free(a->seen);
 	free(a->touched);
-	free(a->own_hits);
-	free(a->own_ends);
 	free(a);
 }
 
@@ -1932,14 +1927,11 @@ pf_build_dense(const struct pf_literals *const *sets, size_t nsets,
 	a->group_sets = malloc((total ? total : 1) * sizeof *a->group_sets);
 	a->seen = malloc(ngroups_max * sizeof *a->seen);
 	a->touched = malloc(ngroups_max * sizeof *a->touched);
-	a->own_hits = malloc((nsets / 64 + 1) * sizeof *a->own_hits);
-	a->own_ends = malloc((nsets / 64 + 1) * 64 * sizeof *a->own_ends);
 	if ((a->dense == NULL && a->dense16 == NULL) || a->fail == NULL ||
 	    a->child_off == NULL ||
 	    a->child_cls == NULL || a->child_to == NULL ||
 	    a->groups == NULL ||
 	    a->group_sets == NULL || a->seen == NULL || a->touched == NULL ||
-	    a->own_hits == NULL || a->own_ends == NULL ||
 	    ngroups_max > UINT32_MAX)
 		goto fail;
 	for (k = 0; k < ngroups_max; k++)
@@ -2331,50 +2323,4 @@ pf_scan_ends(struct pf_automaton *a, const unsigned char *s, size_t n,
 			    ends);
 	}
 	collect(a, ntouched, hits, ends);
-}
-
-/*
- * The scans with first and last apart, or without them: through the
- * automaton's own hits and ends, merged as if the scan had been made
- * into the caller's (a set's bit already set keeps the lower first and
- * the higher last).
- */
-void
-pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *first, size_t *last)
-{
-	size_t w, words = pf_hit_words(a);
-
-	memset(a->own_hits, 0, words * sizeof *a->own_hits);
-	pf_scan_ends(a, s, n, a->own_hits, a->own_ends);
-	for (w = 0; w < words; w++) {
-		uint64_t bits = a->own_hits[w];
-
-		while (bits != 0) {
-			size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
-			const struct pf_ends *e = &a->own_ends[id];
-			int had = (hits[w] >> (id & 63)) & 1;
-
-			bits &= bits - 1;
-			hits[w] |= UINT64_C(1) << (id & 63);
-			if (first != NULL && (!had || e->first < first[id]))
-				first[id] = e->first;
-			if (last != NULL && (!had || e->last > last[id]))
-				last[id] = e->last;
-		}
-	}
-}
-
-void
-pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
-    uint64_t *hits)
-{
-	pf_scan_bounds(a, s, n, hits, NULL, NULL);
-}
-
-void
-pf_scan_last(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *last)
-{
-	pf_scan_bounds(a, s, n, hits, NULL, last);
 }

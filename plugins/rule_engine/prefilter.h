@@ -11,9 +11,10 @@
  * a search that could not have matched.
  *
  * A pf_automaton is an Aho-Corasick DFA over the literal sets of many
- * rules; pf_scan() makes one pass over a subject and sets the bit of every
- * set that has a literal in it (with the PF_LB/PF_RB neighbours its flags
- * ask for; a literal next to a non-ASCII character always counts).
+ * rules; pf_scan_ends() makes one pass over a subject and sets the bit of
+ * every set that has a literal in it (with the PF_LB/PF_RB neighbours its
+ * flags ask for; a literal next to a non-ASCII character always counts),
+ * and notes where those occurrences end.
  */
 #ifndef TTPD_RULE_ENGINE_PREFILTER_H
 #define TTPD_RULE_ENGINE_PREFILTER_H
@@ -102,50 +103,27 @@ struct pf_automaton;
 /* Set i gets id i; NULL entries are skipped.  NULL on out of memory. */
 struct pf_automaton *pf_build(const struct pf_literals *const *sets,
     size_t nsets);
-/* The same with a budget for the full-row states (pf_build() uses 256 KiB);
+/* The same with a budget for the full-row states (pf_build() uses 2 MiB);
  * a tiny one makes every state but the root sparse, for tests. */
 struct pf_automaton *pf_build_dense(const struct pf_literals *const *sets,
     size_t nsets, size_t dense_bytes);
 void pf_free(struct pf_automaton *a);
 /* Number of uint64_t words a hit bitset needs. */
 size_t pf_hit_words(const struct pf_automaton *a);
-/*
- * OR into hits the bit of every set with a literal in s[0..n).  s must be
- * valid UTF-8.  A scan uses scratch space in the automaton: one scan at a
- * time per automaton.
- */
-void pf_scan(struct pf_automaton *a, const unsigned char *s, size_t n,
-    uint64_t *hits);
-/*
- * pf_scan(), and for every set with a literal in s, last[id] = the end
- * (offset just past) of the last occurrence it counted: every match that
- * contains a counted occurrence of one of the set's literals starts
- * before that offset.  last has one entry per set (pf_hit_words() * 64
- * is enough); entries of sets without their bit are left alone.  hits
- * must be clear for last to describe s alone.
- */
-void pf_scan_last(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *last);
-/*
- * pf_scan_last(), and likewise first[id] = the end of the first
- * occurrence it counted: every match that contains a counted occurrence
- * of the set's literals ending at most reach bytes after its start
- * starts at or after first[id] - reach.  first is sized as last; either
- * may be NULL.
- */
-void pf_scan_bounds(struct pf_automaton *a, const unsigned char *s,
-    size_t n, uint64_t *hits, size_t *first, size_t *last);
-
-/* Where the occurrences of a set's literals that a scan counted end. */
+/* Where the occurrences of a set's literals that a scan counted end:
+ * every match that contains a counted occurrence of one of the set's
+ * literals starts before `last`, and, when that occurrence ends at most
+ * reach bytes after the match's start, at or after first - reach. */
 struct pf_ends {
 	size_t first, last;
 };
 
 /*
- * pf_scan_bounds() with first and last side by side, so that a scan
- * writes one cache line per set it hits, not two: ends[id] for every set
- * with a literal in s (entries of the others are left alone).  hits must
- * be clear.
+ * Set in hits the bit of every set with a literal in s[0..n), and its
+ * ends[id] (entries of the others are left alone; ends has
+ * pf_hit_words() * 64 entries).  s must be valid UTF-8, and hits clear.
+ * A scan uses scratch space in the automaton: one scan at a time per
+ * automaton.
  */
 void pf_scan_ends(struct pf_automaton *a, const unsigned char *s, size_t n,
     uint64_t *hits, struct pf_ends *ends);
