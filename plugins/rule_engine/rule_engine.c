@@ -18,9 +18,10 @@
  * Departures, all deliberate:
  *   - an invalid pattern rejects the rule at load time (DECNET warns and
  *     never matches at run time);
- *   - a search that exceeds match_limit, depth_limit or heap_limit_kib is
- *     abandoned and counts as no match (DECNET would spin for as long as
- *     Python's backtracking takes);
+ *   - a search that exceeds match_limit, depth_limit or heap_limit_kib,
+ *     or that has taken search_time_limit_ms on a field longer than about
+ *     2 KB, is abandoned and counts as no match (DECNET would spin for as
+ *     long as Python's backtracking takes);
  *   - a haystack longer than max_subject_bytes is not searched at all.
  *     Shorter ones are searched whole, never truncated, as DECNET does.
  *
@@ -60,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -76,6 +78,15 @@
 #define DEFAULT_DEPTH_LIMIT 100000
 #define DEFAULT_HEAP_LIMIT_KIB 20000
 #define DEFAULT_MAX_SUBJECT_BYTES 1048576
+#define DEFAULT_SEARCH_TIME_LIMIT_MS 100
+/* start offsets x subject bytes in one window of a long search; a
+ * subject shorter than WINDOW_MIN_LENGTH is always one window */
+#define WINDOW_WORK ((size_t)1 << 22)
+#define WINDOW_MIN_LENGTH 2048
+/* a window quicker than this is followed by one twice its size */
+#define WINDOW_QUICK_NS 1000000
+/* run_match(): the search took longer than search_time_limit_ms */
+#define SEARCH_TIMED_OUT (-100000)
 
 /* JIT machine stack: enough for the shipped patterns on long lines; a
  * search that needs more is retried with the interpreter, whose memory is
@@ -184,6 +195,8 @@ struct prepared_rule {
 	struct tail *alt_tail;          /* per clause, or NULL */
 	struct parts whole_parts;       /* of the whole pattern */
 	struct tail tail;               /* of the whole pattern */
+	int start_fixed;        /* \G: matches depend on where a search
+				   starts, so it is never cut in windows */
 	int64_t last_log_ns;    /* rate limit for the messages below */
 	int logged;             /* last_log_ns is meaningful */
 	uint64_t suppressed;    /* messages held back since the last one */
@@ -216,6 +229,7 @@ struct engine {
 	uint32_t heap_limit_kib;
 	int use_jit;
 	size_t max_subject_bytes;
+	int64_t search_time_limit_ns;   /* 0: none */
 	int use_prefilter;
 
 	/* PCRE2 state reused by every search (handle() is serialised) */
@@ -459,6 +473,7 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	int64_t depth_limit = DEFAULT_DEPTH_LIMIT;
 	int64_t heap_limit = DEFAULT_HEAP_LIMIT_KIB;
 	int64_t max_subject = DEFAULT_MAX_SUBJECT_BYTES;
+	int64_t time_limit_ms = DEFAULT_SEARCH_TIME_LIMIT_MS;
 	int64_t subject_max_max;
 	int jit = 1, prefilter = 1, rc;
 	uint32_t jit_available = 0;
@@ -480,7 +495,9 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	    (rc = config_uint(e, "heap_limit_kib", 1, UINT32_MAX,
 	    &heap_limit, err)) != TTPD_OK ||
 	    (rc = config_uint(e, "max_subject_bytes", 1, subject_max_max,
-	    &max_subject, err)) != TTPD_OK)
+	    &max_subject, err)) != TTPD_OK ||
+	    (rc = config_uint(e, "search_time_limit_ms", 0, INT64_MAX /
+	    1000000, &time_limit_ms, err)) != TTPD_OK)
 		goto fail;
 	rc = host->config_bool(ctx, "jit", &jit);
 	if (rc != TTPD_OK && rc != TTPD_SKIP) {
@@ -499,6 +516,7 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	e->depth_limit = (uint32_t)depth_limit;
 	e->heap_limit_kib = (uint32_t)heap_limit;
 	e->max_subject_bytes = (size_t)max_subject;
+	e->search_time_limit_ns = time_limit_ms * 1000000;
 
 	if (jit && (pcre2_config(PCRE2_CONFIG_JIT, &jit_available) < 0 ||
 	    !jit_available)) {
@@ -1147,6 +1165,18 @@ nomem:
 	    "literal prefilter; every rule is searched");
 }
 
+/* Does the pattern have \G (or what may be one: \Q...\E is not read)? */
+static int
+has_start_anchor(const char *pattern, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++)
+		if (pattern[i] == '\\' && pattern[++i] == 'G')
+			return 1;
+	return 0;
+}
+
 static int
 re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
     ttpd_err *err)
@@ -1217,6 +1247,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	/* JIT-compiled at its first search, as parts and alternatives
 	 * are: many whole patterns are never searched whole */
 	pr->jit = e->use_jit ? 0 : -1;
+	pr->start_fixed = has_start_anchor(pattern, pattern_len);
 	e->plan_dirty = 1;
 	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
 	    pr) < 0) {
@@ -1313,6 +1344,15 @@ field_for_event(struct engine *e, size_t slot_index,
 	return slot;
 }
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Log a failed search at most once per rule per LOG_INTERVAL_NS. */
 static void
 log_search_failure(struct engine *e, const ttpd_rule *rule,
@@ -1325,7 +1365,10 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 		pr->suppressed++;
 		return;
 	}
-	if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
+	if (rc == SEARCH_TIMED_OUT)
+		snprintf((char *)msg, sizeof msg, "search_time_limit_ms "
+		    "(%" PRId64 ") exceeded", e->search_time_limit_ns / 1000000);
+	else if (pcre2_get_error_message(rc, msg, sizeof msg) < 0)
 		snprintf((char *)msg, sizeof msg, "error %d", rc);
 	e->host->log(e->ctx, TTPD_LOG_WARNING,
 	    "rule %s: search abandoned, counted as no match: %s "
@@ -1345,8 +1388,8 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
  * offset, PCRE2 still lets \b and lookbehinds see the text before it, and
  * ^ and \A cannot match, which is right since no match starts at 0.
  */
-static int
-run_match(struct engine *e, pcre2_code *code, int jit,
+static inline int
+match_once(struct engine *e, pcre2_code *code, int jit,
     const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit)
 {
 	const unsigned char *s = (const unsigned char *)f->subject;
@@ -1369,6 +1412,49 @@ run_match(struct engine *e, pcre2_code *code, int jit,
 	    e->match_data, e->match_ctx);
 }
 
+/*
+ * match_once() over start offsets start..limit, a window of them at a
+ * time when the subject is long, so that a pattern whose every attempt
+ * runs on to the end of the line (\bcurl\s+(?:\S+\s+)*https?:// on
+ * "curl x " repeated 10,000 times, then ";http://") is abandoned after
+ * search_time_limit_ms instead of taking minutes: the attempts are the
+ * same, the clock is read between windows.  The first window holds
+ * WINDOW_WORK / length offsets, so lines of up to 2 KB are one window;
+ * one that took under WINDOW_QUICK_NS is followed by one twice as large.
+ * windows = 0 (a pattern with \G) searches in one piece.
+ */
+static int
+run_match(struct engine *e, pcre2_code *code, int jit,
+    const struct field_slot *f, PCRE2_SIZE start, PCRE2_SIZE limit,
+    int windows)
+{
+	PCRE2_SIZE last = limit < f->length ? limit : f->length;
+	size_t window;
+	int64_t t, deadline;
+	int rc;
+
+	if (f->length < WINDOW_MIN_LENGTH || !windows ||
+	    e->search_time_limit_ns == 0 || start > last ||
+	    last - start < (window = WINDOW_WORK / (f->length + 1)))
+		return match_once(e, code, jit, f, start, limit);
+	t = mono_ns();
+	deadline = t + e->search_time_limit_ns;
+	for (;;) {
+		PCRE2_SIZE to = last - start < window ? last :
+		    start + window - 1;
+		int64_t t0 = t;
+
+		rc = match_once(e, code, jit, f, start, to);
+		if (rc != PCRE2_ERROR_NOMATCH || to == last)
+			return rc;
+		start = to + 1;
+		if ((t = mono_ns()) > deadline)
+			return SEARCH_TIMED_OUT;
+		if (t - t0 < WINDOW_QUICK_NS && window < last)
+			window *= 2;    /* cheap attempts: fewer, larger windows */
+	}
+}
+
 static int
 search_code(struct engine *e, const ttpd_rule *rule,
     struct prepared_rule *pr, pcre2_code *code, int jit,
@@ -1378,13 +1464,14 @@ search_code(struct engine *e, const ttpd_rule *rule,
 
 	if (start > limit)
 		return 0;
-	rc = run_match(e, code, jit, f, start, limit);
+	rc = run_match(e, code, jit, f, start, limit, !pr->start_fixed);
 	if (rc >= 0)
 		return 1;       /* 0: matched, ovector too small; fine */
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT ||
+	    rc == SEARCH_TIMED_OUT) {
 		pr->limit_hits++;
 		e->limit_hits++;
 	} else {
@@ -1412,13 +1499,13 @@ log_jit_failure(struct engine *e, const ttpd_rule *rule, int failure)
  * would start)?  Its own failures say nothing: the whole is searched.
  */
 static int
-tail_absent(struct engine *e, struct tail *t, const struct field_slot *f,
-    PCRE2_SIZE start)
+tail_absent(struct engine *e, const struct prepared_rule *pr, struct tail *t,
+    const struct field_slot *f, PCRE2_SIZE start)
 {
 	if (t->code == NULL || start > f->length)
 		return 0;
 	return run_match(e, t->code, lazy_jit(t->code, &t->jit, NULL), f,
-	    start, PCRE2_UNSET) == PCRE2_ERROR_NOMATCH;
+	    start, PCRE2_UNSET, !pr->start_fixed) == PCRE2_ERROR_NOMATCH;
 }
 
 static int
@@ -1427,7 +1514,7 @@ search(struct engine *e, const ttpd_rule *rule, struct prepared_rule *pr,
 {
 	int failure = 0;
 
-	if (tail_absent(e, &pr->tail, f, start))
+	if (tail_absent(e, pr, &pr->tail, f, start))
 		return 0;
 	if (pr->whole_parts.n > 0)
 		return search_parts(e, rule, pr, &pr->whole_parts, f, start,
@@ -1612,7 +1699,7 @@ tail_holding(struct engine *e, const struct prepared_rule *pr, size_t slot,
 
 	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
 		if (clause_holds(e, pr, slot, i, j) &&
-		    !tail_absent(e, &pr->alt_tail[i], f, start)) {
+		    !tail_absent(e, pr, &pr->alt_tail[i], f, start)) {
 			*one = i;
 			left++;
 		}
@@ -1649,7 +1736,7 @@ search_clauses(struct engine *e, const ttpd_rule *rule,
 		if ((holding = tail_holding(e, pr, slot, f, start, &one)) != 1)
 			return holding > 1 && search(e, rule, pr, f, start,
 			    limit);
-	} else if (tail_absent(e, &pr->alt_tail[one], f, start))
+	} else if (tail_absent(e, pr, &pr->alt_tail[one], f, start))
 		return 0;
 	if (pr->alt_parts[one].n > 0)
 		return search_parts(e, rule, pr, &pr->alt_parts[one], f,
@@ -2039,6 +2126,9 @@ static const ttpd_config_key re_config_keys[] = {
 	    "JIT-compile the patterns (default true)" },
 	{ "max_subject_bytes", TTPD_CFG_INT, 0,
 	    "fields longer than this are not matched (default 1048576)" },
+	{ "search_time_limit_ms", TTPD_CFG_INT, 0,
+	    "a search of a long field is abandoned after this long, 0 "
+	    "for never (default 100)" },
 	{ "prefilter", TTPD_CFG_BOOL, 0,
 	    "skip searches whose required literals or tail are absent "
 	    "(default true)" },

@@ -935,6 +935,8 @@ START_TEST(test_bad_config)
 		"{\"depth_limit\": -1}",
 		"{\"heap_limit_kib\": 5000000000}",
 		"{\"max_subject_bytes\": 0}",
+		"{\"search_time_limit_ms\": -1}",
+		"{\"search_time_limit_ms\": \"1s\"}",
 		"{\"jit\": \"yes\"}",
 	};
 	struct registry reg;
@@ -1080,6 +1082,85 @@ START_TEST(test_catastrophic_pattern)
 	/* and a harmless subject still matches the limited rules */
 	ck_assert(fx_fires(&fx, "command", "command_text", "aaaa", "TL001"));
 	free(c.subject);
+	fx_close(&fx);
+}
+END_TEST
+
+/* The long subjects of test_search_time_limit. */
+struct timed {
+	struct fx *fx;
+	char *crafted, *matching;
+	int crafted_fired, matching_fired;
+};
+
+static void
+run_timed(void *ud)
+{
+	struct timed *t = ud;
+
+	t->crafted_fired = fx_fires(t->fx, "command", "command_text",
+	    t->crafted, "TT001");
+	t->matching_fired = fx_fires(t->fx, "command", "command_text",
+	    t->matching, "TT001");
+}
+
+/*
+ * A pattern whose every attempt runs on to the end of the line takes
+ * time quadratic in its length: on "curl x " repeated 30,000 times and
+ * ";http://" it would run for seconds.  A long subject is searched a
+ * window of start offsets at a time, and the search is abandoned once
+ * it has taken search_time_limit_ms; a match found in time still counts,
+ * and a pattern with \G, whose matches depend on where a search starts,
+ * is searched in one piece.
+ */
+START_TEST(test_search_time_limit)
+{
+	static const char *const configs[] = {
+		"{\"search_time_limit_ms\": 1}",
+		"{\"search_time_limit_ms\": 1, \"jit\": false}",
+	};
+	static const char unit[] = "curl x ";
+	const size_t reps = 30000, len = reps * (sizeof unit - 1);
+	struct timed t;
+	struct fx fx;
+	char *log, *anchored;
+	size_t i;
+
+	fx_open(&fx, configs[_i]);
+	fx_add_rule(&fx, "TT001", "command", "command_text",
+	    "\\bcurl\\s+(?:\\S+\\s+)*https?://", NULL);
+	fx_add_rule(&fx, "TT002", "command", "command_text", "\\Gb", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	t.fx = &fx;
+	t.crafted = malloc(len + 16);
+	t.matching = malloc(len + 16);
+	anchored = malloc(200001);
+	ck_assert(t.crafted != NULL && t.matching != NULL &&
+	    anchored != NULL);
+	for (i = 0; i < reps; i++)
+		memcpy(t.crafted + i * (sizeof unit - 1), unit,
+		    sizeof unit - 1);
+	memcpy(t.matching, t.crafted, len);
+	strcpy(t.crafted + len, ";http://");
+	strcpy(t.matching + len, "http://");
+	log = capture_stderr(run_timed, &t);
+	ck_assert_int_eq(t.crafted_fired, 0);
+	ck_assert_int_eq(t.matching_fired, 1);
+	ck_assert_msg(count_of(log, "rule TT001: search abandoned") == 1 &&
+	    strstr(log, "search_time_limit_ms (1) exceeded") != NULL, "%s",
+	    log);
+	free(log);
+	/* windows would start at offsets inside the b's, where \G holds */
+	memset(anchored, 'a', 100000);
+	memset(anchored + 100000, 'b', 100000);
+	anchored[200000] = '\0';
+	ck_assert(!fx_fires(&fx, "command", "command_text", anchored,
+	    "TT002"));
+	ck_assert(fx_fires(&fx, "command", "command_text", anchored + 100000,
+	    "TT002"));
+	free(anchored);
+	free(t.crafted);
+	free(t.matching);
 	fx_close(&fx);
 }
 END_TEST
@@ -2711,6 +2792,7 @@ rule_engine_suite(void)
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_loop_test(tc, test_invalid_pattern_rejected, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_catastrophic_pattern, 0, N_CONFIGS);
+	tcase_add_loop_test(tc, test_search_time_limit, 0, 2);
 	tcase_add_loop_test(tc, test_unicode, 0, N_CONFIGS);
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pattern_items);
