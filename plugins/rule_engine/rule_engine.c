@@ -79,6 +79,7 @@
 #define DEFAULT_HEAP_LIMIT_KIB 20000
 #define DEFAULT_MAX_SUBJECT_BYTES 1048576
 #define DEFAULT_SEARCH_TIME_LIMIT_MS 100
+#define MAX_SEARCH_TIME_LIMIT_MS 86400000       /* a day */
 /* start offsets x subject bytes in one window of a long search; a
  * subject shorter than WINDOW_MIN_LENGTH is always one window */
 #define WINDOW_WORK ((size_t)1 << 22)
@@ -496,8 +497,8 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	    &heap_limit, err)) != TTPD_OK ||
 	    (rc = config_uint(e, "max_subject_bytes", 1, subject_max_max,
 	    &max_subject, err)) != TTPD_OK ||
-	    (rc = config_uint(e, "search_time_limit_ms", 0, INT64_MAX /
-	    1000000, &time_limit_ms, err)) != TTPD_OK)
+	    (rc = config_uint(e, "search_time_limit_ms", 0,
+	    MAX_SEARCH_TIME_LIMIT_MS, &time_limit_ms, err)) != TTPD_OK)
 		goto fail;
 	rc = host->config_bool(ctx, "jit", &jit);
 	if (rc != TTPD_OK && rc != TTPD_SKIP) {
@@ -1382,8 +1383,9 @@ log_search_failure(struct engine *e, const ttpd_rule *rule,
 }
 
 /*
- * re.search(); 1 on a match, 0 otherwise (failures are counted).  No
- * match starts before start or after limit (PCRE2_UNSET: anywhere), so
+ * One PCRE2 search, JIT-compiled code or (when jit is 0, or the JIT's
+ * stack is too small) the interpreter: PCRE2's return code.  No match
+ * starts before start or after limit (PCRE2_UNSET: anywhere), so
  * attempts there are not made: the answer is the same.  Starting at an
  * offset, PCRE2 still lets \b and lookbehinds see the text before it, and
  * ^ and \A cannot match, which is right since no match starts at 0.

@@ -936,6 +936,7 @@ START_TEST(test_bad_config)
 		"{\"heap_limit_kib\": 5000000000}",
 		"{\"max_subject_bytes\": 0}",
 		"{\"search_time_limit_ms\": -1}",
+		"{\"search_time_limit_ms\": 86400001}",
 		"{\"search_time_limit_ms\": \"1s\"}",
 		"{\"jit\": \"yes\"}",
 	};
