@@ -19,9 +19,10 @@
  *   - an invalid pattern rejects the rule at load time (DECNET warns and
  *     never matches at run time);
  *   - a search that exceeds match_limit, depth_limit or heap_limit_kib,
- *     or that has taken search_time_limit_ms on a field longer than about
- *     2 KB, is abandoned and counts as no match (DECNET would spin for as
- *     long as Python's backtracking takes);
+ *     or that runs once the searches of the event in a field longer than
+ *     about 2 KB have taken search_time_limit_ms, is abandoned and counts
+ *     as no match (DECNET would spin for as long as Python's
+ *     backtracking takes);
  *   - a haystack longer than max_subject_bytes is not searched at all.
  *     Shorter ones are searched whole, never truncated, as DECNET does.
  *
@@ -231,6 +232,10 @@ struct engine {
 	int use_jit;
 	size_t max_subject_bytes;
 	int64_t search_time_limit_ns;   /* 0: none */
+	/* when the windowed searches of the event of generation
+	 * deadline_generation must stop */
+	int64_t deadline;
+	uint64_t deadline_generation;
 	int use_prefilter;
 
 	/* PCRE2 state reused by every search (handle() is serialised) */
@@ -1420,7 +1425,9 @@ match_once(struct engine *e, pcre2_code *code, int jit,
  * runs on to the end of the line (\bcurl\s+(?:\S+\s+)*https?:// on
  * "curl x " repeated 10,000 times, then ";http://") is abandoned after
  * search_time_limit_ms instead of taking minutes: the attempts are the
- * same, the clock is read between windows.  The first window holds
+ * same, the clock is read between windows.  The time is for all the
+ * windowed searches of an event together (a line can hold the literals
+ * of every rule), counted from the first.  The first window holds
  * WINDOW_WORK / length offsets, so lines of up to 2 KB are one window;
  * one that took under WINDOW_QUICK_NS is followed by one twice as large.
  * windows = 0 (a pattern with \G) searches in one piece.
@@ -1440,7 +1447,12 @@ run_match(struct engine *e, pcre2_code *code, int jit,
 	    last - start < (window = WINDOW_WORK / (f->length + 1)))
 		return match_once(e, code, jit, f, start, limit);
 	t = mono_ns();
-	deadline = t + e->search_time_limit_ns;
+	if (e->deadline_generation != e->generation) {
+		e->deadline = t + e->search_time_limit_ns;
+		e->deadline_generation = e->generation;
+	} else if (t > e->deadline)
+		return SEARCH_TIMED_OUT;        /* the event's time is spent */
+	deadline = e->deadline;
 	for (;;) {
 		PCRE2_SIZE to = last - start < window ? last :
 		    start + window - 1;
@@ -2129,8 +2141,8 @@ static const ttpd_config_key re_config_keys[] = {
 	{ "max_subject_bytes", TTPD_CFG_INT, 0,
 	    "fields longer than this are not matched (default 1048576)" },
 	{ "search_time_limit_ms", TTPD_CFG_INT, 0,
-	    "a search of a long field is abandoned after this long, 0 "
-	    "for never (default 100)" },
+	    "the searches of an event with a long field are abandoned "
+	    "after this long in all, 0 for never (default 100)" },
 	{ "prefilter", TTPD_CFG_BOOL, 0,
 	    "skip searches whose required literals or tail are absent "
 	    "(default true)" },

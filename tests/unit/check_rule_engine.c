@@ -1109,10 +1109,10 @@ run_timed(void *ud)
  * A pattern whose every attempt runs on to the end of the line takes
  * time quadratic in its length: on "curl x " repeated 30,000 times and
  * ";http://" it would run for seconds.  A long subject is searched a
- * window of start offsets at a time, and the search is abandoned once
- * it has taken search_time_limit_ms; a match found in time still counts,
- * and a pattern with \G, whose matches depend on where a search starts,
- * is searched in one piece.
+ * window of start offsets at a time, and the searches of an event are
+ * abandoned once they have taken search_time_limit_ms together; a match
+ * found in time still counts, and a pattern with \G, whose matches
+ * depend on where a search starts, is searched in one piece.
  */
 START_TEST(test_search_time_limit)
 {
@@ -1131,6 +1131,9 @@ START_TEST(test_search_time_limit)
 	fx_add_rule(&fx, "TT001", "command", "command_text",
 	    "\\bcurl\\s+(?:\\S+\\s+)*https?://", NULL);
 	fx_add_rule(&fx, "TT002", "command", "command_text", "\\Gb", NULL);
+	/* cheap, but its field is long: windowed too */
+	fx_add_rule(&fx, "TT003", "command", "command_text",
+	    "\\bcurl\\s+https?://", NULL);
 	ck_assert_int_eq(fx_assign(&fx), 0);
 	t.fx = &fx;
 	t.crafted = malloc(len + 16);
@@ -1147,7 +1150,10 @@ START_TEST(test_search_time_limit)
 	log = capture_stderr(run_timed, &t);
 	ck_assert_int_eq(t.crafted_fired, 0);
 	ck_assert_int_eq(t.matching_fired, 1);
+	/* TT003, searched after TT001, finds the event's time spent:
+	 * its own search would be quick */
 	ck_assert_msg(count_of(log, "rule TT001: search abandoned") == 1 &&
+	    count_of(log, "rule TT003: search abandoned") == 1 &&
 	    strstr(log, "search_time_limit_ms (1) exceeded") != NULL, "%s",
 	    log);
 	free(log);
