@@ -79,7 +79,7 @@
 #define DEFAULT_DEPTH_LIMIT 100000
 #define DEFAULT_HEAP_LIMIT_KIB 20000
 #define DEFAULT_MAX_SUBJECT_BYTES 1048576
-#define DEFAULT_SEARCH_TIME_LIMIT_MS 100
+#define DEFAULT_SEARCH_TIME_LIMIT_MS 1000
 #define MAX_SEARCH_TIME_LIMIT_MS 86400000       /* a day */
 /* start offsets x subject bytes in one window of a long search; a
  * subject shorter than WINDOW_MIN_LENGTH is always one window */
@@ -2142,7 +2142,7 @@ static const ttpd_config_key re_config_keys[] = {
 	    "fields longer than this are not matched (default 1048576)" },
 	{ "search_time_limit_ms", TTPD_CFG_INT, 0,
 	    "the searches of an event with a long field are abandoned "
-	    "after this long in all, 0 for never (default 100)" },
+	    "after this long in all, 0 for never (default 1000)" },
 	{ "prefilter", TTPD_CFG_BOOL, 0,
 	    "skip searches whose required literals or tail are absent "
 	    "(default true)" },
