@@ -432,3 +432,14 @@ ps_refers_to_groups(const char *text, size_t len)
 	}
 	return 0;
 }
+
+int
+ps_has_start_anchor(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++)
+		if (text[i] == '\\' && text[++i] == 'G')
+			return 1;
+	return 0;
+}

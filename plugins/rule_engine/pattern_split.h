@@ -47,4 +47,8 @@ size_t ps_drop_caret_alternatives(const char *text, size_t len, char *out);
  * subroutine calls, conditions)?  A piece of it could mean otherwise. */
 int ps_refers_to_groups(const char *text, size_t len);
 
+/* Does text have \G (or what may be one: \Q...\E is not read)?  Its
+ * matches then depend on where a search starts. */
+int ps_has_start_anchor(const char *text, size_t len);
+
 #endif

@@ -1171,18 +1171,6 @@ nomem:
 	    "literal prefilter; every rule is searched");
 }
 
-/* Does the pattern have \G (or what may be one: \Q...\E is not read)? */
-static int
-has_start_anchor(const char *pattern, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i++)
-		if (pattern[i] == '\\' && pattern[++i] == 'G')
-			return 1;
-	return 0;
-}
-
 static int
 re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
     ttpd_err *err)
@@ -1253,7 +1241,7 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 	/* JIT-compiled at its first search, as parts and alternatives
 	 * are: many whole patterns are never searched whole */
 	pr->jit = e->use_jit ? 0 : -1;
-	pr->start_fixed = has_start_anchor(pattern, pattern_len);
+	pr->start_fixed = ps_has_start_anchor(pattern, pattern_len);
 	e->plan_dirty = 1;
 	if (e->use_prefilter && register_filter(e, pattern, pattern_len,
 	    pr) < 0) {
@@ -1660,6 +1648,49 @@ clause_bounds(const struct prepared_rule *pr, const struct field_slot *f,
 	}
 }
 
+/* A walk over the clauses of a rule that hold in a field slot, through
+ * the clause table when the plan has one. */
+struct clause_walk {
+	const uint32_t *c;      /* the next clause in the table, or NULL */
+	size_t i, j;            /* the next clause, its first filter id's
+				   place in pr->clause_ids */
+};
+
+static void
+clause_walk_init(const struct engine *e, const struct prepared_rule *pr,
+    struct clause_walk *w)
+{
+	w->c = e->clause_tab_ready ?
+	    e->clause_tab + e->clause_at[pr->filter_id] + 1 : NULL;
+	w->i = w->j = 0;
+}
+
+/* The next clause that holds: 1, with its index in *i and its first
+ * filter id's place in *j; 0 after the last. */
+static inline int
+next_holding_clause(const struct engine *e, const struct prepared_rule *pr,
+    size_t slot, struct clause_walk *w, size_t *i, size_t *j)
+{
+	while (w->i < pr->clauses.n) {
+		size_t nf;
+		int holds;
+
+		if (w->c != NULL) {
+			nf = *w->c;
+			holds = tab_clause_holds(e, slot, &w->c);
+		} else {
+			nf = pr->clauses.v[w->i].nf;
+			holds = clause_holds(e, pr, slot, w->i, w->j);
+		}
+		*i = w->i++;
+		*j = w->j;
+		w->j += nf;
+		if (holds)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The clauses that hold: how many, the last of them (*one), and the
  * bounds of where a match of any of their alternatives can start
@@ -1670,32 +1701,21 @@ holding_clauses(const struct engine *e, const struct prepared_rule *pr,
     size_t slot, const struct field_slot *f, size_t *one,
     PCRE2_SIZE *start, PCRE2_SIZE *limit)
 {
-	size_t i, j = 0, nf, holding = 0;
+	struct clause_walk w;
+	size_t i, j, holding = 0;
 	PCRE2_SIZE s, l;
-	const uint32_t *c = NULL;
-	int holds;
 
 	*start = PCRE2_UNSET;
 	*limit = 0;
-	if (e->clause_tab_ready)
-		c = e->clause_tab + e->clause_at[pr->filter_id] + 1;
-	for (i = 0; i < pr->clauses.n; i++, j += nf) {
-		if (c != NULL) {
-			nf = *c;
-			holds = tab_clause_holds(e, slot, &c);
-		} else {
-			nf = pr->clauses.v[i].nf;
-			holds = clause_holds(e, pr, slot, i, j);
-		}
-		if (holds) {
-			*one = i;
-			holding++;
-			clause_bounds(pr, f, i, j, &s, &l);
-			if (s < *start)
-				*start = s;
-			if (l > *limit)
-				*limit = l;
-		}
+	clause_walk_init(e, pr, &w);
+	while (next_holding_clause(e, pr, slot, &w, &i, &j)) {
+		*one = i;
+		holding++;
+		clause_bounds(pr, f, i, j, &s, &l);
+		if (s < *start)
+			*start = s;
+		if (l > *limit)
+			*limit = l;
 	}
 	return holding;
 }
@@ -1709,11 +1729,12 @@ static size_t
 tail_holding(struct engine *e, const struct prepared_rule *pr, size_t slot,
     const struct field_slot *f, PCRE2_SIZE start, size_t *one)
 {
-	size_t i, j = 0, left = 0;
+	struct clause_walk w;
+	size_t i, j, left = 0;
 
-	for (i = 0; i < pr->clauses.n; j += pr->clauses.v[i].nf, i++)
-		if (clause_holds(e, pr, slot, i, j) &&
-		    !tail_absent(e, pr, &pr->alt_tail[i], f, start)) {
+	clause_walk_init(e, pr, &w);
+	while (next_holding_clause(e, pr, slot, &w, &i, &j))
+		if (!tail_absent(e, pr, &pr->alt_tail[i], f, start)) {
 			*one = i;
 			left++;
 		}

@@ -1412,6 +1412,17 @@ START_TEST(test_pattern_group_refs)
 }
 END_TEST
 
+/* \G, and what only looks like it (an escaped backslash, then G). */
+START_TEST(test_pattern_start_anchor)
+{
+	ck_assert(ps_has_start_anchor("\\Gb", 3));
+	ck_assert(ps_has_start_anchor("a|x\\G", 5));
+	ck_assert(!ps_has_start_anchor("a\\\\Gb", 5));
+	ck_assert(!ps_has_start_anchor("\\bG", 3));
+	ck_assert(!ps_has_start_anchor("G\\", 2));
+}
+END_TEST
+
 START_TEST(test_pf_extract)
 {
 	static const struct {
@@ -2804,6 +2815,7 @@ rule_engine_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(pf, test_pattern_items);
 	tcase_add_test(pf, test_pattern_group_refs);
+	tcase_add_test(pf, test_pattern_start_anchor);
 	tcase_add_test(pf, test_pattern_shortest);
 	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
