@@ -1015,9 +1015,7 @@ parse_concat_top(struct reader *r, struct info *second)
 	    *r->p != ')') {
 		const unsigned char *item_start = r->p;
 		size_t item_start_w = width;
-		int nonword;
-
-		int nw_before = nw;
+		int nonword, nw_before = nw;
 
 		item = parse_item(r);
 		if (r->bail || r->nomem) {
@@ -1215,6 +1213,25 @@ reach_of(const struct info *in)
 	return in->reach >= W_CAP ? PF_NO_REACH : in->reach;
 }
 
+/* Move an info's strings into literals (markers to flags). */
+static int
+take_literals(struct info *in, struct pf_literals *out)
+{
+	out->v = NULL;
+	out->flags = NULL;
+	out->n = 0;
+	out->reach = PF_NO_REACH;
+	if (strip_marks(&in->s, &out->flags) < 0)
+		return -1;
+	out->v = in->s.v;
+	out->n = in->s.n;
+	out->reach = reach_of(in);
+	in->s.v = NULL;
+	in->s.n = in->s.cap = 0;
+	in->kind = I_NONE;
+	return 0;
+}
+
 int
 pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 {
@@ -1244,33 +1261,13 @@ pf_extract(const char *pattern, size_t len, struct pf_literals *out)
 		info_free(&in);
 		return 0;
 	}
-	if (strip_marks(&in.s, &out->flags) < 0) {
+	if (take_literals(&in, out) < 0) {
 		info_free(&in);
 		return -1;
 	}
-	out->v = in.s.v;
-	out->n = in.s.n;
-	out->reach = r.at_start_offset ? PF_NO_REACH : reach_of(&in);
+	if (r.at_start_offset)
+		out->reach = PF_NO_REACH;
 	return 1;
-}
-
-/* Move an info's strings into literals (markers to flags). */
-static int
-take_literals(struct info *in, struct pf_literals *out)
-{
-	out->v = NULL;
-	out->flags = NULL;
-	out->n = 0;
-	out->reach = PF_NO_REACH;
-	if (strip_marks(&in->s, &out->flags) < 0)
-		return -1;
-	out->v = in->s.v;
-	out->n = in->s.n;
-	out->reach = reach_of(in);
-	in->s.v = NULL;
-	in->s.n = in->s.cap = 0;
-	in->kind = I_NONE;
-	return 0;
 }
 
 void
@@ -1637,14 +1634,17 @@ same_condition(const struct out_entry *x, const struct out_entry *y)
 	    (!(x->flags & PF_LB) || x->len == y->len);
 }
 
-/* Does a state's entry for set id count with no condition? */
+/* Is entry j of a state's n entries a conditional one for a set that
+ * another entry of the state already reports with no condition? */
 static int
-unconditional(const struct out_entry *e, size_t n, uint32_t id)
+needless(const struct out_entry *e, size_t n, size_t j)
 {
 	size_t i;
 
+	if (e[j].flags == 0)
+		return 0;
 	for (i = 0; i < n; i++)
-		if (e[i].id == id && e[i].flags == 0)
+		if (e[i].id == e[j].id && e[i].flags == 0)
 			return 1;
 	return 0;
 }
@@ -1663,11 +1663,10 @@ add_groups(struct pf_automaton *a, const struct out_entry *e, size_t n,
 	for (i = 0; i < n; i++) {
 		struct out_group *g;
 
-		if (e[i].flags != 0 && unconditional(e, n, e[i].id))
+		if (needless(e, n, i))
 			continue;
 		for (j = 0; j < i; j++)
-			if (same_condition(&e[j], &e[i]) && !(e[j].flags != 0 &&
-			    unconditional(e, n, e[j].id)))
+			if (same_condition(&e[j], &e[i]) && !needless(e, n, j))
 				break;
 		if (j < i)
 			continue;       /* the group of an earlier entry */
@@ -1678,8 +1677,7 @@ add_groups(struct pf_automaton *a, const struct out_entry *e, size_t n,
 		g->sets_n = 0;
 		g->more = g->nmore = 0;
 		for (j = i; j < n; j++) {
-			if (!same_condition(&e[j], &e[i]) || (e[j].flags != 0 &&
-			    unconditional(e, n, e[j].id)))
+			if (!same_condition(&e[j], &e[i]) || needless(e, n, j))
 				continue;
 			for (k = 0; k < g->sets_n; k++)
 				if (a->group_sets[g->sets + k] == e[j].id)
