@@ -49,7 +49,8 @@
  * cuts the text); without the tail the pattern cannot match.  The
  * prefilter never changes a result:
  * it skips only searches that cannot match (config key `prefilter` turns
- * it off, for comparison).
+ * it off, for comparison).  With `profile` on, each rule's searches are
+ * timed and listed, costliest first, when the plugin stops.
  *
  * Built against the SDK header only.  PCRE2 is included here and nowhere
  * else in ttpd.
@@ -204,6 +205,7 @@ struct prepared_rule {
 	uint64_t suppressed;    /* messages held back since the last one */
 	uint64_t limit_hits;    /* searches abandoned at a limit */
 	uint64_t match_errors;  /* other negative pcre2 results */
+	size_t profile;         /* its entry in e->profiles, when profiling */
 };
 
 /* One rule in the order handle() walks them. */
@@ -219,6 +221,14 @@ struct filter {
 	struct pf_literals lits;        /* a copy; refs 0: a free id */
 	uint64_t hash;                  /* pf_literals_hash() */
 	size_t refs;
+};
+
+/* What `profile` counts of one rule id (kept when the rule is replaced). */
+struct rule_profile {
+	char *rule_id;
+	uint64_t searches;      /* events in which its pattern was searched */
+	uint64_t matches;
+	int64_t ns;             /* in those searches */
 };
 
 struct engine {
@@ -310,6 +320,13 @@ struct engine {
 	ttpd_value *evidence;
 	const ttpd_rule *evidence_rule;
 	uint64_t evidence_generation;
+
+	/* `profile`: per rule id, and the events and prefilter scans */
+	int profile;
+	struct rule_profile *profiles;
+	size_t nprofiles, profiles_cap;
+	uint64_t profile_events;
+	int64_t profile_scan_ns;
 
 	/* totals, reported at destroy() */
 	uint64_t limit_hits;
@@ -413,6 +430,87 @@ intern_field(struct engine *e, const char *name, size_t len)
  * Read an int config key into [min, max]; absent keeps *out.  Returns
  * TTPD_OK or TTPD_EINVAL with a message.
  */
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The profile entry of a rule id, added when new; (size_t)-1 when out of
+ * memory (the rule is then not profiled). */
+static size_t
+profile_entry(struct engine *e, const char *rule_id)
+{
+	struct rule_profile *p;
+	size_t i;
+
+	for (i = 0; i < e->nprofiles; i++)
+		if (strcmp(e->profiles[i].rule_id, rule_id) == 0)
+			return i;
+	if (e->nprofiles == e->profiles_cap) {
+		size_t cap = e->profiles_cap ? 2 * e->profiles_cap : 64;
+
+		if ((p = realloc(e->profiles, cap * sizeof *p)) == NULL)
+			return (size_t)-1;
+		e->profiles = p;
+		e->profiles_cap = cap;
+	}
+	p = &e->profiles[e->nprofiles];
+	memset(p, 0, sizeof *p);
+	if ((p->rule_id = strdup(rule_id)) == NULL)
+		return (size_t)-1;
+	return e->nprofiles++;
+}
+
+/* Costliest first; then by rule id, for a stable listing. */
+static int
+profile_order(const void *a, const void *b)
+{
+	const struct rule_profile *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	return strcmp(x->rule_id, y->rule_id);
+}
+
+/*
+ * The `profile` table, at destroy(): every rule searched at least once,
+ * costliest first, with what the prefilter's scans took beside it.
+ */
+static void
+log_profile(struct engine *e)
+{
+	const ttpd_host *h = e->host;
+	int64_t total = 0;
+	size_t i, searched = 0;
+
+	qsort(e->profiles, e->nprofiles, sizeof *e->profiles,
+	    profile_order);
+	for (i = 0; i < e->nprofiles; i++)
+		if (e->profiles[i].searches > 0) {
+			total += e->profiles[i].ns;
+			searched++;
+		}
+	h->log(e->ctx, TTPD_LOG_NOTICE, "profile: events=%" PRIu64
+	    " scan_ms=%.3f search_ms=%.3f rules=%zu", e->profile_events,
+	    (double)e->profile_scan_ns / 1e6, (double)total / 1e6, searched);
+	for (i = 0; i < e->nprofiles; i++) {
+		const struct rule_profile *p = &e->profiles[i];
+
+		if (p->searches == 0)
+			continue;
+		h->log(e->ctx, TTPD_LOG_NOTICE, "profile: rule=%s searches=%"
+		    PRIu64 " matched=%" PRIu64 " ms=%.3f share=%.1f%% "
+		    "us_per_search=%.2f", p->rule_id, p->searches, p->matches,
+		    (double)p->ns / 1e6, total > 0 ? 100.0 * (double)p->ns /
+		    (double)total : 0.0, (double)p->ns / 1e3 /
+		    (double)p->searches);
+	}
+}
+
 static int
 config_uint(struct engine *e, const char *key, int64_t min, int64_t max,
     int64_t *out, ttpd_err *err)
@@ -468,6 +566,9 @@ engine_free(struct engine *e)
 		free(e->slots[i].ends);
 	}
 	free(e->slots);
+	for (i = 0; i < e->nprofiles; i++)
+		free(e->profiles[i].rule_id);
+	free(e->profiles);
 	free(e);
 }
 
@@ -481,7 +582,7 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 	int64_t max_subject = DEFAULT_MAX_SUBJECT_BYTES;
 	int64_t time_limit_ms = DEFAULT_SEARCH_TIME_LIMIT_MS;
 	int64_t subject_max_max;
-	int jit = 1, prefilter = 1, rc;
+	int jit = 1, prefilter = 1, profile = 0, rc;
 	uint32_t jit_available = 0;
 	size_t i;
 
@@ -517,7 +618,14 @@ re_init(const ttpd_host *host, ttpd_ctx *ctx, void **state, ttpd_err *err)
 		rc = TTPD_EINVAL;
 		goto fail;
 	}
+	rc = host->config_bool(ctx, "profile", &profile);
+	if (rc != TTPD_OK && rc != TTPD_SKIP) {
+		ttpd_err_set(err, "profile: must be a boolean");
+		rc = TTPD_EINVAL;
+		goto fail;
+	}
 	e->use_prefilter = prefilter;
+	e->profile = profile;
 	e->match_limit = (uint32_t)match_limit;
 	e->depth_limit = (uint32_t)depth_limit;
 	e->heap_limit_kib = (uint32_t)heap_limit;
@@ -1209,6 +1317,8 @@ re_rule_prepare(void *state, const ttpd_rule *rule, void **prepared,
 		return TTPD_ENOMEM;
 	}
 	pr->field_slot = NO_SLOT;
+	pr->profile = e->profile ? profile_entry(e, rule->rule_id) :
+	    (size_t)-1;
 	if (field != NULL) {
 		if (memchr(field, '\0', field_len) != NULL) {
 			/* no payload key can hold a NUL and be found by
@@ -1330,21 +1440,16 @@ field_for_event(struct engine *e, size_t slot_index,
 	if (e->pf != NULL) {
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
 
+		int64_t t0 = e->profile ? mono_ns() : 0;
+
 		memset(hits, 0, e->hit_words * sizeof *hits);
 		pf_scan_ends(e->pf, (const unsigned char *)slot->subject,
 		    slot->length, hits, slot->ends);
 		slot->scanned = 1;
+		if (e->profile)
+			e->profile_scan_ns += mono_ns() - t0;
 	}
 	return slot;
-}
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Log a failed search at most once per rule per LOG_INTERVAL_NS. */
@@ -2009,7 +2114,8 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 	const ttpd_host *h = e->host;
 	ttpd_value *evidence;
 	PCRE2_SIZE start = 0, limit = PCRE2_UNSET;
-	int rc;
+	int64_t t0 = pr->profile != (size_t)-1 ? mono_ns() : 0;
+	int rc, matched;
 
 	/* the rule's literals occur (the caller checked): no match starts
 	 * after the last of them, nor before the first allows */
@@ -2017,10 +2123,18 @@ eval_rule(struct engine *e, const ttpd_event *ev, ttpd_sink *sink,
 		limit = f->ends[pr->filter_id].last;
 		start = set_start(&pr->lits, f, pr->filter_id);
 	}
-	if (filtered && f->scanned && pr->clause_ids != NULL) {
-		if (!search_clauses(e, rule, pr, slot, f, start, limit))
-			return TTPD_OK;
-	} else if (!search(e, rule, pr, f, start, limit))
+	if (filtered && f->scanned && pr->clause_ids != NULL)
+		matched = search_clauses(e, rule, pr, slot, f, start, limit);
+	else
+		matched = search(e, rule, pr, f, start, limit);
+	if (pr->profile != (size_t)-1) {
+		struct rule_profile *p = &e->profiles[pr->profile];
+
+		p->searches++;
+		p->matches += matched != 0;
+		p->ns += mono_ns() - t0;
+	}
+	if (!matched)
 		return TTPD_OK;
 	if ((evidence = build_evidence(e, ev, sink, rule)) == NULL) {
 		snprintf(err->msg, sizeof err->msg, "rule %s: cannot build the "
@@ -2079,6 +2193,7 @@ re_handle(void *state, const ttpd_event *ev, ttpd_sink *sink, ttpd_err *err)
 		rebuild_prefilter(e);
 	planned = plan_for(e, rules, n) == 0;
 	e->generation++;        /* invalidates every field cache */
+	e->profile_events++;
 	if (planned && e->pf != NULL && (e->plan_slot != NO_SLOT ||
 	    e->plan_default))
 		return handle_candidates(e, ev, sink, err, rules);
@@ -2137,6 +2252,8 @@ re_destroy(void *state)
 
 	if (e == NULL)
 		return;
+	if (e->profile)
+		log_profile(e);
 	if (e->limit_hits || e->match_errors || e->oversized || e->bad_utf8)
 		e->host->log(e->ctx, TTPD_LOG_INFO, "searches abandoned at a "
 		    "limit: %" PRIu64 ", failed: %" PRIu64 "; fields not "
@@ -2167,6 +2284,9 @@ static const ttpd_config_key re_config_keys[] = {
 	{ "prefilter", TTPD_CFG_BOOL, 0,
 	    "skip searches whose required literals or tail are absent "
 	    "(default true)" },
+	{ "profile", TTPD_CFG_BOOL, 0,
+	    "time each rule's searches and log them, costliest first, when "
+	    "the plugin stops (default false)" },
 	{ NULL, 0, 0, NULL }
 };
 

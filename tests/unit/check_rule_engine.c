@@ -939,6 +939,7 @@ START_TEST(test_bad_config)
 		"{\"search_time_limit_ms\": 86400001}",
 		"{\"search_time_limit_ms\": \"1s\"}",
 		"{\"jit\": \"yes\"}",
+		"{\"profile\": 1}",
 	};
 	struct registry reg;
 	struct plugin_conf pc;
@@ -1169,6 +1170,59 @@ START_TEST(test_search_time_limit)
 	free(t.crafted);
 	free(t.matching);
 	fx_close(&fx);
+}
+END_TEST
+
+static void
+run_close(void *ud)
+{
+	fx_close(ud);
+}
+
+/*
+ * profile = true: when the plugin stops, every rule that was searched is
+ * listed, costliest first, with its searches and matches; a rule whose
+ * literals never occurred is not, and a rule replaced under the same id
+ * keeps counting.
+ */
+START_TEST(test_profile)
+{
+	static const char *const configs[] = {
+		"{\"profile\": true}",
+		"{\"profile\": true, \"prefilter\": false}",
+	};
+	struct fx fx;
+	char *log, line[256];
+	int saved_level;
+
+	fx_open(&fx, configs[_i]);
+	fx_add_rule(&fx, "TP001", "command", "command_text",
+	    "\\bcurl\\s+https?://", NULL);
+	fx_add_rule(&fx, "TP002", "command", "command_text",
+	    "\\bzzqzz\\b", NULL);
+	ck_assert_int_eq(fx_assign(&fx), 0);
+	ck_assert(fx_fires(&fx, "command", "command_text",
+	    "curl http://x", "TP001"));
+	/* the literals occur, the pattern does not */
+	ck_assert(!fx_fires(&fx, "command", "command_text",
+	    "curl ftp http://x", "TP001"));
+	fx_swap_rule(&fx, "TP001", "\\bcurl\\s+-\\w*O\\s+https?://");
+	ck_assert(fx_fires(&fx, "command", "command_text",
+	    "curl -sO https://x", "TP001"));
+	saved_level = log_level();
+	log_set_level(TTPD_LOG_NOTICE);        /* the table's level */
+	log = capture_stderr(run_close, &fx);
+	log_set_level(saved_level);
+	ck_assert_msg(strstr(log, "profile: events=3 scan_ms=") !=
+	    NULL, "%s", log);
+	snprintf(line, sizeof line, " rules=%d\n", _i == 0 ? 1 : 2);
+	ck_assert_msg(strstr(log, line) != NULL, "%s", log);
+	ck_assert_msg(count_of(log, "profile: rule=TP001 searches=3 "
+	    "matched=2 ") == 1, "%s", log);
+	/* without the prefilter TP002 is searched, and fails, every time */
+	ck_assert_msg(count_of(log, "profile: rule=TP002 searches=3 "
+	    "matched=0 ") == (_i == 0 ? 0 : 1), "%s", log);
+	free(log);
 }
 END_TEST
 
@@ -2808,6 +2862,7 @@ rule_engine_suite(void)
 	tcase_add_loop_test(tc, test_default_fields, 0, N_CONFIGS);
 	tcase_add_test(tc, test_max_subject_bytes);
 	tcase_add_test(tc, test_bad_config);
+	tcase_add_loop_test(tc, test_profile, 0, 2);
 	tcase_add_loop_test(tc, test_invalid_pattern_rejected, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_catastrophic_pattern, 0, N_CONFIGS);
 	tcase_add_loop_test(tc, test_search_time_limit, 0, 2);
