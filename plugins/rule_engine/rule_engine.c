@@ -429,10 +429,6 @@ intern_field(struct engine *e, const char *name, size_t len)
 	return e->nslots++;
 }
 
-/*
- * Read an int config key into [min, max]; absent keeps *out.  Returns
- * TTPD_OK or TTPD_EINVAL with a message.
- */
 static int64_t
 mono_ns(void)
 {
@@ -514,6 +510,10 @@ log_profile(struct engine *e)
 	}
 }
 
+/*
+ * Read an int config key into [min, max]; absent keeps *out.  Returns
+ * TTPD_OK or TTPD_EINVAL with a message.
+ */
 static int
 config_uint(struct engine *e, const char *key, int64_t min, int64_t max,
     int64_t *out, ttpd_err *err)
