@@ -1435,7 +1435,6 @@ field_for_event(struct engine *e, size_t slot_index,
 	slot->scanned = 0;
 	if (e->pf != NULL) {
 		uint64_t *hits = &e->hits[slot_index * e->hit_words];
-
 		int64_t t0 = e->profile ? mono_ns() : 0;
 
 		memset(hits, 0, e->hit_words * sizeof *hits);
