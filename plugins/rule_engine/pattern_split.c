@@ -443,3 +443,87 @@ ps_has_start_anchor(const char *text, size_t len)
 			return 1;
 	return 0;
 }
+
+/*
+ * Does the group opening at p ('(') leave the group numbers alone: a
+ * non-capturing group or an assertion, (?: (?= (?! (?> (?<= (?<!, and
+ * not a group that captures, is named, or calls or tests one?
+ */
+static int
+numbers_no_group(const char *p, const char *end)
+{
+	if (end - p < 3 || p[1] != '?')
+		return 0;
+	switch (p[2]) {
+	case ':':
+	case '=':
+	case '!':
+	case '>':
+		return 1;
+	case '<':
+		return end - p > 3 && (p[3] == '=' || p[3] == '!');
+	default:
+		return 0;
+	}
+}
+
+/* After one token at p outside a class: an escape, a class, or one byte;
+ * NULL when this reader does not follow it (\Q...\E). */
+static const char *
+token_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (*p == '\\')
+		return escape_end(p, end);
+	if (*p == '[')
+		return (q = ps_class_end(p, end)) == NULL ? NULL : q + 1;
+	return p + 1;
+}
+
+size_t
+ps_leading_alternatives(const char *text, size_t len, struct ps_span *alts,
+    size_t max, size_t *rest)
+{
+	const char *end = text + len, *open, *p, *close = NULL;
+	size_t n = 0;
+	int depth = 0;
+
+	open = text + ps_lead_len(text, len);
+	if (end - open < 3 || memcmp(open, "(?:", 3) != 0 || max < 2)
+		return 0;
+	alts[0].start = (size_t)(open + 3 - text);
+	for (p = open + 3; p < end && close == NULL;) {
+		if (*p == '(') {
+			if (!numbers_no_group(p, end))
+				return 0;
+			depth++;
+		} else if (*p == ')' && depth-- == 0)
+			close = p;
+		else if (*p == '|' && depth == 0) {
+			if (n + 1 == max)
+				return 0;
+			alts[n++].end = (size_t)(p - text);
+			alts[n].start = (size_t)(p + 1 - text);
+		}
+		if ((p = token_end(p, end)) == NULL)
+			return 0;
+	}
+	if (close == NULL || n == 0 || (close + 1 < end &&
+	    strchr("*+?{", close[1]) != NULL))
+		return 0;       /* no group, one alternative, or quantified */
+	alts[n++].end = (size_t)(close - text);
+	/* rest: with alternatives of its own it would not be one piece */
+	for (p = close + 1, depth = 0; p < end;) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return 0;
+		if ((p = token_end(p, end)) == NULL)
+			return 0;
+	}
+	*rest = (size_t)(close + 1 - text);
+	return n;
+}

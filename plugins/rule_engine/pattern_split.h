@@ -43,6 +43,21 @@ size_t ps_concat_items(const char *text, size_t from, size_t len,
  */
 size_t ps_drop_caret_alternatives(const char *text, size_t len, char *out);
 
+/*
+ * When text is, after its leading option settings, (?:A|B...)REST with a
+ * group that carries no quantifier and in which nothing captures, is
+ * named, or calls a group, and a REST without top-level |: the spans of
+ * A, B, ... in alts and where REST begins in *rest, so that each of
+ * A REST, B REST, ... (behind the option settings) can be compiled alone.
+ * Returns how many (2 to max), or 0 when text is not of that shape.
+ */
+struct ps_span {
+	size_t start, end;
+};
+
+size_t ps_leading_alternatives(const char *text, size_t len,
+    struct ps_span *alts, size_t max, size_t *rest);
+
 /* Does text refer to groups by number or name (backreferences,
  * subroutine calls, conditions)?  A piece of it could mean otherwise. */
 int ps_refers_to_groups(const char *text, size_t len);

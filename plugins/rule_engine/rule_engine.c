@@ -786,98 +786,41 @@ first_bytes(const pcre2_code *code)
 	return bits;
 }
 
+/* At most this many parts: more are searched whole. */
+#define MAX_PARTS 65
+
 /*
  * Fill pt with the parts of text[0..len) when it is (options)(?:A|B..)REST
- * with a group that captures nothing and carries no quantifier; leaves
- * pt empty otherwise (or when anything fails).
+ * with a group that captures nothing and carries no quantifier (see
+ * ps_leading_alternatives()); leaves pt empty otherwise (or when anything
+ * fails).
  */
 static void
 distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 {
-	const char *p = text, *end = text + len, *open, *close = NULL;
-	const char *bars[64];
-	size_t nbars = 0, lead, i, k;
-	int depth = 0;
+	struct ps_span alts[MAX_PARTS];
+	size_t lead, rest, n, i, k;
 	char *buf;
 
 	memset(pt, 0, sizeof *pt);
+	if ((n = ps_leading_alternatives(text, len, alts, MAX_PARTS,
+	    &rest)) == 0)
+		return;
 	/* leading option settings such as (?i) stay in front of each part */
 	lead = ps_lead_len(text, len);
-	p = text + lead;
-	if (end - p < 3 || memcmp(p, "(?:", 3) != 0)
-		return;
-	open = p;
-	for (p = open + 3; p < end; p++) {
-		if (*p == '\\') {
-			if (++p >= end || *p == 'Q')
-				return;         /* \Q...\E: not followed */
-			continue;
-		}
-		if (*p == '[') {
-			if ((p = ps_class_end(p, end)) == NULL)
-				return;
-			continue;
-		}
-		if (*p == '(') {
-			/* anything but (?: (?= (?! (?<= (?<! (?> could
-			 * capture, name or call a group */
-			if (p + 2 >= end || p[1] != '?' || (p[2] != ':' &&
-			    p[2] != '=' && p[2] != '!' && p[2] != '>' &&
-			    !(p[2] == '<' && p + 3 < end && (p[3] == '=' ||
-			    p[3] == '!'))))
-				return;
-			depth++;
-			continue;
-		}
-		if (*p == ')') {
-			if (depth == 0) {
-				close = p;
-				break;
-			}
-			depth--;
-			continue;
-		}
-		if (*p == '|' && depth == 0) {
-			if (nbars == sizeof bars / sizeof bars[0])
-				return;
-			bars[nbars++] = p;
-		}
-	}
-	if (close == NULL || nbars == 0)
-		return;
-	if (close + 1 < end && strchr("*+?{", close[1]) != NULL)
-		return;         /* a quantified group: not distributable */
-	/* REST with alternatives of its own would be searched once per
-	 * part: not worth it */
-	for (p = close + 1, depth = 0; p < end; p++) {
-		if (*p == '\\') {
-			if (++p >= end || *p == 'Q')
-				return;
-		} else if (*p == '[') {
-			if ((p = ps_class_end(p, end)) == NULL)
-				return;
-		} else if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (*p == '|' && depth == 0)
-			return;
-	}
-	if ((pt->code = calloc(nbars + 1, sizeof *pt->code)) == NULL ||
-	    (pt->jit = calloc(nbars + 1, sizeof *pt->jit)) == NULL ||
+	if ((pt->code = calloc(n, sizeof *pt->code)) == NULL ||
+	    (pt->jit = calloc(n, sizeof *pt->jit)) == NULL ||
 	    (buf = malloc(len)) == NULL)
 		goto fail;
-	for (i = 0; i <= nbars; i++) {
-		const char *a = i == 0 ? open + 3 : bars[i - 1] + 1;
-		const char *b = i == nbars ? close : bars[i];
-		size_t rest = (size_t)(end - close - 1);
+	for (i = 0; i < n; i++) {
+		size_t alt_len = alts[i].end - alts[i].start;
 
 		memcpy(buf, text, lead);
 		k = lead;
-		memcpy(buf + k, a, (size_t)(b - a));
-		k += (size_t)(b - a);
-		memcpy(buf + k, close + 1, rest);
-		k += rest;
+		memcpy(buf + k, text + alts[i].start, alt_len);
+		k += alt_len;
+		memcpy(buf + k, text + rest, len - rest);
+		k += len - rest;
 		pt->code[i] = compile_text(buf, k, 0);
 		pt->n = i + 1;
 		if (pt->code[i] == NULL)
@@ -885,7 +828,7 @@ distribute(struct engine *e, const char *text, size_t len, struct parts *pt)
 		pt->jit[i] = e->use_jit ? 0 : -1;
 	}
 	free(buf);
-	if (pt->n == nbars + 1 && pt->code[nbars] != NULL)
+	if (pt->n == n && pt->code[n - 1] != NULL)
 		return;
 fail:
 	parts_free(pt);

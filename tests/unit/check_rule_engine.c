@@ -1477,6 +1477,61 @@ START_TEST(test_pattern_start_anchor)
 }
 END_TEST
 
+/*
+ * The alternatives of a leading group, each to be compiled with the rest
+ * of the pattern: "lead|alt|...|rest" is what the spans and *rest give,
+ * or "" when the pattern is not of that shape.
+ */
+START_TEST(test_pattern_leading_alternatives)
+{
+	static const struct {
+		const char *pattern, *want;
+	} cases[] = {
+		{ "(?:^|[;&|])\\s*id\\b", "|^|[;&|]|\\s*id\\b" },
+		{ "(?i)(?:a|b(?=c))x", "(?i)|a|b(?=c)|x" },
+		{ "(?:a|(?:b|c))d", "|a|(?:b|c)|d" },
+		{ "(?:a|[)|]|\\))d", "|a|[)|]|\\)|d" },
+		{ "(?:a|b)", "|a|b|" },
+		{ "(?:ab)c", "" },              /* one alternative */
+		{ "(?:a|b)+c", "" },            /* quantified */
+		{ "(?:a|b){2}c", "" },
+		{ "(?:a|(b))c", "" },           /* captures */
+		{ "(?:a|(?<n>b))c", "" },       /* names */
+		{ "(?:a|b)c|d", "" },           /* the rest has a | */
+		{ "(?:a|\\Qb|\\E)c", "" },      /* \Q...\E is not read */
+		{ "(a|b)c", "" },
+		{ "x(?:a|b)", "" },
+		{ "(?:a|b", "" },
+	};
+	struct ps_span alts[8];
+	char got[256];
+	size_t i, k, n, rest, len, lead;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *pat = cases[i].pattern;
+
+		len = strlen(pat);
+		got[0] = '\0';
+		n = ps_leading_alternatives(pat, len, alts, 8, &rest);
+		if (n > 0) {
+			lead = ps_lead_len(pat, len);
+			snprintf(got, sizeof got, "%.*s|", (int)lead, pat);
+			for (k = 0; k < n; k++)
+				snprintf(got + strlen(got), sizeof got -
+				    strlen(got), "%.*s|", (int)(alts[k].end -
+				    alts[k].start), pat + alts[k].start);
+			snprintf(got + strlen(got), sizeof got - strlen(got),
+			    "%s", pat + rest);
+		}
+		ck_assert_msg(strcmp(got, cases[i].want) == 0,
+		    "%s: got '%s', want '%s'", pat, got, cases[i].want);
+	}
+	/* more alternatives than max: not split */
+	ck_assert_uint_eq(ps_leading_alternatives("(?:a|b|c)d", 10, alts, 2,
+	    &rest), 0);
+}
+END_TEST
+
 START_TEST(test_pf_extract)
 {
 	static const struct {
@@ -2871,6 +2926,7 @@ rule_engine_suite(void)
 	tcase_add_test(pf, test_pattern_items);
 	tcase_add_test(pf, test_pattern_group_refs);
 	tcase_add_test(pf, test_pattern_start_anchor);
+	tcase_add_test(pf, test_pattern_leading_alternatives);
 	tcase_add_test(pf, test_pattern_shortest);
 	tcase_add_test(pf, test_pattern_drop_carets);
 	tcase_add_test(pf, test_pf_extract);
