@@ -406,29 +406,37 @@ ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 	return dropped > 0 && depth == 0 ? n : 0;
 }
 
+/* After one token at p outside a class: an escape, a class, or one byte;
+ * NULL when this reader does not follow it (\Q...\E). */
+static const char *
+token_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (*p == '\\')
+		return escape_end(p, end);
+	if (*p == '[')
+		return (q = ps_class_end(p, end)) == NULL ? NULL : q + 1;
+	return p + 1;
+}
+
 int
 ps_refers_to_groups(const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
 
-	for (; p < end; p++) {
-		if (*p == '\\') {
-			if (p + 1 >= end)
-				return 0;
-			if ((p[1] >= '1' && p[1] <= '9') || p[1] == 'g' ||
-			    p[1] == 'k')
-				return 1;
-			p++;
-			continue;
-		}
-		if (*p != '(' || end - p < 3 || p[1] != '?')
-			continue;
-		if (p[2] == '&' || p[2] == 'R' || p[2] == '(' ||
-		    is_digit(p[2]) || (p[2] == 'P' && end - p > 3 &&
-		    (p[3] == '=' || p[3] == '>')) ||
-		    ((p[2] == '+' || p[2] == '-') && end - p > 3 &&
-		    is_digit(p[3])))
+	while (p < end) {
+		if (*p == '\\' && p + 1 < end && ((p[1] >= '1' &&
+		    p[1] <= '9') || p[1] == 'g' || p[1] == 'k'))
 			return 1;
+		if (*p == '(' && end - p >= 3 && p[1] == '?' && (p[2] == '&' ||
+		    p[2] == 'R' || p[2] == '(' || is_digit(p[2]) ||
+		    (p[2] == 'P' && end - p > 3 && (p[3] == '=' ||
+		    p[3] == '>')) || ((p[2] == '+' || p[2] == '-') &&
+		    end - p > 3 && is_digit(p[3]))))
+			return 1;
+		if ((p = token_end(p, end)) == NULL)
+			return 1;       /* not read: it may */
 	}
 	return 0;
 }
@@ -436,11 +444,14 @@ ps_refers_to_groups(const char *text, size_t len)
 int
 ps_has_start_anchor(const char *text, size_t len)
 {
-	size_t i;
+	const char *p = text, *end = text + len;
 
-	for (i = 0; i + 1 < len; i++)
-		if (text[i] == '\\' && text[++i] == 'G')
+	while (p < end) {
+		if (*p == '\\' && p + 1 < end && p[1] == 'G')
 			return 1;
+		if ((p = token_end(p, end)) == NULL)
+			return 1;       /* not read: it may */
+	}
 	return 0;
 }
 
@@ -465,20 +476,6 @@ numbers_no_group(const char *p, const char *end)
 	default:
 		return 0;
 	}
-}
-
-/* After one token at p outside a class: an escape, a class, or one byte;
- * NULL when this reader does not follow it (\Q...\E). */
-static const char *
-token_end(const char *p, const char *end)
-{
-	const char *q;
-
-	if (*p == '\\')
-		return escape_end(p, end);
-	if (*p == '[')
-		return (q = ps_class_end(p, end)) == NULL ? NULL : q + 1;
-	return p + 1;
 }
 
 size_t

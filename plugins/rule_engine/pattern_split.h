@@ -59,7 +59,8 @@ size_t ps_leading_alternatives(const char *text, size_t len,
     struct ps_span *alts, size_t max, size_t *rest);
 
 /* Does text refer to groups by number or name (backreferences,
- * subroutine calls, conditions)?  A piece of it could mean otherwise. */
+ * subroutine calls, conditions), or may it (\Q...\E is not read)?  A
+ * piece of it could mean otherwise. */
 int ps_refers_to_groups(const char *text, size_t len);
 
 /* Does text have \G (or what may be one: \Q...\E is not read)?  Its

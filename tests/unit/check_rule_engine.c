@@ -1467,13 +1467,34 @@ START_TEST(test_pattern_group_refs)
 END_TEST
 
 /* \G, and what only looks like it (an escaped backslash, then G). */
+static int
+has_g(const char *text)
+{
+	return ps_has_start_anchor(text, strlen(text));
+}
+
+static int
+refers(const char *text)
+{
+	return ps_refers_to_groups(text, strlen(text));
+}
+
 START_TEST(test_pattern_start_anchor)
 {
 	ck_assert(ps_has_start_anchor("\\Gb", 3));
 	ck_assert(ps_has_start_anchor("a|x\\G", 5));
 	ck_assert(!ps_has_start_anchor("a\\\\Gb", 5));
 	ck_assert(!ps_has_start_anchor("\\bG", 3));
-	ck_assert(!ps_has_start_anchor("G\\", 2));
+	/* what is not read may be one */
+	ck_assert(has_g("G\\"));
+	ck_assert(has_g("a\\Qb\\E"));
+	ck_assert(!has_g("[G\\]]\\b"));
+	/* group references, and what only looks like one in a class */
+	ck_assert(refers("(a)\\1"));
+	ck_assert(refers("(?<n>a)\\k<n>"));
+	ck_assert(refers("(a)(?1)"));
+	ck_assert(!refers("[\\1(?1]x"));
+	ck_assert(!refers("\\\\1"));
 }
 END_TEST
 
