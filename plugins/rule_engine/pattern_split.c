@@ -133,6 +133,20 @@ escape_end(const char *p, const char *end)
 	}
 }
 
+/* After one token at p outside a class: an escape, a class, or one byte;
+ * NULL when this reader does not follow it (\Q...\E). */
+static const char *
+token_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (*p == '\\')
+		return escape_end(p, end);
+	if (*p == '[')
+		return (q = ps_class_end(p, end)) == NULL ? NULL : q + 1;
+	return p + 1;
+}
+
 /* After the group opening at p ('('), or NULL. */
 static const char *
 group_end(const char *p, const char *end)
@@ -145,18 +159,13 @@ group_end(const char *p, const char *end)
 		return NULL;            /* comments */
 	if (option_setting_end(p, end) != NULL)
 		return NULL;            /* applies to what follows */
-	for (; p < end; p++) {
-		if (*p == '\\') {
-			if ((p = escape_end(p, end)) == NULL)
-				return NULL;
-			p--;
-		} else if (*p == '[') {
-			if ((p = ps_class_end(p, end)) == NULL)
-				return NULL;
-		} else if (*p == '(')
+	while (p < end) {
+		if (*p == '(')
 			depth++;
 		else if (*p == ')' && --depth == 0)
 			return p + 1;
+		if ((p = token_end(p, end)) == NULL)
+			return NULL;
 	}
 	return NULL;
 }
@@ -387,16 +396,10 @@ ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 				return 0;
 			open_lookbehinds -= lookbehind[--depth];
 			q = p + 1;
-		} else if (*p == '|') {
-			alt_start = 1;
-			q = p + 1;
-		} else if (*p == '\\')
-			q = escape_end(p, end);
-		else if (*p == '[') {
-			q = ps_class_end(p, end);
-			q = q == NULL ? NULL : q + 1;
-		} else
-			q = p + 1;
+		} else {
+			alt_start = *p == '|';
+			q = token_end(p, end);
+		}
 		if (q == NULL)
 			return 0;
 		memcpy(out + n, p, (size_t)(q - p));
@@ -404,20 +407,6 @@ ps_drop_caret_alternatives(const char *text, size_t len, char *out)
 		p = q;
 	}
 	return dropped > 0 && depth == 0 ? n : 0;
-}
-
-/* After one token at p outside a class: an escape, a class, or one byte;
- * NULL when this reader does not follow it (\Q...\E). */
-static const char *
-token_end(const char *p, const char *end)
-{
-	const char *q;
-
-	if (*p == '\\')
-		return escape_end(p, end);
-	if (*p == '[')
-		return (q = ps_class_end(p, end)) == NULL ? NULL : q + 1;
-	return p + 1;
 }
 
 int
